@@ -1,0 +1,128 @@
+# bpfiter: BPF programs -> skeletons -> C core -> Lua module.
+#
+#   make          build build/bpfiter/core.so and build/libbpfiter.a
+#   make deps     install the Debian packages everything here needs
+#   make demo     deps + build + a report of this machine (needs root)
+#   make check    deps + build + the specs (needs root)
+#   make asan     the specs against an AddressSanitizer build
+#   make bench    benchmarks against /proc parsing, ps, lfs
+#   make install  used by luarocks (INST_LIBDIR, INST_LUADIR, INST_BINDIR)
+
+LUA       ?= lua5.4
+BUSTED    ?= busted
+BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+CLANG     ?= clang
+CC        ?= gcc
+B         ?= build
+LUA_INCDIR ?= $(shell pkg-config --variable=includedir lua5.4 2>/dev/null || echo /usr/include)/lua5.4
+LIBBPF_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
+LIBBPF_LIBS   := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
+ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/;s/ppc64le/powerpc/;s/s390x/s390/')
+
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 -fPIC -Wall -Wextra -Werror -I$(LUA_INCDIR) -I$(B) -Ibpf -Icsrc $(LIBBPF_CFLAGS)
+LIBFLAG   ?= -shared
+BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(B) -Ibpf
+
+BPF_PROGS := $(patsubst bpf/%.bpf.c,%,$(wildcard bpf/*.bpf.c))
+SKELS     := $(BPF_PROGS:%=$(B)/%.skel.h)
+CORE_SRCS := csrc/errors.c csrc/decode.c csrc/targets.c csrc/iterator.c csrc/module.c
+CORE_OBJS := $(CORE_SRCS:csrc/%.c=$(B)/%.o)
+LUA_FILES := $(wildcard lua/bpfiter/*.lua)
+
+DEBIAN_PACKAGES := lua5.4 liblua5.4-dev libbpf-dev bpftool clang llvm lua-busted \
+	luarocks libelf-dev zlib1g-dev pkg-config make gcc libc6-dev lua-cjson \
+	lua-filesystem util-linux procps iproute2 vmtouch libclang-rt-14-dev
+
+.SECONDARY:
+.PHONY: all deps demo check asan bench install clean fixtures
+all: $(B)/bpfiter/core.so $(B)/libbpfiter.a
+
+$(B) $(B)/bpfiter:
+	mkdir -p $@
+
+# The kernel's own BTF when it has one; the checked-in copy otherwise.
+$(B)/vmlinux.h: | $(B)
+	if [ -r /sys/kernel/btf/vmlinux ] && $(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp; \
+	then mv $@.tmp $@; else echo "using bpf/vmlinux.fallback.h"; cp bpf/vmlinux.fallback.h $@; fi
+
+$(B)/%.bpf.o: bpf/%.bpf.c bpf/*.h $(B)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(B)/%.skel.h: $(B)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+
+$(B)/%.o: csrc/%.c csrc/*.h bpf/*_record.h bpf/record_common.h $(SKELS) | $(B)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/bpfiter/core.so: $(CORE_OBJS) | $(B)/bpfiter
+	$(CC) $(LIBFLAG) -o $@ $(CORE_OBJS) $(LIBBPF_LIBS)
+
+$(B)/init_lua.c: lua/bpfiter/init.lua csrc/embed.lua | $(B)
+	$(LUA) csrc/embed.lua $< $@ bpfiter_init_lua
+
+$(B)/init_lua.o: $(B)/init_lua.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/libbpfiter.a: $(CORE_OBJS) $(B)/embed.o $(B)/init_lua.o
+	rm -f $@ && ar rcs $@ $^
+
+# Test programs: the fixture processes specs spawn and the embedding host.
+$(B)/fixture: spec/fixture.c | $(B)
+	$(CC) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $<
+
+$(B)/host: examples/host.c $(B)/libbpfiter.a
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libbpfiter.a $(LIBBPF_LIBS) -llua5.4 -lm -ldl
+
+fixtures: $(B)/fixture $(B)/host
+
+# Installs missing Debian packages only; quiet when everything is present.
+deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q --no-install-recommends $$missing || \
+	  { apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; }; \
+	fi
+
+SPEC_ENV = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/spec/?.lua;;" \
+	LUA_CPATH="$(CURDIR)/$(B)/?.so;;" BPFITER_BUILD="$(CURDIR)/$(B)"
+
+demo: deps
+	$(MAKE) all
+	$(SPEC_ENV) $(LUA) bin/bpfiter report
+
+check: deps
+	$(MAKE) all fixtures
+	$(SPEC_ENV) $(BUSTED) --lua=$(LUA) spec
+
+# The suite against a build with AddressSanitizer (and UBSan); the
+# interpreter is not instrumented, so the runtime is preloaded.
+asan: deps
+	$(MAKE) B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+		LIBFLAG="-shared -fsanitize=address,undefined" all fixtures
+	$(MAKE) B=build-asan _asan_run
+
+_asan_run:
+	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	$(SPEC_ENV) $(BUSTED) --lua=$(LUA) spec
+
+bench: deps
+	$(MAKE) all fixtures
+	$(SPEC_ENV) $(LUA) bench/run.lua
+
+INST_LIBDIR ?= /usr/local/lib/lua/5.4
+INST_LUADIR ?= /usr/local/share/lua/5.4
+INST_BINDIR ?= /usr/local/bin
+install: all
+	install -d $(INST_LIBDIR)/bpfiter $(INST_LUADIR)/bpfiter $(INST_BINDIR)
+	install -m 0755 $(B)/bpfiter/core.so $(INST_LIBDIR)/bpfiter/core.so
+	install -m 0644 $(LUA_FILES) $(INST_LUADIR)/bpfiter/
+	install -m 0755 bin/bpfiter $(INST_BINDIR)/bpfiter
+
+clean:
+	rm -rf build build-asan

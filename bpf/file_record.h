@@ -1,0 +1,20 @@
+#ifndef BPFITER_FILE_RECORD_H
+#define BPFITER_FILE_RECORD_H
+#include "record_common.h"
+
+/* One per open fd of each process (threads sharing a table are skipped by
+ * the kernel). Tail: the path as readlink(/proc/PID/fd/N) shows it. */
+struct file_record {
+	__u64 ino;
+	__s64 pos;
+	__u32 pid;		/* tgid */
+	__u32 fd;
+	__u32 dev;		/* kernel encoding: major << 20 | minor */
+	__u32 flags;		/* f_flags, plus O_CLOEXEC when set, as fdinfo */
+	__u32 mode;		/* inode i_mode */
+	__u32 mnt_id;
+	__u16 tail_len;
+	__u16 pad[3];
+};
+
+#endif

@@ -1,0 +1,61 @@
+/* Helpers every iterator program shares: a per-CPU scratch record with room
+ * for its string tail, and the one call that writes it to the seq_file. */
+#ifndef BPFITER_ITER_COMMON_BPF_H
+#define BPFITER_ITER_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "record_common.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define PAGE_SHIFT 12
+
+/* Declares `scratch`, a per-CPU slot holding `struct REC rec` immediately
+ * followed by its tail buffer. Iterator programs run with migration
+ * disabled, so one slot per CPU is enough. */
+#define BPFITER_SCRATCH(REC)						\
+	struct scratch_slot {						\
+		struct REC rec;						\
+		char tail[BPFITER_TAIL_MAX];				\
+	};								\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);		\
+		__uint(max_entries, 1);					\
+		__type(key, __u32);					\
+		__type(value, struct scratch_slot);			\
+	} scratch SEC(".maps");						\
+	static __always_inline struct scratch_slot *scratch_get(void)	\
+	{								\
+		__u32 zero = 0;						\
+		struct scratch_slot *s =				\
+			bpf_map_lookup_elem(&scratch, &zero);		\
+		if (s)							\
+			__builtin_memset(&s->rec, 0, sizeof(s->rec));	\
+		return s;						\
+	}
+
+/* bpf_d_path's result turned into a tail length (without the NUL). */
+static __always_inline __u16 tail_len_from(long n)
+{
+	if (n <= 1 || n > BPFITER_TAIL_MAX)
+		return 0;
+	return (__u16)(n - 1);
+}
+
+/* The record and its tail go out in one write so a reader never sees half
+ * a record from one object. */
+#define BPFITER_EMIT(seq, s)						\
+	bpf_seq_write((seq), &(s)->rec,					\
+		      sizeof((s)->rec) +				\
+		      ((s)->rec.tail_len & (BPFITER_TAIL_MAX - 1)))
+
+/* Kernel dev_t (major << 20 | minor) of the superblock holding an inode. */
+static __always_inline __u32 inode_dev(struct inode *inode)
+{
+	return BPF_CORE_READ(inode, i_sb, s_dev);
+}
+
+#endif

@@ -1,0 +1,15 @@
+/* Types shared by the BPF programs and the C decoders. A record is a fixed
+ * struct, optionally followed by a string "tail" whose length sits in the
+ * struct (tail_len); the string is not NUL-terminated in the stream. */
+#ifndef BPFITER_RECORD_COMMON_H
+#define BPFITER_RECORD_COMMON_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Longest tail string a program writes; a power of two so the verifier can
+ * bound lengths with a mask. Equals PATH_MAX. */
+#define BPFITER_TAIL_MAX 4096
+
+#endif

@@ -1,0 +1,32 @@
+#ifndef BPFITER_TASK_RECORD_H
+#define BPFITER_TASK_RECORD_H
+#include "record_common.h"
+
+/* One per thread; written by task.bpf.c, decoded by csrc/targets.c.
+ * Tail: the executable's path (empty for kernel threads). */
+struct task_record {
+	__u64 start_time_ns;	/* since boot, CLOCK_BOOTTIME */
+	__u64 utime_ns;		/* kernel's sampled user time, not /proc's adjusted one */
+	__u64 stime_ns;
+	__u64 runtime_ns;	/* se.sum_exec_runtime: precise CPU time */
+	__u64 min_flt;
+	__u64 maj_flt;
+	__u64 vsize;		/* bytes */
+	__u64 rss;		/* bytes, as /proc's approximate counter */
+	__u64 cgroup_id;	/* cgroup v2 id (inode of its directory) */
+	__u32 tid;
+	__u32 tgid;
+	__u32 ppid;
+	__u32 uid, euid, gid, egid;
+	__s32 nice;
+	__s32 prio;		/* as /proc/PID/stat field 18 */
+	__u32 nr_threads;
+	__u32 flags;		/* task->flags (PF_*) */
+	__u32 cpu;		/* CPU it last ran on */
+	char comm[16];
+	char state;		/* one of "RSDTtXZPI" as in /proc */
+	__u8 kthread;
+	__u16 tail_len;
+};
+
+#endif

@@ -1,0 +1,87 @@
+#include "decode.h"
+
+#include <string.h>
+#include <lauxlib.h>
+
+int decode_tail_offset(const struct target *t)
+{
+	for (const struct field *f = t->fields; f->name; f++)
+		if (f->type == F_TAIL)
+			return f->offset;
+	return -1;
+}
+
+static uint16_t tail_length(const void *rec, int tail_offset)
+{
+	uint16_t len;
+
+	memcpy(&len, (const char *)rec + tail_offset, sizeof(len));
+	return len;
+}
+
+size_t decode_record_length(const struct target *t, int tail_offset, const void *p)
+{
+	if (tail_offset < 0)
+		return t->record_size;
+	return t->record_size + tail_length(p, tail_offset);
+}
+
+/* Userland dev_t as glibc's makedev() builds it, so it compares equal to
+ * stat()'s st_dev; the kernel keeps major << 20 | minor internally. */
+static void push_dev(lua_State *L, uint32_t kdev)
+{
+	uint64_t major = kdev >> 20, minor = kdev & 0xfffff;
+	uint64_t dev = ((major & 0xfffff000ULL) << 32) | ((major & 0xfffULL) << 8) |
+		       ((minor & 0xffffff00ULL) << 12) | (minor & 0xffULL);
+
+	lua_pushinteger(L, (lua_Integer)major);
+	lua_setfield(L, -2, "major");
+	lua_pushinteger(L, (lua_Integer)minor);
+	lua_setfield(L, -2, "minor");
+	lua_pushinteger(L, (lua_Integer)dev);
+}
+
+static void push_field(lua_State *L, const struct target *t, const struct field *f,
+		       const char *rec)
+{
+	const char *p = rec + f->offset;
+	uint32_t u32;
+	int32_t s32;
+	uint64_t u64;
+	int64_t s64;
+	uint16_t len;
+
+	switch (f->type) {
+	case F_U32: memcpy(&u32, p, 4); lua_pushinteger(L, u32); break;
+	case F_S32: memcpy(&s32, p, 4); lua_pushinteger(L, s32); break;
+	case F_U64: memcpy(&u64, p, 8); lua_pushinteger(L, (lua_Integer)u64); break;
+	case F_S64: memcpy(&s64, p, 8); lua_pushinteger(L, s64); break;
+	case F_CHARS: lua_pushlstring(L, p, strnlen(p, f->size)); break;
+	case F_CHAR: lua_pushlstring(L, p, 1); break;
+	case F_BOOL: lua_pushboolean(L, *p != 0); break;
+	case F_DEV: memcpy(&u32, p, 4); push_dev(L, u32); break;
+	case F_TAIL:
+		memcpy(&len, p, 2);
+		if (len == 0)
+			return;		/* nil: leave the field absent */
+		lua_pushlstring(L, rec + t->record_size, len);
+		break;
+	default:
+		return;
+	}
+	lua_setfield(L, -2, f->name);
+}
+
+void decode_record(lua_State *L, const struct target *t, const void *rec)
+{
+	const struct field *f;
+	int n = 0;
+
+	for (f = t->fields; f->name; f++)
+		n++;
+	lua_createtable(L, 0, n + 2);
+	for (f = t->fields; f->name; f++)
+		push_field(L, t, f, rec);
+	if (t->derive)
+		t->derive(L, rec);
+}

@@ -1,0 +1,380 @@
+/* The generic iterator: load a target's program once per Lua state, create
+ * a link and an iterator fd per walk, read records and decode them, and
+ * release everything on close, __close, __gc or end of walk. */
+#include "iterator.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include <lauxlib.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "decode.h"
+#include "errors.h"
+
+#define ITERATOR_MT "bpfiter.iterator"
+#define PROGRAMS_MT "bpfiter.program"
+#define PROGRAMS_KEY "bpfiter.programs"
+#define READ_BUFFER (64 * 1024)
+
+enum iter_state { IT_OPEN, IT_DONE, IT_CLOSED };
+
+struct iterator {
+	const struct target *target;
+	struct iter_options opts;
+	int fd;
+	enum iter_state state;
+	int tail_offset;
+	char *buf;
+	size_t start, end;	/* unread bytes are buf[start, end) */
+};
+
+/* ---- programs: loaded once per Lua state, closed with it ---- */
+
+struct program {
+	struct bpf_object *obj;
+	int fd;
+};
+
+static int program_gc(lua_State *L)
+{
+	struct program *p = luaL_checkudata(L, 1, PROGRAMS_MT);
+
+	if (p->obj)
+		bpf_object__close(p->obj);
+	p->obj = NULL;
+	return 0;
+}
+
+static const char *load_hint(int err)
+{
+	if (err == EPERM || err == EACCES)
+		return " (needs root, or CAP_BPF and CAP_PERFMON)";
+	return "";
+}
+
+/* Returns the program fd, or pushes the failure triple and returns -1. */
+static int program_fd(lua_State *L, const struct target *t)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .object_name = t->name);
+	struct bpf_program *prog;
+	struct program *p;
+	const void *bytes;
+	size_t size;
+	int err;
+
+	lua_getfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
+	lua_getfield(L, -1, t->name);
+	p = lua_touserdata(L, -1);
+	if (p && p->obj) {
+		lua_pop(L, 2);
+		return p->fd;
+	}
+	lua_pop(L, 1);
+
+	p = lua_newuserdatauv(L, sizeof(*p), 0);
+	p->obj = NULL;
+	luaL_setmetatable(L, PROGRAMS_MT);
+
+	bpfiter_libbpf_capture();
+	bytes = t->elf_bytes(&size);
+	p->obj = bpf_object__open_mem(bytes, size, &open_opts);
+	if (!p->obj) {
+		err = errno;
+		lua_pop(L, 2);
+		bpfiter_fail(L, err, t->name, "opening the BPF object failed");
+		return -1;
+	}
+	err = -bpf_object__load(p->obj);
+	prog = bpf_object__find_program_by_name(p->obj, t->program);
+	if (err || !prog) {
+		const char *why = bpfiter_libbpf_last();
+		char detail[300];
+
+		err = err ? err : ENOENT;
+		snprintf(detail, sizeof(detail), "%s%s%s",
+			 *why ? " [libbpf: " : "", why, *why ? "]" : "");
+		bpf_object__close(p->obj);
+		p->obj = NULL;
+		lua_pop(L, 2);
+		bpfiter_fail(L, err, t->name, "loading the BPF program failed%s%s",
+			     load_hint(err), detail);
+		return -1;
+	}
+	p->fd = bpf_program__fd(prog);
+	lua_setfield(L, -2, t->name);
+	lua_pop(L, 1);
+	return p->fd;
+}
+
+/* ---- options ---- */
+
+static void parse_options(lua_State *L, const struct target *t, struct iter_options *o)
+{
+	o->pid = 0;
+	o->threads = true;
+	if (lua_isnoneornil(L, 1))
+		return;
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_pushnil(L);
+	while (lua_next(L, 1)) {
+		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+
+		if (key && strcmp(key, "pid") == 0 && (t->options & OPT_PID)) {
+			int isint;
+			o->pid = lua_tointegerx(L, -1, &isint);
+			if (!isint)
+				bpfiter_argerror(L, 1, "option 'pid' must be an integer, got %s",
+						 luaL_typename(L, -1));
+			if (o->pid <= 0 || o->pid > 0x3fffffff)
+				bpfiter_argerror(L, 1, "option 'pid' must be a positive pid, got %lld",
+						 (long long)o->pid);
+		} else if (key && strcmp(key, "threads") == 0 && (t->options & OPT_THREADS)) {
+			if (!lua_isboolean(L, -1))
+				bpfiter_argerror(L, 1, "option 'threads' must be a boolean, got %s",
+						 luaL_typename(L, -1));
+			o->threads = lua_toboolean(L, -1);
+		} else {
+			bpfiter_argerror(L, 1, "unknown option '%s' for %s",
+					 key ? key : luaL_tolstring(L, -2, NULL), t->name);
+		}
+		lua_pop(L, 1);
+	}
+}
+
+/* ---- link and iterator fd ---- */
+
+/* An fd-creating call that fails with EMFILE gets one retry after a full
+ * collection: iterators dropped without close still hold fds until then. */
+#define RETRY_AFTER_GC(L, expr)						\
+	({								\
+		int fd_ = (expr);					\
+		if (fd_ < 0 && (errno == EMFILE || errno == ENFILE)) {	\
+			lua_gc((L), LUA_GCCOLLECT);			\
+			fd_ = (expr);					\
+		}							\
+		fd_;							\
+	})
+
+/* Binds the link to one process through a pidfd, so a recycled pid cannot
+ * redirect it. A pid that is a thread (not a group leader) is passed as a
+ * tid. Returns the pidfd (or -2 for "use tid") or -1 with errno set. */
+static int open_pidfd(lua_State *L, pid_t pid)
+{
+	int fd = RETRY_AFTER_GC(L, (int)syscall(SYS_pidfd_open, pid, 0));
+
+	if (fd < 0 && errno == EINVAL)
+		return -2;
+	return fd;
+}
+
+static int create_iter_fd(lua_State *L, const struct target *t, int prog_fd,
+			  const struct iter_options *o)
+{
+	union bpf_iter_link_info info;
+	LIBBPF_OPTS(bpf_link_create_opts, opts);
+	int pidfd = -1, link_fd, iter_fd, err;
+
+	memset(&info, 0, sizeof(info));
+	if (o->pid) {
+		pidfd = open_pidfd(L, (pid_t)o->pid);
+		if (pidfd == -1)
+			return bpfiter_fail(L, errno, t->name, "pid %lld", (long long)o->pid);
+		if (pidfd == -2)
+			info.task.tid = (__u32)o->pid;
+		else
+			info.task.pid_fd = (__u32)pidfd;
+		opts.iter_info = &info;
+		opts.iter_info_len = sizeof(info);
+	}
+	link_fd = RETRY_AFTER_GC(L, bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, &opts));
+	err = errno;
+	if (pidfd >= 0)
+		close(pidfd);
+	if (link_fd < 0)
+		return bpfiter_fail(L, err, t->name, "creating the iterator link failed%s",
+				    load_hint(err));
+	/* The iterator fd holds its own reference to the link. */
+	iter_fd = RETRY_AFTER_GC(L, bpf_iter_create(link_fd));
+	err = errno;
+	close(link_fd);
+	if (iter_fd < 0)
+		return bpfiter_fail(L, err, t->name, "creating the iterator failed");
+	lua_pushinteger(L, iter_fd);
+	return 1;
+}
+
+/* ---- the iterator object ---- */
+
+static int iterator_step(lua_State *L);
+
+static void iterator_release(struct iterator *it, enum iter_state state)
+{
+	if (it->fd >= 0)
+		close(it->fd);
+	it->fd = -1;
+	free(it->buf);
+	it->buf = NULL;
+	if (it->state == IT_OPEN)
+		it->state = state;
+}
+
+int iterator_open(lua_State *L)
+{
+	const struct target *t = lua_touserdata(L, lua_upvalueindex(1));
+	struct iter_options opts;
+	struct iterator *it;
+	int prog_fd, fd;
+	char *buf;
+
+	parse_options(L, t, &opts);
+	prog_fd = program_fd(L, t);
+	if (prog_fd < 0)
+		return 3;
+	if (create_iter_fd(L, t, prog_fd, &opts) != 1)
+		return 3;
+	fd = (int)lua_tointeger(L, -1);
+	lua_pop(L, 1);
+
+	buf = malloc(READ_BUFFER);
+	if (!buf) {
+		close(fd);
+		return bpfiter_fail(L, ENOMEM, t->name, "read buffer");
+	}
+	it = lua_newuserdatauv(L, sizeof(*it), 0);
+	*it = (struct iterator){
+		.target = t, .opts = opts, .fd = fd, .state = IT_OPEN,
+		.tail_offset = decode_tail_offset(t), .buf = buf,
+	};
+	luaL_setmetatable(L, ITERATOR_MT);
+
+	/* The generic-for quadruple: step, state, initial, closing value. */
+	lua_pushcfunction(L, iterator_step);
+	lua_insert(L, -2);
+	lua_pushnil(L);
+	lua_pushvalue(L, -2);
+	return 4;
+}
+
+/* Next complete record in the buffer, or NULL when more must be read. */
+static const char *buffered_record(struct iterator *it, size_t *len)
+{
+	size_t have = it->end - it->start;
+	const char *p = it->buf + it->start;
+
+	if (have < it->target->record_size)
+		return NULL;
+	*len = decode_record_length(it->target, it->tail_offset, p);
+	return have >= *len ? p : NULL;
+}
+
+/* Reads more records; returns bytes read, 0 at end of walk. Raises on error. */
+static size_t refill(lua_State *L, struct iterator *it)
+{
+	ssize_t n;
+
+	memmove(it->buf, it->buf + it->start, it->end - it->start);
+	it->end -= it->start;
+	it->start = 0;
+	do
+		n = read(it->fd, it->buf + it->end, READ_BUFFER - it->end);
+	while (n < 0 && (errno == EINTR || errno == EAGAIN));
+	if (n < 0) {
+		int err = errno;
+		const char *name = it->target->name;
+
+		iterator_release(it, IT_DONE);
+		bpfiter_raise(L, err, name, "reading the iterator failed%s",
+			      err == E2BIG ? " (one object produced more than the"
+					     " kernel's per-object limit)" : "");
+	}
+	it->end += (size_t)n;
+	return (size_t)n;
+}
+
+static int iterator_step(lua_State *L)
+{
+	struct iterator *it = luaL_checkudata(L, 1, ITERATOR_MT);
+	const char *rec;
+	size_t len;
+
+	if (it->state == IT_CLOSED)
+		return luaL_error(L, "bpfiter: %s: iterator is closed", it->target->name);
+	while (it->state == IT_OPEN) {
+		rec = buffered_record(it, &len);
+		if (rec) {
+			it->start += len;
+			if (it->target->skip && it->target->skip(rec, &it->opts))
+				continue;
+			decode_record(L, it->target, rec);
+			return 1;
+		}
+		if (refill(L, it) == 0) {
+			bool partial = it->end != it->start;
+			const char *name = it->target->name;
+
+			iterator_release(it, IT_DONE);
+			if (partial)
+				bpfiter_raise(L, EPROTO, name, "walk ended inside a record");
+		}
+	}
+	return 0;
+}
+
+static int iterator_close(lua_State *L)
+{
+	struct iterator *it = luaL_checkudata(L, 1, ITERATOR_MT);
+
+	iterator_release(it, IT_CLOSED);
+	it->state = IT_CLOSED;
+	return 0;
+}
+
+static int iterator_tostring(lua_State *L)
+{
+	struct iterator *it = luaL_checkudata(L, 1, ITERATOR_MT);
+	static const char *names[] = { "open", "done", "closed" };
+
+	lua_pushfstring(L, ITERATOR_MT ": %s (%s)", it->target->name, names[it->state]);
+	return 1;
+}
+
+void iterator_register(lua_State *L)
+{
+	static const luaL_Reg methods[] = {
+		{ "close", iterator_close },
+		{ "next", iterator_step },
+		{ NULL, NULL },
+	};
+	static const luaL_Reg meta[] = {
+		{ "__call", iterator_step },
+		{ "__close", iterator_close },
+		{ "__gc", iterator_close },
+		{ "__tostring", iterator_tostring },
+		{ NULL, NULL },
+	};
+
+	if (luaL_newmetatable(L, ITERATOR_MT)) {
+		luaL_setfuncs(L, meta, 0);
+		luaL_newlib(L, methods);
+		lua_setfield(L, -2, "__index");
+	}
+	lua_pop(L, 1);
+
+	if (luaL_newmetatable(L, PROGRAMS_MT)) {
+		lua_pushcfunction(L, program_gc);
+		lua_setfield(L, -2, "__gc");
+	}
+	lua_pop(L, 1);
+
+	lua_getfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
+	if (lua_isnil(L, -1)) {
+		lua_newtable(L);
+		lua_setfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
+	}
+	lua_pop(L, 1);
+}
