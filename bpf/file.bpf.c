@@ -40,6 +40,7 @@ int dump_file(struct bpf_iter__task_file *ctx)
 	r->ino = BPF_CORE_READ(inode, i_ino);
 	r->dev = inode_dev(inode);
 	r->mode = BPF_CORE_READ(inode, i_mode);
+	r->rdev = BPF_CORE_READ(inode, i_rdev);
 	r->pos = file->f_pos;
 	r->flags = file->f_flags;
 	if (fd_is_cloexec(task, ctx->fd))

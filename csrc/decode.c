@@ -28,17 +28,12 @@ size_t decode_record_length(const struct target *t, int tail_offset, const void 
 
 /* Userland dev_t as glibc's makedev() builds it, so it compares equal to
  * stat()'s st_dev; the kernel keeps major << 20 | minor internally. */
-static void push_dev(lua_State *L, uint32_t kdev)
+static lua_Integer userland_dev(uint32_t kdev)
 {
 	uint64_t major = kdev >> 20, minor = kdev & 0xfffff;
-	uint64_t dev = ((major & 0xfffff000ULL) << 32) | ((major & 0xfffULL) << 8) |
-		       ((minor & 0xffffff00ULL) << 12) | (minor & 0xffULL);
 
-	lua_pushinteger(L, (lua_Integer)major);
-	lua_setfield(L, -2, "major");
-	lua_pushinteger(L, (lua_Integer)minor);
-	lua_setfield(L, -2, "minor");
-	lua_pushinteger(L, (lua_Integer)dev);
+	return (lua_Integer)(((major & 0xfffff000ULL) << 32) | ((major & 0xfffULL) << 8) |
+			     ((minor & 0xffffff00ULL) << 12) | (minor & 0xffULL));
 }
 
 static void push_field(lua_State *L, const struct target *t, const struct field *f,
@@ -59,7 +54,9 @@ static void push_field(lua_State *L, const struct target *t, const struct field 
 	case F_CHARS: lua_pushlstring(L, p, strnlen(p, f->size)); break;
 	case F_CHAR: lua_pushlstring(L, p, 1); break;
 	case F_BOOL: lua_pushboolean(L, *p != 0); break;
-	case F_DEV: memcpy(&u32, p, 4); push_dev(L, u32); break;
+	case F_DEV: memcpy(&u32, p, 4); lua_pushinteger(L, userland_dev(u32)); break;
+	case F_MAJOR: memcpy(&u32, p, 4); lua_pushinteger(L, u32 >> 20); break;
+	case F_MINOR: memcpy(&u32, p, 4); lua_pushinteger(L, u32 & 0xfffff); break;
 	case F_TAIL:
 		memcpy(&len, p, 2);
 		if (len == 0)

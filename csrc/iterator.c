@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 
@@ -161,14 +162,18 @@ static void parse_options(lua_State *L, const struct target *t, struct iter_opti
 	})
 
 /* Binds the link to one process through a pidfd, so a recycled pid cannot
- * redirect it. A pid that is a thread (not a group leader) is passed as a
- * tid. Returns the pidfd (or -2 for "use tid") or -1 with errno set. */
+ * redirect it. A pid that is a thread, not a group leader, has no process
+ * pidfd; it is passed as a tid. Returns the pidfd, -2 for "use tid", or -1
+ * with errno set. */
 static int open_pidfd(lua_State *L, pid_t pid)
 {
 	int fd = RETRY_AFTER_GC(L, (int)syscall(SYS_pidfd_open, pid, 0));
 
-	if (fd < 0 && errno == EINVAL)
-		return -2;
+	if (fd < 0 && (errno == EINVAL || errno == ENOENT)) {
+		if (kill(pid, 0) == 0 || errno == EPERM)
+			return -2;
+		errno = ESRCH;
+	}
 	return fd;
 }
 

@@ -14,7 +14,9 @@ enum field_type {
 	F_CHARS,	/* NUL-padded char array -> string */
 	F_CHAR,		/* one char -> one-letter string */
 	F_BOOL,		/* u8 -> boolean */
-	F_DEV,		/* u32 kernel dev_t -> dev (glibc encoding), major, minor */
+	F_DEV,		/* u32 kernel dev_t -> userland dev_t (as stat() gives) */
+	F_MAJOR,	/* u32 kernel dev_t -> its major number */
+	F_MINOR,	/* u32 kernel dev_t -> its minor number */
 	F_TAIL,		/* u16 length of the string following the record -> string or nil */
 };
 

@@ -1,0 +1,164 @@
+-- Shared by the specs and benchmarks: spawn ground-truth fixtures, read the
+-- kernel's own answers from /proc, count fds and BPF links.
+local lfs = require "lfs"
+
+local H = {}
+
+H.build = os.getenv("BPFITER_BUILD") or "build"
+
+function H.sleep(seconds)
+  os.execute(("sleep %.3f"):format(seconds))
+end
+
+function H.read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+function H.mktemp_dir()
+  local p = io.popen("mktemp -d /tmp/bpfiter-spec.XXXXXX")
+  local dir = p:read("l")
+  p:close()
+  return dir
+end
+
+function H.rm_rf(path)
+  if path and path:match("^/tmp/bpfiter") then os.execute("rm -rf '" .. path .. "'") end
+end
+
+--- Starts `build/fixture MODE ARGS... READY` and waits until it wrote READY.
+-- Returns {pid=, info={key={values...}}, dir=, stop=function}. The fixture
+-- exits when stop() closes its stdin (or when this process dies).
+function H.fixture(mode, ...)
+  local dir = H.mktemp_dir()
+  local ready = dir .. "/ready"
+  local args = { ... }
+  for i, a in ipairs(args) do args[i] = a == "$DIR" and dir or tostring(a) end
+  local cmd = ("exec %s/fixture %s %s %s"):format(H.build, mode, table.concat(args, " "), ready)
+  local pipe = assert(io.popen(cmd, "w"))
+  local text
+  for _ = 1, 3000 do
+    text = H.read_file(ready)
+    if text then break end
+    H.sleep(0.01)
+  end
+  assert(text, "fixture did not start: " .. cmd)
+  local info = {}
+  for line in text:gmatch("[^\n]+") do
+    local key, rest = line:match("^(%S+)%s+(.*)$")
+    info[key] = rest
+  end
+  local fx = { pid = tonumber(info.pid), info = info, dir = dir }
+  function fx.stop()
+    if pipe then pipe:close(); pipe = nil end
+    H.rm_rf(dir)
+  end
+  return fx
+end
+
+--- Fields of /proc/PID/task/TID/stat (or /proc/PID/stat), 1-based as in
+-- proc(5); field 2 (comm) is returned without parentheses.
+function H.proc_stat(pid, tid)
+  local path = tid and ("/proc/%d/task/%d/stat"):format(pid, tid) or ("/proc/%d/stat"):format(pid)
+  local s = H.read_file(path)
+  if not s then return nil end
+  local pid_s, comm, rest = s:match("^(%d+) %((.*)%) (.*)$")
+  local f = { tonumber(pid_s), comm }
+  for w in rest:gmatch("%S+") do f[#f + 1] = tonumber(w) or w end
+  return f
+end
+
+--- /proc/PID/status as a table of "Key" -> "value" strings.
+function H.proc_status(pid)
+  local s = H.read_file(("/proc/%d/status"):format(pid))
+  local t = {}
+  for k, v in s:gmatch("([%w_]+):%s*([^\n]*)") do t[k] = v end
+  return t
+end
+
+--- Thread ids of a process from /proc/PID/task.
+function H.proc_tids(pid)
+  local tids = {}
+  for e in lfs.dir(("/proc/%d/task"):format(pid)) do
+    if e:match("^%d+$") then tids[#tids + 1] = tonumber(e) end
+  end
+  table.sort(tids)
+  return tids
+end
+
+--- /proc/PID/fd as fd -> {path=readlink target, ...fdinfo fields}.
+function H.proc_fds(pid)
+  local fds = {}
+  for e in lfs.dir(("/proc/%d/fd"):format(pid)) do
+    if e:match("^%d+$") then
+      local a = lfs.symlinkattributes(("/proc/%d/fd/%s"):format(pid, e))
+      local info = H.read_file(("/proc/%d/fdinfo/%s"):format(pid, e)) or ""
+      fds[tonumber(e)] = {
+        path = a and a.target,
+        pos = tonumber(info:match("pos:%s*(%d+)")),
+        flags = tonumber(info:match("flags:%s*(%d+)"), 8),
+        mnt_id = tonumber(info:match("mnt_id:%s*(%d+)")),
+        ino = tonumber(info:match("ino:%s*(%d+)")),
+      }
+    end
+  end
+  return fds
+end
+
+--- /proc/PID/maps lines as records shaped like bpfiter.vmas records.
+function H.proc_maps(pid)
+  local out = {}
+  for line in (H.read_file(("/proc/%d/maps"):format(pid)) or ""):gmatch("[^\n]+") do
+    local s, e, perms, off, maj, min, ino, path =
+      line:match("^(%x+)-(%x+) (%S+) (%x+) (%x+):(%x+) (%d+)%s*(.*)$")
+    out[#out + 1] = {
+      start = tonumber(s, 16), ["end"] = tonumber(e, 16), perms = perms,
+      offset = tonumber(off, 16), major = tonumber(maj, 16), minor = tonumber(min, 16),
+      inode = tonumber(ino), path = path ~= "" and path or nil,
+    }
+  end
+  return out
+end
+
+function H.fd_count()
+  local n = 0
+  for e in lfs.dir("/proc/self/fd") do
+    if e:match("^%d+$") then n = n + 1 end
+  end
+  return n
+end
+
+--- BPF links in the whole system, counted by bpftool (independent of us).
+function H.bpf_link_count()
+  local p = io.popen("bpftool link list 2>/dev/null | grep -c '^[0-9]*:'")
+  local n = tonumber(p:read("a"))
+  p:close()
+  return n
+end
+
+--- All records of an iterator call that must succeed.
+function H.collect(step, it, ...)
+  assert(step, it)
+  local out = {}
+  for rec in step, it do out[#out + 1] = rec end
+  return out
+end
+
+function H.by(list, key)
+  local t = {}
+  for _, r in ipairs(list) do t[r[key]] = r end
+  return t
+end
+
+--- Run a shell command, return its stdout and exit status.
+function H.run(cmd)
+  local p = io.popen(cmd .. " 2>&1")
+  local out = p:read("a")
+  local ok, _, code = p:close()
+  return out, ok and 0 or code
+end
+
+return H
