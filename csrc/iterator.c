@@ -27,7 +27,8 @@ enum iter_state { IT_OPEN, IT_DONE, IT_CLOSED };
 struct iterator {
 	const struct target *target;
 	struct iter_options opts;
-	int fd;
+	int fd;			/* iterator: read() yields records */
+	int link_fd;		/* kept open so the link stays visible (bpftool link) */
 	enum iter_state state;
 	int tail_offset;
 	char *buf;
@@ -126,8 +127,9 @@ static void parse_options(lua_State *L, const struct target *t, struct iter_opti
 		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
 
 		if (key && strcmp(key, "pid") == 0 && (t->options & OPT_PID)) {
-			int isint;
-			o->pid = lua_tointegerx(L, -1, &isint);
+			int isint = 0;
+			if (lua_type(L, -1) == LUA_TNUMBER)
+				o->pid = lua_tointegerx(L, -1, &isint);
 			if (!isint)
 				bpfiter_argerror(L, 1, "option 'pid' must be an integer, got %s",
 						 luaL_typename(L, -1));
@@ -177,8 +179,10 @@ static int open_pidfd(lua_State *L, pid_t pid)
 	return fd;
 }
 
+/* Creates the link and the iterator fd; returns 0, or pushes the failure
+ * triple and returns 3. */
 static int create_iter_fd(lua_State *L, const struct target *t, int prog_fd,
-			  const struct iter_options *o)
+			  const struct iter_options *o, int *iter_fd_out, int *link_fd_out)
 {
 	union bpf_iter_link_info info;
 	LIBBPF_OPTS(bpf_link_create_opts, opts);
@@ -203,14 +207,15 @@ static int create_iter_fd(lua_State *L, const struct target *t, int prog_fd,
 	if (link_fd < 0)
 		return bpfiter_fail(L, err, t->name, "creating the iterator link failed%s",
 				    load_hint(err));
-	/* The iterator fd holds its own reference to the link. */
 	iter_fd = RETRY_AFTER_GC(L, bpf_iter_create(link_fd));
-	err = errno;
-	close(link_fd);
-	if (iter_fd < 0)
+	if (iter_fd < 0) {
+		err = errno;
+		close(link_fd);
 		return bpfiter_fail(L, err, t->name, "creating the iterator failed");
-	lua_pushinteger(L, iter_fd);
-	return 1;
+	}
+	*iter_fd_out = iter_fd;
+	*link_fd_out = link_fd;
+	return 0;
 }
 
 /* ---- the iterator object ---- */
@@ -221,7 +226,9 @@ static void iterator_release(struct iterator *it, enum iter_state state)
 {
 	if (it->fd >= 0)
 		close(it->fd);
-	it->fd = -1;
+	if (it->link_fd >= 0)
+		close(it->link_fd);
+	it->fd = it->link_fd = -1;
 	free(it->buf);
 	it->buf = NULL;
 	if (it->state == IT_OPEN)
@@ -233,26 +240,25 @@ int iterator_open(lua_State *L)
 	const struct target *t = lua_touserdata(L, lua_upvalueindex(1));
 	struct iter_options opts;
 	struct iterator *it;
-	int prog_fd, fd;
+	int prog_fd, fd = -1, link_fd = -1;
 	char *buf;
 
 	parse_options(L, t, &opts);
 	prog_fd = program_fd(L, t);
 	if (prog_fd < 0)
 		return 3;
-	if (create_iter_fd(L, t, prog_fd, &opts) != 1)
+	if (create_iter_fd(L, t, prog_fd, &opts, &fd, &link_fd))
 		return 3;
-	fd = (int)lua_tointeger(L, -1);
-	lua_pop(L, 1);
 
 	buf = malloc(READ_BUFFER);
 	if (!buf) {
 		close(fd);
+		close(link_fd);
 		return bpfiter_fail(L, ENOMEM, t->name, "read buffer");
 	}
 	it = lua_newuserdatauv(L, sizeof(*it), 0);
 	*it = (struct iterator){
-		.target = t, .opts = opts, .fd = fd, .state = IT_OPEN,
+		.target = t, .opts = opts, .fd = fd, .link_fd = link_fd, .state = IT_OPEN,
 		.tail_offset = decode_tail_offset(t), .buf = buf,
 	};
 	luaL_setmetatable(L, ITERATOR_MT);
