@@ -20,7 +20,7 @@ LIBBPF_LIBS   := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/;s/ppc64le/powerpc/;s/s390x/s390/')
 
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=gnu11 -fPIC -Wall -Wextra -Werror -I$(LUA_INCDIR) -I$(B) -Ibpf -Icsrc $(LIBBPF_CFLAGS)
+MODULE_CFLAGS := -std=gnu11 -fPIC -Wall -Wextra -Werror -I$(LUA_INCDIR) -I$(B) -Ibpf -Icsrc $(LIBBPF_CFLAGS)
 LIBFLAG   ?= -shared
 BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(B) -Ibpf
 
@@ -53,7 +53,7 @@ $(B)/%.skel.h: $(B)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
 $(B)/%.o: csrc/%.c csrc/*.h bpf/*_record.h bpf/record_common.h $(SKELS) | $(B)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(MODULE_CFLAGS) -c $< -o $@
 
 $(B)/bpfiter/core.so: $(CORE_OBJS) | $(B)/bpfiter
 	$(CC) $(LIBFLAG) -o $@ $(CORE_OBJS) $(LIBBPF_LIBS)
@@ -62,7 +62,7 @@ $(B)/init_lua.c: lua/bpfiter/init.lua csrc/embed.lua | $(B)
 	$(LUA) csrc/embed.lua $< $@ bpfiter_init_lua
 
 $(B)/init_lua.o: $(B)/init_lua.c
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(MODULE_CFLAGS) -c $< -o $@
 
 $(B)/libbpfiter.a: $(CORE_OBJS) $(B)/embed.o $(B)/init_lua.o
 	rm -f $@ && ar rcs $@ $^
@@ -72,7 +72,7 @@ $(B)/fixture: spec/fixture.c | $(B)
 	$(CC) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $<
 
 $(B)/host: examples/host.c $(B)/libbpfiter.a
-	$(CC) $(CFLAGS) -o $@ $< $(B)/libbpfiter.a $(LIBBPF_LIBS) -llua5.4 -lm -ldl
+	$(CC) $(CFLAGS) $(MODULE_CFLAGS) -o $@ $< $(B)/libbpfiter.a $(LIBBPF_LIBS) -llua5.4 -lm -ldl
 
 fixtures: $(B)/fixture $(B)/host
 

@@ -48,7 +48,7 @@ int dump_file(struct bpf_iter__task_file *ctx)
 	mnt = BPF_CORE_READ(file, f_path.mnt);
 	r->mnt_id = BPF_CORE_READ(container_of(mnt, struct mount, mnt), mnt_id);
 	r->tail_len = tail_len_from(
-		bpf_d_path((struct path *)&file->f_path, s->tail, sizeof(s->tail)));
+		bpf_d_path((struct path *)&file->f_path, s->tail, BPFITER_TAIL_MAX));
 	BPFITER_EMIT(seq, s);
 	return 0;
 }

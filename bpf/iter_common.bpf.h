@@ -19,7 +19,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define BPFITER_SCRATCH(REC)						\
 	struct scratch_slot {						\
 		struct REC rec;						\
-		char tail[BPFITER_TAIL_MAX];				\
+		char tail[2 * BPFITER_TAIL_MAX];			\
 	};								\
 	struct {							\
 		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);		\
@@ -45,12 +45,14 @@ static __always_inline __u16 tail_len_from(long n)
 	return (__u16)(n - 1);
 }
 
-/* The record and its tail go out in one write so a reader never sees half
- * a record from one object. */
+/* The record and its padded tail go out in one write so a reader never
+ * sees half a record from one object. The tail buffer has room for the
+ * padding; the mask only convinces the verifier. */
 #define BPFITER_EMIT(seq, s)						\
 	bpf_seq_write((seq), &(s)->rec,					\
 		      sizeof((s)->rec) +				\
-		      ((s)->rec.tail_len & (BPFITER_TAIL_MAX - 1)))
+		      (BPFITER_TAIL_PADDED((s)->rec.tail_len) &		\
+		       (2 * BPFITER_TAIL_MAX - 1)))
 
 /* Kernel dev_t (major << 20 | minor) of the superblock holding an inode. */
 static __always_inline __u32 inode_dev(struct inode *inode)

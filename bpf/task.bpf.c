@@ -101,7 +101,7 @@ int dump_task(struct bpf_iter__task *ctx)
 		struct file *exe = mm->exe_file;
 		if (exe)
 			r->tail_len = tail_len_from(
-				bpf_d_path((struct path *)&exe->f_path, s->tail, sizeof(s->tail)));
+				bpf_d_path((struct path *)&exe->f_path, s->tail, BPFITER_TAIL_MAX));
 	}
 	BPFITER_EMIT(seq, s);
 	return 0;

@@ -100,7 +100,7 @@ int dump_vma(struct bpf_iter__task_vma *ctx)
 		r->ino = BPF_CORE_READ(inode, i_ino);
 		r->dev = inode_dev(inode);
 		r->tail_len = tail_len_from(
-			bpf_d_path((struct path *)&file->f_path, s->tail, sizeof(s->tail)));
+			bpf_d_path((struct path *)&file->f_path, s->tail, BPFITER_TAIL_MAX));
 	} else {
 		r->tail_len = anon_vma_name(vma, s->tail);
 	}

@@ -3,6 +3,8 @@
 #include <string.h>
 #include <lauxlib.h>
 
+#include "record_common.h"
+
 int decode_tail_offset(const struct target *t)
 {
 	for (const struct field *f = t->fields; f->name; f++)
@@ -23,7 +25,7 @@ size_t decode_record_length(const struct target *t, int tail_offset, const void 
 {
 	if (tail_offset < 0)
 		return t->record_size;
-	return t->record_size + tail_length(p, tail_offset);
+	return t->record_size + BPFITER_TAIL_PADDED(tail_length(p, tail_offset));
 }
 
 /* Userland dev_t as glibc's makedev() builds it, so it compares equal to
