@@ -26,7 +26,7 @@ BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(B) -I
 
 BPF_PROGS := $(patsubst bpf/%.bpf.c,%,$(wildcard bpf/*.bpf.c))
 SKELS     := $(BPF_PROGS:%=$(B)/%.skel.h)
-CORE_SRCS := csrc/errors.c csrc/decode.c csrc/targets.c csrc/iterator.c csrc/module.c
+CORE_SRCS := $(filter-out csrc/embed.c,$(wildcard csrc/*.c))
 CORE_OBJS := $(CORE_SRCS:csrc/%.c=$(B)/%.o)
 LUA_FILES := $(wildcard lua/bpfiter/*.lua)
 

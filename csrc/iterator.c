@@ -6,9 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <unistd.h>
-#include <sys/syscall.h>
 
 #include <lauxlib.h>
 #include <bpf/bpf.h>
@@ -26,13 +24,13 @@ enum iter_state { IT_OPEN, IT_DONE, IT_CLOSED };
 
 struct iterator {
 	const struct target *target;
-	struct iter_options opts;
 	int fd;			/* iterator: read() yields records */
 	int link_fd;		/* kept open so the link stays visible (bpftool link) */
 	enum iter_state state;
 	int tail_offset;
 	char *buf;
 	size_t start, end;	/* unread bytes are buf[start, end) */
+	_Alignas(8) unsigned char filter[];	/* target->filter_size bytes */
 };
 
 /* ---- programs: loaded once per Lua state, closed with it ---- */
@@ -115,106 +113,100 @@ static int program_fd(lua_State *L, const struct target *t)
 
 /* ---- options ---- */
 
-static void parse_options(lua_State *L, const struct target *t, struct iter_options *o)
+static const char *option_type_name(enum option_type type)
 {
-	o->pid = 0;
-	o->threads = true;
-	if (lua_isnoneornil(L, 1))
+	switch (type) {
+	case OPT_INTEGER: return "an integer";
+	case OPT_BOOLEAN: return "a boolean";
+	case OPT_STRING: return "a string";
+	case OPT_INTEGER_OR_STRING: return "an integer or a string";
+	}
+	return "?";
+}
+
+static bool option_type_ok(lua_State *L, int idx, enum option_type type)
+{
+	switch (type) {
+	case OPT_INTEGER: return lua_isinteger(L, idx);
+	case OPT_BOOLEAN: return lua_isboolean(L, idx);
+	case OPT_STRING: return lua_type(L, idx) == LUA_TSTRING;
+	case OPT_INTEGER_OR_STRING:
+		return lua_isinteger(L, idx) || lua_type(L, idx) == LUA_TSTRING;
+	}
+	return false;
+}
+
+/* Checks every key of the options table (argument 1) against the target's
+ * list; raises the argument error a wrong name or type deserves. */
+static void check_options(lua_State *L, const struct target *t)
+{
+	if (lua_isnoneornil(L, 1)) {
+		lua_settop(L, 0);
+		lua_newtable(L);	/* hooks can always read index 1 */
 		return;
+	}
 	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 1);
 	lua_pushnil(L);
 	while (lua_next(L, 1)) {
+		const struct option *o = NULL;
 		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
 
-		if (key && strcmp(key, "pid") == 0 && (t->options & OPT_PID)) {
-			int isint = 0;
-			if (lua_type(L, -1) == LUA_TNUMBER)
-				o->pid = lua_tointegerx(L, -1, &isint);
-			if (!isint)
-				bpfiter_argerror(L, 1, "option 'pid' must be an integer, got %s",
-						 luaL_typename(L, -1));
-			if (o->pid <= 0 || o->pid > 0x3fffffff)
-				bpfiter_argerror(L, 1, "option 'pid' must be a positive pid, got %lld",
-						 (long long)o->pid);
-		} else if (key && strcmp(key, "threads") == 0 && (t->options & OPT_THREADS)) {
-			if (!lua_isboolean(L, -1))
-				bpfiter_argerror(L, 1, "option 'threads' must be a boolean, got %s",
-						 luaL_typename(L, -1));
-			o->threads = lua_toboolean(L, -1);
-		} else {
+		for (const struct option *p = t->options; key && p && p->name; p++)
+			if (strcmp(p->name, key) == 0)
+				o = p;
+		if (!o)
 			bpfiter_argerror(L, 1, "unknown option '%s' for %s",
 					 key ? key : luaL_tolstring(L, -2, NULL), t->name);
-		}
+		if (!option_type_ok(L, -1, o->type))
+			bpfiter_argerror(L, 1, "option '%s' must be %s, got %s", o->name,
+					 option_type_name(o->type), luaL_typename(L, -1));
 		lua_pop(L, 1);
 	}
 }
 
 /* ---- link and iterator fd ---- */
 
-/* An fd-creating call that fails with EMFILE gets one retry after a full
- * collection: iterators dropped without close still hold fds until then. */
-#define RETRY_AFTER_GC(L, expr)						\
-	({								\
-		int fd_ = (expr);					\
-		if (fd_ < 0 && (errno == EMFILE || errno == ENFILE)) {	\
-			lua_gc((L), LUA_GCCOLLECT);			\
-			fd_ = (expr);					\
-		}							\
-		fd_;							\
-	})
-
-/* Binds the link to one process through a pidfd, so a recycled pid cannot
- * redirect it. A pid that is a thread, not a group leader, has no process
- * pidfd; it is passed as a tid. Returns the pidfd, -2 for "use tid", or -1
- * with errno set. */
-static int open_pidfd(lua_State *L, pid_t pid)
+static void close_attach_fds(struct attach *a)
 {
-	int fd = RETRY_AFTER_GC(L, (int)syscall(SYS_pidfd_open, pid, 0));
-
-	if (fd < 0 && (errno == EINVAL || errno == ENOENT)) {
-		if (kill(pid, 0) == 0 || errno == EPERM)
-			return -2;
-		errno = ESRCH;
-	}
-	return fd;
+	for (int i = 0; i < a->nfds; i++)
+		close(a->fds[i]);
+	a->nfds = 0;
 }
 
 /* Creates the link and the iterator fd; returns 0, or pushes the failure
- * triple and returns 3. */
+ * triple and returns 3. An fd-creating call failing with EMFILE gets one
+ * retry after a full collection: dropped iterators hold fds until then. */
 static int create_iter_fd(lua_State *L, const struct target *t, int prog_fd,
-			  const struct iter_options *o, int *iter_fd_out, int *link_fd_out)
+			  struct attach *a, int *iter_fd, int *link_fd)
 {
-	union bpf_iter_link_info info;
 	LIBBPF_OPTS(bpf_link_create_opts, opts);
-	int pidfd = -1, link_fd, iter_fd, err;
+	int err;
 
-	memset(&info, 0, sizeof(info));
-	if (o->pid) {
-		pidfd = open_pidfd(L, (pid_t)o->pid);
-		if (pidfd == -1)
-			return bpfiter_fail(L, errno, t->name, "pid %lld", (long long)o->pid);
-		if (pidfd == -2)
-			info.task.tid = (__u32)o->pid;
-		else
-			info.task.pid_fd = (__u32)pidfd;
-		opts.iter_info = &info;
-		opts.iter_info_len = sizeof(info);
+	if (a->has_info) {
+		opts.iter_info = &a->info;
+		opts.iter_info_len = sizeof(a->info);
 	}
-	link_fd = RETRY_AFTER_GC(L, bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, &opts));
+	*link_fd = bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, &opts);
+	if (*link_fd < 0 && errno == EMFILE) {
+		lua_gc(L, LUA_GCCOLLECT);
+		*link_fd = bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, &opts);
+	}
 	err = errno;
-	if (pidfd >= 0)
-		close(pidfd);
-	if (link_fd < 0)
+	close_attach_fds(a);
+	if (*link_fd < 0)
 		return bpfiter_fail(L, err, t->name, "creating the iterator link failed%s",
 				    load_hint(err));
-	iter_fd = RETRY_AFTER_GC(L, bpf_iter_create(link_fd));
-	if (iter_fd < 0) {
+	*iter_fd = bpf_iter_create(*link_fd);
+	if (*iter_fd < 0 && errno == EMFILE) {
+		lua_gc(L, LUA_GCCOLLECT);
+		*iter_fd = bpf_iter_create(*link_fd);
+	}
+	if (*iter_fd < 0) {
 		err = errno;
-		close(link_fd);
+		close(*link_fd);
 		return bpfiter_fail(L, err, t->name, "creating the iterator failed");
 	}
-	*iter_fd_out = iter_fd;
-	*link_fd_out = link_fd;
 	return 0;
 }
 
@@ -238,16 +230,20 @@ static void iterator_release(struct iterator *it, enum iter_state state)
 int iterator_open(lua_State *L)
 {
 	const struct target *t = lua_touserdata(L, lua_upvalueindex(1));
-	struct iter_options opts;
+	struct attach attach = { .nfds = 0 };
 	struct iterator *it;
 	int prog_fd, fd = -1, link_fd = -1;
 	char *buf;
 
-	parse_options(L, t, &opts);
-	prog_fd = program_fd(L, t);
-	if (prog_fd < 0)
+	check_options(L, t);
+	if (t->attach && t->attach(L, t, &attach))
 		return 3;
-	if (create_iter_fd(L, t, prog_fd, &opts, &fd, &link_fd))
+	prog_fd = program_fd(L, t);
+	if (prog_fd < 0) {
+		close_attach_fds(&attach);
+		return 3;
+	}
+	if (create_iter_fd(L, t, prog_fd, &attach, &fd, &link_fd))
 		return 3;
 
 	buf = malloc(READ_BUFFER);
@@ -256,12 +252,14 @@ int iterator_open(lua_State *L)
 		close(link_fd);
 		return bpfiter_fail(L, ENOMEM, t->name, "read buffer");
 	}
-	it = lua_newuserdatauv(L, sizeof(*it), 0);
+	it = lua_newuserdatauv(L, sizeof(*it) + t->filter_size, 0);
 	*it = (struct iterator){
-		.target = t, .opts = opts, .fd = fd, .link_fd = link_fd, .state = IT_OPEN,
+		.target = t, .fd = fd, .link_fd = link_fd, .state = IT_OPEN,
 		.tail_offset = decode_tail_offset(t), .buf = buf,
 	};
 	luaL_setmetatable(L, ITERATOR_MT);
+	if (t->filter_init)
+		t->filter_init(L, it->filter);	/* options are still at index 1 */
 
 	/* The generic-for quadruple: step, state, initial, closing value. */
 	lua_pushcfunction(L, iterator_step);
@@ -319,7 +317,7 @@ static int iterator_step(lua_State *L)
 		rec = buffered_record(it, &len);
 		if (rec) {
 			it->start += len;
-			if (it->target->skip && it->target->skip(rec, &it->opts))
+			if (it->target->skip && it->target->skip(rec, it->filter))
 				continue;
 			decode_record(L, it->target, rec);
 			return 1;

@@ -12,7 +12,7 @@ int luaopen_bpfiter_core(lua_State *L)
 	lua_createtable(L, 0, (int)bpfiter_ntargets + 2);
 	lua_createtable(L, (int)bpfiter_ntargets, 0);
 	for (size_t i = 0; i < bpfiter_ntargets; i++) {
-		const struct target *t = &bpfiter_targets[i];
+		const struct target *t = bpfiter_targets[i];
 
 		lua_pushstring(L, t->name);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);

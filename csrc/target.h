@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <lua.h>
+#include <linux/bpf.h>
 
 enum field_type {
 	F_U32, F_S32, F_U64, F_S64,
@@ -31,15 +32,29 @@ struct field {
 	{ name, offsetof(struct rec, member), type, sizeof(((struct rec *)0)->member) }
 #define FIELDS_END { NULL, 0, 0, 0 }
 
-/* Options a target may accept; the core parses and checks them. */
-enum option_bit {
-	OPT_PID = 1 << 0,	/* pid=N: one process (or thread) only */
-	OPT_THREADS = 1 << 1,	/* threads=false: one record per process */
+/* Options a target accepts. The core checks names and types (raising the
+ * argument errors); hooks then read the validated values from the options
+ * table, which is at stack index 1 while the walk is being set up. */
+enum option_type {
+	OPT_INTEGER,
+	OPT_BOOLEAN,
+	OPT_STRING,
+	OPT_INTEGER_OR_STRING,	/* e.g. an id or a path */
 };
 
-struct iter_options {
-	lua_Integer pid;	/* 0: every process */
-	bool threads;		/* default true */
+struct option {
+	const char *name;
+	enum option_type type;
+};
+
+#define OPTIONS_END { NULL, 0 }
+
+/* Filled by a target's attach hook: how to create its link. */
+struct attach {
+	union bpf_iter_link_info info;
+	bool has_info;
+	int fds[2];		/* opened for the link info; closed once it exists */
+	int nfds;
 };
 
 struct target {
@@ -48,15 +63,25 @@ struct target {
 	const void *(*elf_bytes)(size_t *size);	/* from the skeleton */
 	size_t record_size;
 	const struct field *fields;
-	unsigned options;			/* OPT_* accepted */
-	/* Optional: drop a record the kernel could not filter for us. */
-	bool (*skip)(const void *rec, const struct iter_options *opts);
+	const struct option *options;		/* accepted; NULL: none */
+
+	/* Optional: options -> link info. Returns 0, or pushes the failure
+	 * triple (bpfiter_fail) and returns 3. */
+	int (*attach)(lua_State *L, const struct target *t, struct attach *a);
+
+	/* Optional: per-walk filter state, built from the options, for the
+	 * records the kernel cannot filter for us. */
+	size_t filter_size;
+	void (*filter_init)(lua_State *L, void *filter);
+	bool (*skip)(const void *rec, const void *filter);
+
 	/* Optional: push fields derived from several record members into the
 	 * table on top of the stack. */
 	void (*derive)(lua_State *L, const void *rec);
 };
 
-extern const struct target bpfiter_targets[];
+/* The registry (targets.c), in the order bpfiter.targets lists them. */
+extern const struct target *const bpfiter_targets[];
 extern const size_t bpfiter_ntargets;
 
 #endif

@@ -1,0 +1,67 @@
+#include "attach.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include <lauxlib.h>
+
+#include "errors.h"
+
+lua_Integer option_integer(lua_State *L, const char *name, lua_Integer def)
+{
+	lua_Integer v = def;
+
+	if (lua_istable(L, 1) && lua_getfield(L, 1, name) == LUA_TNUMBER)
+		v = lua_tointeger(L, -1);
+	if (lua_istable(L, 1))
+		lua_pop(L, 1);
+	return v;
+}
+
+int option_boolean(lua_State *L, const char *name, int def)
+{
+	int v = def;
+
+	if (lua_istable(L, 1) && lua_getfield(L, 1, name) == LUA_TBOOLEAN)
+		v = lua_toboolean(L, -1);
+	if (lua_istable(L, 1))
+		lua_pop(L, 1);
+	return v;
+}
+
+/* A pid that is a thread, not a group leader, has no process pidfd. */
+static bool is_thread(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+int attach_task_pid(lua_State *L, const struct target *t, struct attach *a)
+{
+	lua_Integer pid = option_integer(L, "pid", LUA_MININTEGER);
+	int fd;
+
+	if (pid == LUA_MININTEGER)
+		return 0;	/* every process */
+	if (pid <= 0 || pid > 0x3fffffff)
+		return bpfiter_argerror(L, 1, "option 'pid' must be a positive pid, got %lld",
+					(long long)pid);
+	fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (fd < 0 && errno == EMFILE) {
+		lua_gc(L, LUA_GCCOLLECT);	/* dropped iterators may hold fds */
+		fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	}
+	if (fd >= 0) {
+		/* A pidfd pins the process: a recycled pid cannot redirect us. */
+		a->info.task.pid_fd = (__u32)fd;
+		a->fds[a->nfds++] = fd;
+	} else if ((errno == EINVAL || errno == ENOENT) && is_thread((pid_t)pid)) {
+		a->info.task.tid = (__u32)pid;
+	} else {
+		return bpfiter_fail(L, errno == EINVAL || errno == ENOENT ? ESRCH : errno,
+				    t->name, "pid %lld", (long long)pid);
+	}
+	a->has_info = true;
+	return 0;
+}

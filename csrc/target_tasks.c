@@ -1,0 +1,71 @@
+/* tasks: one record per thread (task iterator). */
+#include "target.h"
+
+#include <lauxlib.h>
+
+#include "attach.h"
+#include "task_record.h"
+#include "task.skel.h"
+
+static const struct field task_fields[] = {
+	FIELD(task_record, tid, F_U32, "pid"),
+	FIELD(task_record, tgid, F_U32, "tgid"),
+	FIELD(task_record, ppid, F_U32, "ppid"),
+	FIELD(task_record, comm, F_CHARS, "comm"),
+	FIELD(task_record, state, F_CHAR, "state"),
+	FIELD(task_record, uid, F_U32, "uid"),
+	FIELD(task_record, euid, F_U32, "euid"),
+	FIELD(task_record, gid, F_U32, "gid"),
+	FIELD(task_record, egid, F_U32, "egid"),
+	FIELD(task_record, nice, F_S32, "nice"),
+	FIELD(task_record, prio, F_S32, "prio"),
+	FIELD(task_record, start_time_ns, F_U64, "start_time_ns"),
+	FIELD(task_record, utime_ns, F_U64, "utime_ns"),
+	FIELD(task_record, stime_ns, F_U64, "stime_ns"),
+	FIELD(task_record, runtime_ns, F_U64, "runtime_ns"),
+	FIELD(task_record, min_flt, F_U64, "min_flt"),
+	FIELD(task_record, maj_flt, F_U64, "maj_flt"),
+	FIELD(task_record, nr_threads, F_U32, "nr_threads"),
+	FIELD(task_record, vsize, F_U64, "vsize"),
+	FIELD(task_record, rss, F_U64, "rss"),
+	FIELD(task_record, cgroup_id, F_U64, "cgroup_id"),
+	FIELD(task_record, cpu, F_U32, "cpu"),
+	FIELD(task_record, flags, F_U32, "flags"),
+	FIELD(task_record, kthread, F_BOOL, "kthread"),
+	FIELD(task_record, tail_len, F_TAIL, "exe"),
+	FIELDS_END,
+};
+
+struct task_filter {
+	bool threads;
+};
+
+static void task_filter_init(lua_State *L, void *filter)
+{
+	((struct task_filter *)filter)->threads = option_boolean(L, "threads", 1);
+}
+
+/* The task iterator visits every thread; threads = false keeps the group
+ * leaders. */
+static bool task_skip(const void *rec, const void *filter)
+{
+	const struct task_record *r = rec;
+
+	return !((const struct task_filter *)filter)->threads && r->tid != r->tgid;
+}
+
+static const struct option task_options[] = {
+	{ "pid", OPT_INTEGER },
+	{ "threads", OPT_BOOLEAN },
+	OPTIONS_END,
+};
+
+const struct target target_tasks = {
+	.name = "tasks", .program = "dump_task",
+	.elf_bytes = task_bpf__elf_bytes,
+	.record_size = sizeof(struct task_record),
+	.fields = task_fields, .options = task_options,
+	.attach = attach_task_pid,
+	.filter_size = sizeof(struct task_filter),
+	.filter_init = task_filter_init, .skip = task_skip,
+};

@@ -1,0 +1,34 @@
+/* vmas: one record per memory mapping (task_vma iterator). */
+#include "target.h"
+
+#include "attach.h"
+#include "vma_record.h"
+#include "vma.skel.h"
+
+static const struct field vma_fields[] = {
+	FIELD(vma_record, pid, F_U32, "pid"),
+	FIELD(vma_record, start, F_U64, "start"),
+	FIELD(vma_record, end, F_U64, "end"),
+	FIELD(vma_record, perms, F_CHARS, "perms"),
+	FIELD(vma_record, offset, F_U64, "offset"),
+	FIELD(vma_record, dev, F_DEV, "dev"),
+	FIELD(vma_record, dev, F_MAJOR, "major"),
+	FIELD(vma_record, dev, F_MINOR, "minor"),
+	FIELD(vma_record, ino, F_U64, "inode"),
+	FIELD(vma_record, tail_len, F_TAIL, "path"),
+	FIELD(vma_record, vm_flags, F_U64, "vm_flags"),
+	FIELDS_END,
+};
+
+static const struct option vma_options[] = {
+	{ "pid", OPT_INTEGER },
+	OPTIONS_END,
+};
+
+const struct target target_vmas = {
+	.name = "vmas", .program = "dump_vma",
+	.elf_bytes = vma_bpf__elf_bytes,
+	.record_size = sizeof(struct vma_record),
+	.fields = vma_fields, .options = vma_options,
+	.attach = attach_task_pid,
+};
