@@ -4,6 +4,7 @@
 #include "file_record.h"
 
 BPFITER_SCRATCH(file_record)
+BPFITER_TARGET("files", file_record);
 
 #define O_CLOEXEC 02000000
 
@@ -27,6 +28,7 @@ int dump_file(struct bpf_iter__task_file *ctx)
 	struct inode *inode;
 	struct vfsmount *mnt;
 
+	BPFITER_FRAME(ctx->meta, file);
 	if (!task || !file)
 		return 0;
 	s = scratch_get();

@@ -37,6 +37,36 @@ char LICENSE[] SEC("license") = "GPL";
 		return s;						\
 	}
 
+/* Declares the stream header and trailer of this program's target. */
+#define BPFITER_TARGET(NAME, REC)					\
+	const volatile struct bpfiter_header bpfiter_begin = {		\
+		.magic = BPFITER_MAGIC,					\
+		.version = BPFITER_FORMAT_VERSION,			\
+		.kind = BPFITER_STREAM_BEGIN,				\
+		.record_size = sizeof(struct REC),			\
+		.target = NAME,						\
+	};								\
+	const volatile struct bpfiter_header bpfiter_end = {		\
+		.magic = BPFITER_MAGIC,					\
+		.version = BPFITER_FORMAT_VERSION,			\
+		.kind = BPFITER_STREAM_END,				\
+		.record_size = sizeof(struct REC),			\
+		.target = NAME,						\
+	}
+
+/* First thing in every program: the header goes out before the first
+ * object; the kernel calls the program once more with a NULL object when
+ * the walk is over, which writes the trailer. */
+#define BPFITER_FRAME(meta, obj)					\
+	do {								\
+		if (!(obj))						\
+			bpf_seq_write((meta)->seq, (void *)&bpfiter_end,	\
+				      sizeof(bpfiter_end));		\
+		else if ((meta)->seq_num == 0)				\
+			bpf_seq_write((meta)->seq, (void *)&bpfiter_begin, \
+				      sizeof(bpfiter_begin));		\
+	} while (0)
+
 /* bpf_d_path's result turned into a tail length (without the NUL). */
 static __always_inline __u16 tail_len_from(long n)
 {

@@ -14,6 +14,25 @@
  * bound lengths with a mask. Equals PATH_MAX. */
 #define BPFITER_TAIL_MAX 4096
 
+/* Every stream (a live walk or a pinned view) starts with a header and ends
+ * with a trailer of this shape, so a reader can tell a bpfiter stream of a
+ * known format from anything else, and a complete walk from a cut one. An
+ * empty walk is the trailer alone. Records must be longer than this struct
+ * (the reader tells a final trailer from a record by its size). */
+#define BPFITER_MAGIC "BPFITER"		/* 8 bytes with the NUL */
+#define BPFITER_FORMAT_VERSION 1
+#define BPFITER_STREAM_BEGIN 1
+#define BPFITER_STREAM_END 2
+
+struct bpfiter_header {
+	char magic[8];
+	__u32 version;
+	__u32 kind;		/* BPFITER_STREAM_BEGIN or _END */
+	__u32 record_size;
+	__u32 pad;
+	char target[16];	/* e.g. "tasks" */
+};
+
 /* Bytes a tail of len characters occupies in the stream. */
 #define BPFITER_TAIL_PADDED(len) (((len) + 7u) & ~7u)
 

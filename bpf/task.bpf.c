@@ -4,6 +4,7 @@
 #include "task_record.h"
 
 BPFITER_SCRATCH(task_record)
+BPFITER_TARGET("tasks", task_record);
 
 #define PF_KTHREAD		0x00200000
 #define TASK_REPORT		0x7f
@@ -59,6 +60,7 @@ int dump_task(struct bpf_iter__task *ctx)
 	struct mm_struct *mm;
 	const struct cred *cred;
 
+	BPFITER_FRAME(ctx->meta, task);
 	if (!task)
 		return 0;
 	s = scratch_get();

@@ -4,6 +4,7 @@
 #include "vma_record.h"
 
 BPFITER_SCRATCH(vma_record)
+BPFITER_TARGET("vmas", vma_record);
 
 #define VM_READ		0x1
 #define VM_WRITE	0x2
@@ -76,6 +77,7 @@ int dump_vma(struct bpf_iter__task_vma *ctx)
 	struct file *file;
 	__u64 flags;
 
+	BPFITER_FRAME(ctx->meta, vma);
 	if (!task || !vma)
 		return 0;
 	s = scratch_get();

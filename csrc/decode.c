@@ -1,9 +1,48 @@
 #include "decode.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <lauxlib.h>
 
 #include "record_common.h"
+
+const struct target *decode_header(const void *p, const struct target *t,
+				   uint32_t *kind, char *why, size_t whysize)
+{
+	struct bpfiter_header h;
+	char name[sizeof(h.target) + 1];
+
+	memcpy(&h, p, sizeof(h));
+	if (memcmp(h.magic, BPFITER_MAGIC, sizeof(h.magic)) != 0) {
+		snprintf(why, whysize, "not a bpfiter stream (no header)");
+		return NULL;
+	}
+	if (h.kind != BPFITER_STREAM_BEGIN && h.kind != BPFITER_STREAM_END) {
+		snprintf(why, whysize, "not a bpfiter stream (bad header kind)");
+		return NULL;
+	}
+	if (h.version != BPFITER_FORMAT_VERSION) {
+		snprintf(why, whysize, "bpfiter stream format %u, this build reads %u",
+			 h.version, BPFITER_FORMAT_VERSION);
+		return NULL;
+	}
+	memcpy(name, h.target, sizeof(h.target));
+	name[sizeof(h.target)] = '\0';
+	for (size_t i = 0; !t && i < bpfiter_ntargets; i++)
+		if (strcmp(bpfiter_targets[i]->name, name) == 0)
+			t = bpfiter_targets[i];
+	if (!t || strcmp(t->name, name) != 0) {
+		snprintf(why, whysize, "stream of unknown target '%s'", name);
+		return NULL;
+	}
+	if (h.record_size != t->record_size) {
+		snprintf(why, whysize, "%s records of %u bytes, this build reads %zu",
+			 name, h.record_size, t->record_size);
+		return NULL;
+	}
+	*kind = h.kind;
+	return t;
+}
 
 int decode_tail_offset(const struct target *t)
 {

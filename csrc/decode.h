@@ -4,6 +4,12 @@
 
 #include "target.h"
 
+/* Checks a stream header or trailer against what target t expects (t NULL:
+ * any known target). Returns the target it describes and sets *kind
+ * (BPFITER_STREAM_BEGIN/END), or returns NULL with a reason. */
+const struct target *decode_header(const void *p, const struct target *t,
+				   uint32_t *kind, char *why, size_t whysize);
+
 /* Offset of the record's tail length, or -1 when it has no tail. */
 int decode_tail_offset(const struct target *t);
 

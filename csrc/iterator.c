@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "decode.h"
+#include "record_common.h"
 #include "errors.h"
 
 #define ITERATOR_MT "bpfiter.iterator"
@@ -27,6 +28,8 @@ struct iterator {
 	int fd;			/* iterator: read() yields records */
 	int link_fd;		/* kept open so the link stays visible (bpftool link) */
 	enum iter_state state;
+	bool header_checked;
+	bool trailer_seen;	/* the kernel said the walk is complete */
 	int tail_offset;
 	char *buf;
 	size_t start, end;	/* unread bytes are buf[start, end) */
@@ -305,6 +308,54 @@ static size_t refill(lua_State *L, struct iterator *it)
 	return (size_t)n;
 }
 
+/* Raises with a reason, after releasing the iterator. */
+static void stream_error(lua_State *L, struct iterator *it, const char *why)
+{
+	const char *name = it->target->name;
+
+	iterator_release(it, IT_DONE);
+	bpfiter_raise(L, EPROTO, name, "%s", why);
+}
+
+/* Consumes the header or trailer at the read position; raises unless it is
+ * one of the expected target. */
+static void consume_frame(lua_State *L, struct iterator *it, uint32_t want)
+{
+	char why[160];
+	uint32_t kind;
+
+	if (!decode_header(it->buf + it->start, it->target, &kind, why, sizeof(why)))
+		stream_error(L, it, why);
+	if (kind != want && !(want == BPFITER_STREAM_BEGIN && kind == BPFITER_STREAM_END))
+		stream_error(L, it, "stream header out of place");
+	it->start += sizeof(struct bpfiter_header);
+	it->trailer_seen = kind == BPFITER_STREAM_END;
+}
+
+static void check_stream_header(lua_State *L, struct iterator *it)
+{
+	while (it->end - it->start < sizeof(struct bpfiter_header))
+		if (refill(L, it) == 0)
+			stream_error(L, it, "stream ended before its header");
+	consume_frame(L, it, BPFITER_STREAM_BEGIN);
+	it->header_checked = true;
+}
+
+/* At end of input: what is left must be exactly the trailer. Records are
+ * longer than the trailer, so a trailer never looks like a whole record. */
+static void finish_stream(lua_State *L, struct iterator *it)
+{
+	size_t left = it->end - it->start;
+
+	if (!it->trailer_seen && left == sizeof(struct bpfiter_header))
+		consume_frame(L, it, BPFITER_STREAM_END);
+	else if (left)
+		stream_error(L, it, "walk ended inside a record");
+	if (!it->trailer_seen)
+		stream_error(L, it, "walk was cut short (no end-of-stream trailer)");
+	iterator_release(it, IT_DONE);
+}
+
 static int iterator_step(lua_State *L)
 {
 	struct iterator *it = luaL_checkudata(L, 1, ITERATOR_MT);
@@ -313,6 +364,8 @@ static int iterator_step(lua_State *L)
 
 	if (it->state == IT_CLOSED)
 		return luaL_error(L, "bpfiter: %s: iterator is closed", it->target->name);
+	if (it->state == IT_OPEN && !it->header_checked)
+		check_stream_header(L, it);
 	while (it->state == IT_OPEN) {
 		rec = buffered_record(it, &len);
 		if (rec) {
@@ -322,14 +375,8 @@ static int iterator_step(lua_State *L)
 			decode_record(L, it->target, rec);
 			return 1;
 		}
-		if (refill(L, it) == 0) {
-			bool partial = it->end != it->start;
-			const char *name = it->target->name;
-
-			iterator_release(it, IT_DONE);
-			if (partial)
-				bpfiter_raise(L, EPROTO, name, "walk ended inside a record");
-		}
+		if (refill(L, it) == 0)
+			finish_stream(L, it);
 	}
 	return 0;
 }

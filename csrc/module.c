@@ -4,6 +4,7 @@
 
 #include "bpfiter.h"
 #include "iterator.h"
+#include "record_common.h"
 #include "target.h"
 
 int luaopen_bpfiter_core(lua_State *L)
@@ -13,6 +14,11 @@ int luaopen_bpfiter_core(lua_State *L)
 	lua_createtable(L, (int)bpfiter_ntargets, 0);
 	for (size_t i = 0; i < bpfiter_ntargets; i++) {
 		const struct target *t = bpfiter_targets[i];
+
+		/* The reader tells the trailer from a record by size. */
+		if (t->record_size <= sizeof(struct bpfiter_header))
+			return luaL_error(L, "bpfiter: target %s: record must be longer than "
+					  "the stream header", t->name);
 
 		lua_pushstring(L, t->name);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);

@@ -76,6 +76,16 @@ describe("errors", function()
     assert.has_error(function() step(it) end, "bpfiter: tasks: iterator is closed")
   end)
 
+  it("treats an empty walk as complete, not as an error", function()
+    -- kthreadd has no memory map: the kernel sends the trailer alone.
+    local kthreadd
+    for t in bpfiter.tasks { threads = false } do
+      if t.comm == "kthreadd" then kthreadd = t.pid end
+    end
+    assert.same({}, H.collect(bpfiter.vmas { pid = kthreadd }))
+    assert.equal(1, #H.collect(bpfiter.tasks { pid = kthreadd }))
+  end)
+
   it("returns nil after the end of a walk instead of restarting", function()
     local step, it = bpfiter.tasks { pid = tonumber(H.read_file("/proc/self/stat"):match("^%d+")) }
     assert.is_table(step(it))
