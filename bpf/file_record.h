@@ -5,17 +5,16 @@
 /* One per open fd of each process (threads sharing a table are skipped by
  * the kernel). Tail: the path as readlink(/proc/PID/fd/N) shows it. */
 struct file_record {
+	BPFITER_RECORD_HEAD;
+	__u32 fd;
 	__u64 ino;
 	__s64 pos;
 	__u32 pid;		/* tgid */
-	__u32 fd;
 	__u32 dev;		/* of the filesystem; kernel encoding: major << 20 | minor */
 	__u32 flags;		/* f_flags, plus O_CLOEXEC when set, as fdinfo */
 	__u32 mode;		/* inode i_mode */
 	__u32 mnt_id;
 	__u32 rdev;		/* kernel encoding; device files only */
-	__u16 tail_len;
-	__u16 pad;
 };
 
 #endif

@@ -32,31 +32,33 @@ char LICENSE[] SEC("license") = "GPL";
 		__u32 zero = 0;						\
 		struct scratch_slot *s =				\
 			bpf_map_lookup_elem(&scratch, &zero);		\
-		if (s)							\
+		if (s) {						\
 			__builtin_memset(&s->rec, 0, sizeof(s->rec));	\
+			s->rec.kind = BPFITER_KIND_RECORD;		\
+		}							\
 		return s;						\
 	}
 
 /* Declares the stream header and trailer of this program's target. */
 #define BPFITER_TARGET(NAME, REC)					\
 	const volatile struct bpfiter_header bpfiter_begin = {		\
+		.kind = BPFITER_KIND_BEGIN,				\
 		.magic = BPFITER_MAGIC,					\
 		.version = BPFITER_FORMAT_VERSION,			\
-		.kind = BPFITER_STREAM_BEGIN,				\
 		.record_size = sizeof(struct REC),			\
 		.target = NAME,						\
 	};								\
 	const volatile struct bpfiter_header bpfiter_end = {		\
+		.kind = BPFITER_KIND_END,				\
 		.magic = BPFITER_MAGIC,					\
 		.version = BPFITER_FORMAT_VERSION,			\
-		.kind = BPFITER_STREAM_END,				\
 		.record_size = sizeof(struct REC),			\
 		.target = NAME,						\
 	}
 
 /* First thing in every program: the header goes out before the first
- * object; the kernel calls the program once more with a NULL object when
- * the walk is over, which writes the trailer. */
+ * object; the kernel calls the program with a NULL object when it reaches
+ * the end of the walk, which writes the trailer (see record_common.h). */
 #define BPFITER_FRAME(meta, obj)					\
 	do {								\
 		if (!(obj))						\

@@ -14,23 +14,39 @@
  * bound lengths with a mask. Equals PATH_MAX. */
 #define BPFITER_TAIL_MAX 4096
 
-/* Every stream (a live walk or a pinned view) starts with a header and ends
- * with a trailer of this shape, so a reader can tell a bpfiter stream of a
- * known format from anything else, and a complete walk from a cut one. An
- * empty walk is the trailer alone. Records must be longer than this struct
- * (the reader tells a final trailer from a record by its size). */
+/* A stream is a sequence of items, each starting with a __u16 kind:
+ *  - BPFITER_KIND_BEGIN: the stream header, before the first object;
+ *  - BPFITER_KIND_RECORD: a record (struct + padded tail);
+ *  - BPFITER_KIND_END: the kernel reached the end of its walk. A walk that
+ *    finds new objects after that (tasks forked meanwhile) goes on, so END
+ *    may be followed by more records; an empty walk is END alone.
+ * The header and trailer carry a magic, the format version, the target
+ * name and record size, so a reader can tell a bpfiter stream of a known
+ * format from anything else. */
+#define BPFITER_KIND_RECORD 1
+#define BPFITER_KIND_BEGIN 2
+#define BPFITER_KIND_END 3
 #define BPFITER_MAGIC "BPFITER"		/* 8 bytes with the NUL */
 #define BPFITER_FORMAT_VERSION 1
-#define BPFITER_STREAM_BEGIN 1
-#define BPFITER_STREAM_END 2
 
 struct bpfiter_header {
-	char magic[8];
+	__u16 kind;		/* BPFITER_KIND_BEGIN or _END */
+	__u16 pad;
 	__u32 version;
-	__u32 kind;		/* BPFITER_STREAM_BEGIN or _END */
+	char magic[8];
 	__u32 record_size;
-	__u32 pad;
+	__u32 pad2;
 	char target[16];	/* e.g. "tasks" */
+};
+
+/* First members of every record struct. tail_len is the length of the
+ * string that follows the struct (0: none). */
+#define BPFITER_RECORD_HEAD						\
+	__u16 kind;							\
+	__u16 tail_len
+
+struct bpfiter_record_head {
+	BPFITER_RECORD_HEAD;
 };
 
 /* Bytes a tail of len characters occupies in the stream. */

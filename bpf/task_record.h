@@ -5,6 +5,8 @@
 /* One per thread; written by task.bpf.c, decoded by csrc/targets.c.
  * Tail: the executable's path (empty for kernel threads). */
 struct task_record {
+	BPFITER_RECORD_HEAD;
+	__u32 tid;
 	__u64 start_time_ns;	/* since boot, CLOCK_BOOTTIME */
 	__u64 utime_ns;		/* kernel's sampled user time, not /proc's adjusted one */
 	__u64 stime_ns;
@@ -14,7 +16,6 @@ struct task_record {
 	__u64 vsize;		/* bytes */
 	__u64 rss;		/* bytes, as /proc's approximate counter */
 	__u64 cgroup_id;	/* cgroup v2 id (inode of its directory) */
-	__u32 tid;
 	__u32 tgid;
 	__u32 ppid;
 	__u32 uid, euid, gid, egid;
@@ -26,7 +27,7 @@ struct task_record {
 	char comm[16];
 	char state;		/* one of "RSDTtXZPI" as in /proc */
 	__u8 kthread;
-	__u16 tail_len;
+	__u16 pad;
 };
 
 #endif

@@ -6,16 +6,15 @@
  * /proc/PID/maps (a path, "[heap]", "[stack]", "[vdso]", "[anon:NAME]",
  * or empty for an unnamed anonymous mapping). */
 struct vma_record {
+	BPFITER_RECORD_HEAD;
+	__u32 pid;		/* tgid */
 	__u64 start;
 	__u64 end;
 	__u64 offset;		/* bytes into the file; 0 for anonymous memory */
 	__u64 ino;
 	__u64 vm_flags;
-	__u32 pid;		/* tgid */
 	__u32 dev;		/* kernel encoding */
 	char perms[4];		/* "r-xp" */
-	__u16 tail_len;
-	__u16 pad;
 };
 
 #endif

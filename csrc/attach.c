@@ -9,25 +9,23 @@
 
 #include "errors.h"
 
-lua_Integer option_integer(lua_State *L, const char *name, lua_Integer def)
+lua_Integer option_integer(lua_State *L, int opts, const char *name, lua_Integer def)
 {
 	lua_Integer v = def;
 
-	if (lua_istable(L, 1) && lua_getfield(L, 1, name) == LUA_TNUMBER)
+	if (lua_getfield(L, opts, name) == LUA_TNUMBER)
 		v = lua_tointeger(L, -1);
-	if (lua_istable(L, 1))
-		lua_pop(L, 1);
+	lua_pop(L, 1);
 	return v;
 }
 
-int option_boolean(lua_State *L, const char *name, int def)
+int option_boolean(lua_State *L, int opts, const char *name, int def)
 {
 	int v = def;
 
-	if (lua_istable(L, 1) && lua_getfield(L, 1, name) == LUA_TBOOLEAN)
+	if (lua_getfield(L, opts, name) == LUA_TBOOLEAN)
 		v = lua_toboolean(L, -1);
-	if (lua_istable(L, 1))
-		lua_pop(L, 1);
+	lua_pop(L, 1);
 	return v;
 }
 
@@ -37,15 +35,15 @@ static bool is_thread(pid_t pid)
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
-int attach_task_pid(lua_State *L, const struct target *t, struct attach *a)
+int attach_task_pid(lua_State *L, const struct target *t, int opts, struct attach *a)
 {
-	lua_Integer pid = option_integer(L, "pid", LUA_MININTEGER);
+	lua_Integer pid = option_integer(L, opts, "pid", LUA_MININTEGER);
 	int fd;
 
 	if (pid == LUA_MININTEGER)
 		return 0;	/* every process */
 	if (pid <= 0 || pid > 0x3fffffff)
-		return bpfiter_argerror(L, 1, "option 'pid' must be a positive pid, got %lld",
+		return bpfiter_argerror(L, opts, "option 'pid' must be a positive pid, got %lld",
 					(long long)pid);
 	fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
 	if (fd < 0 && errno == EMFILE) {

@@ -17,7 +17,7 @@ const struct target *decode_header(const void *p, const struct target *t,
 		snprintf(why, whysize, "not a bpfiter stream (no header)");
 		return NULL;
 	}
-	if (h.kind != BPFITER_STREAM_BEGIN && h.kind != BPFITER_STREAM_END) {
+	if (h.kind != BPFITER_KIND_BEGIN && h.kind != BPFITER_KIND_END) {
 		snprintf(why, whysize, "not a bpfiter stream (bad header kind)");
 		return NULL;
 	}
@@ -44,27 +44,19 @@ const struct target *decode_header(const void *p, const struct target *t,
 	return t;
 }
 
-int decode_tail_offset(const struct target *t)
+size_t decode_item_length(const struct target *t, const void *p)
 {
-	for (const struct field *f = t->fields; f->name; f++)
-		if (f->type == F_TAIL)
-			return f->offset;
-	return -1;
-}
+	struct bpfiter_record_head head;
 
-static uint16_t tail_length(const void *rec, int tail_offset)
-{
-	uint16_t len;
-
-	memcpy(&len, (const char *)rec + tail_offset, sizeof(len));
-	return len;
-}
-
-size_t decode_record_length(const struct target *t, int tail_offset, const void *p)
-{
-	if (tail_offset < 0)
-		return t->record_size;
-	return t->record_size + BPFITER_TAIL_PADDED(tail_length(p, tail_offset));
+	memcpy(&head, p, sizeof(head));
+	switch (head.kind) {
+	case BPFITER_KIND_RECORD:
+		return t->record_size + BPFITER_TAIL_PADDED(head.tail_len);
+	case BPFITER_KIND_BEGIN:
+	case BPFITER_KIND_END:
+		return sizeof(struct bpfiter_header);
+	}
+	return 0;
 }
 
 /* Userland dev_t as glibc's makedev() builds it, so it compares equal to

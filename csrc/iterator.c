@@ -28,9 +28,8 @@ struct iterator {
 	int fd;			/* iterator: read() yields records */
 	int link_fd;		/* kept open so the link stays visible (bpftool link) */
 	enum iter_state state;
-	bool header_checked;
-	bool trailer_seen;	/* the kernel said the walk is complete */
-	int tail_offset;
+	bool header_seen;
+	bool trailer_seen;	/* the kernel reached the end of its walk */
 	char *buf;
 	size_t start, end;	/* unread bytes are buf[start, end) */
 	_Alignas(8) unsigned char filter[];	/* target->filter_size bytes */
@@ -139,19 +138,19 @@ static bool option_type_ok(lua_State *L, int idx, enum option_type type)
 	return false;
 }
 
-/* Checks every key of the options table (argument 1) against the target's
- * list; raises the argument error a wrong name or type deserves. */
-static void check_options(lua_State *L, const struct target *t)
+/* Checks every key of the options table at index opts (absent or nil: an
+ * empty table is put there) against the target's list; raises the argument
+ * error a wrong name, type or scope deserves. */
+void iterator_check_options(lua_State *L, const struct target *t, int opts, unsigned scopes)
 {
-	if (lua_isnoneornil(L, 1)) {
-		lua_settop(L, 0);
-		lua_newtable(L);	/* hooks can always read index 1 */
+	if (lua_isnoneornil(L, opts)) {
+		lua_newtable(L);
+		lua_replace(L, opts);	/* hooks can always read index opts */
 		return;
 	}
-	luaL_checktype(L, 1, LUA_TTABLE);
-	lua_settop(L, 1);
+	luaL_checktype(L, opts, LUA_TTABLE);
 	lua_pushnil(L);
-	while (lua_next(L, 1)) {
+	while (lua_next(L, opts)) {
 		const struct option *o = NULL;
 		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
 
@@ -159,10 +158,14 @@ static void check_options(lua_State *L, const struct target *t)
 			if (strcmp(p->name, key) == 0)
 				o = p;
 		if (!o)
-			bpfiter_argerror(L, 1, "unknown option '%s' for %s",
+			bpfiter_argerror(L, opts, "unknown option '%s' for %s",
 					 key ? key : luaL_tolstring(L, -2, NULL), t->name);
+		if (!(o->scope & scopes))
+			bpfiter_argerror(L, opts, o->scope == OPT_READER ?
+					 "option '%s' filters records when reading: pass it to bpfiter.open" :
+					 "option '%s' is fixed when the view is pinned", o->name);
 		if (!option_type_ok(L, -1, o->type))
-			bpfiter_argerror(L, 1, "option '%s' must be %s, got %s", o->name,
+			bpfiter_argerror(L, opts, "option '%s' must be %s, got %s", o->name,
 					 option_type_name(o->type), luaL_typename(L, -1));
 		lua_pop(L, 1);
 	}
@@ -177,40 +180,45 @@ static void close_attach_fds(struct attach *a)
 	a->nfds = 0;
 }
 
-/* Creates the link and the iterator fd; returns 0, or pushes the failure
- * triple and returns 3. An fd-creating call failing with EMFILE gets one
- * retry after a full collection: dropped iterators hold fds until then. */
-static int create_iter_fd(lua_State *L, const struct target *t, int prog_fd,
-			  struct attach *a, int *iter_fd, int *link_fd)
-{
-	LIBBPF_OPTS(bpf_link_create_opts, opts);
-	int err;
+/* An fd-creating call failing with EMFILE gets one retry after a full
+ * collection: iterators dropped without close hold fds until then. */
+#define RETRY_AFTER_GC(L, fd, call)					\
+	do {								\
+		(fd) = (call);						\
+		if ((fd) < 0 && errno == EMFILE) {			\
+			lua_gc((L), LUA_GCCOLLECT);			\
+			(fd) = (call);					\
+		}							\
+	} while (0)
 
-	if (a->has_info) {
-		opts.iter_info = &a->info;
-		opts.iter_info_len = sizeof(a->info);
+/* Options at index opts -> a link of target t. Returns the link fd, or
+ * pushes the failure triple and returns -1. */
+int iterator_create_link(lua_State *L, const struct target *t, int opts)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, link_opts);
+	struct attach a = { .nfds = 0 };
+	int prog_fd, link_fd, err;
+
+	if (t->attach && t->attach(L, t, opts, &a))
+		return -1;
+	prog_fd = program_fd(L, t);
+	if (prog_fd < 0) {
+		close_attach_fds(&a);
+		return -1;
 	}
-	*link_fd = bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, &opts);
-	if (*link_fd < 0 && errno == EMFILE) {
-		lua_gc(L, LUA_GCCOLLECT);
-		*link_fd = bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, &opts);
+	if (a.has_info) {
+		link_opts.iter_info = &a.info;
+		link_opts.iter_info_len = sizeof(a.info);
 	}
+	RETRY_AFTER_GC(L, link_fd, bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, &link_opts));
 	err = errno;
-	close_attach_fds(a);
-	if (*link_fd < 0)
-		return bpfiter_fail(L, err, t->name, "creating the iterator link failed%s",
-				    load_hint(err));
-	*iter_fd = bpf_iter_create(*link_fd);
-	if (*iter_fd < 0 && errno == EMFILE) {
-		lua_gc(L, LUA_GCCOLLECT);
-		*iter_fd = bpf_iter_create(*link_fd);
+	close_attach_fds(&a);
+	if (link_fd < 0) {
+		bpfiter_fail(L, err, t->name, "creating the iterator link failed%s",
+			     load_hint(err));
+		return -1;
 	}
-	if (*iter_fd < 0) {
-		err = errno;
-		close(*link_fd);
-		return bpfiter_fail(L, err, t->name, "creating the iterator failed");
-	}
-	return 0;
+	return link_fd;
 }
 
 /* ---- the iterator object ---- */
@@ -230,39 +238,28 @@ static void iterator_release(struct iterator *it, enum iter_state state)
 		it->state = state;
 }
 
-int iterator_open(lua_State *L)
+/* Wraps a stream fd (and the link behind it, or -1) in an iterator and
+ * pushes the generic-for quadruple; owns both fds from here on. Reader
+ * options, if any, are at index opts (0: none). */
+static int push_iterator(lua_State *L, const struct target *t, int fd, int link_fd, int opts)
 {
-	const struct target *t = lua_touserdata(L, lua_upvalueindex(1));
-	struct attach attach = { .nfds = 0 };
 	struct iterator *it;
-	int prog_fd, fd = -1, link_fd = -1;
-	char *buf;
+	char *buf = malloc(READ_BUFFER);
 
-	check_options(L, t);
-	if (t->attach && t->attach(L, t, &attach))
-		return 3;
-	prog_fd = program_fd(L, t);
-	if (prog_fd < 0) {
-		close_attach_fds(&attach);
-		return 3;
-	}
-	if (create_iter_fd(L, t, prog_fd, &attach, &fd, &link_fd))
-		return 3;
-
-	buf = malloc(READ_BUFFER);
 	if (!buf) {
 		close(fd);
-		close(link_fd);
+		if (link_fd >= 0)
+			close(link_fd);
 		return bpfiter_fail(L, ENOMEM, t->name, "read buffer");
 	}
 	it = lua_newuserdatauv(L, sizeof(*it) + t->filter_size, 0);
 	*it = (struct iterator){
 		.target = t, .fd = fd, .link_fd = link_fd, .state = IT_OPEN,
-		.tail_offset = decode_tail_offset(t), .buf = buf,
+		.buf = buf,
 	};
 	luaL_setmetatable(L, ITERATOR_MT);
-	if (t->filter_init)
-		t->filter_init(L, it->filter);	/* options are still at index 1 */
+	if (t->filter_init && opts)
+		t->filter_init(L, opts, it->filter);
 
 	/* The generic-for quadruple: step, state, initial, closing value. */
 	lua_pushcfunction(L, iterator_step);
@@ -272,19 +269,40 @@ int iterator_open(lua_State *L)
 	return 4;
 }
 
-/* Next complete record in the buffer, or NULL when more must be read. */
-static const char *buffered_record(struct iterator *it, size_t *len)
+int iterator_open(lua_State *L)
 {
-	size_t have = it->end - it->start;
-	const char *p = it->buf + it->start;
+	const struct target *t = lua_touserdata(L, lua_upvalueindex(1));
+	int link_fd, fd;
 
-	if (have < it->target->record_size)
-		return NULL;
-	*len = decode_record_length(it->target, it->tail_offset, p);
-	return have >= *len ? p : NULL;
+	lua_settop(L, 1);
+	iterator_check_options(L, t, 1, OPT_KERNEL | OPT_READER);
+	link_fd = iterator_create_link(L, t, 1);
+	if (link_fd < 0)
+		return 3;
+	RETRY_AFTER_GC(L, fd, bpf_iter_create(link_fd));
+	if (fd < 0) {
+		int err = errno;
+
+		close(link_fd);
+		return bpfiter_fail(L, err, t->name, "creating the iterator failed");
+	}
+	return push_iterator(L, t, fd, link_fd, 1);
 }
 
-/* Reads more records; returns bytes read, 0 at end of walk. Raises on error. */
+int iterator_push_view(lua_State *L, const struct target *t, int fd, uint32_t kind, int opts)
+{
+	struct iterator *it;
+	int n = push_iterator(L, t, fd, -1, opts);
+
+	if (n != 4)
+		return n;
+	it = lua_touserdata(L, -1);
+	it->header_seen = true;
+	it->trailer_seen = kind == BPFITER_KIND_END;
+	return n;
+}
+
+/* Reads more of the stream; returns bytes read, 0 at end. Raises on error. */
 static size_t refill(lua_State *L, struct iterator *it)
 {
 	ssize_t n;
@@ -317,66 +335,70 @@ static void stream_error(lua_State *L, struct iterator *it, const char *why)
 	bpfiter_raise(L, EPROTO, name, "%s", why);
 }
 
-/* Consumes the header or trailer at the read position; raises unless it is
- * one of the expected target. */
-static void consume_frame(lua_State *L, struct iterator *it, uint32_t want)
+/* Checks a header or trailer; the first item of a stream must be one. */
+static void consume_frame(lua_State *L, struct iterator *it, const char *p)
 {
 	char why[160];
 	uint32_t kind;
 
-	if (!decode_header(it->buf + it->start, it->target, &kind, why, sizeof(why)))
+	if (!decode_header(p, it->target, &kind, why, sizeof(why)))
 		stream_error(L, it, why);
-	if (kind != want && !(want == BPFITER_STREAM_BEGIN && kind == BPFITER_STREAM_END))
+	if (kind == BPFITER_KIND_BEGIN && it->header_seen)
 		stream_error(L, it, "stream header out of place");
-	it->start += sizeof(struct bpfiter_header);
-	it->trailer_seen = kind == BPFITER_STREAM_END;
+	it->header_seen = true;
+	if (kind == BPFITER_KIND_END)
+		it->trailer_seen = true;
 }
 
-static void check_stream_header(lua_State *L, struct iterator *it)
+/* Next complete item in the buffer, or NULL when more must be read. */
+static const char *buffered_item(lua_State *L, struct iterator *it, size_t *len)
 {
-	while (it->end - it->start < sizeof(struct bpfiter_header))
-		if (refill(L, it) == 0)
-			stream_error(L, it, "stream ended before its header");
-	consume_frame(L, it, BPFITER_STREAM_BEGIN);
-	it->header_checked = true;
+	size_t have = it->end - it->start;
+	const char *p = it->buf + it->start;
+
+	if (have < sizeof(struct bpfiter_record_head))
+		return NULL;
+	*len = decode_item_length(it->target, p);
+	if (*len == 0 || (!it->header_seen && *len != sizeof(struct bpfiter_header)))
+		stream_error(L, it, "not a bpfiter stream (bad item kind)");
+	return have >= *len ? p : NULL;
 }
 
-/* At end of input: what is left must be exactly the trailer. Records are
- * longer than the trailer, so a trailer never looks like a whole record. */
+/* At end of input nothing may be left over, and the kernel must have said
+ * it reached the end. */
 static void finish_stream(lua_State *L, struct iterator *it)
 {
-	size_t left = it->end - it->start;
-
-	if (!it->trailer_seen && left == sizeof(struct bpfiter_header))
-		consume_frame(L, it, BPFITER_STREAM_END);
-	else if (left)
+	if (it->end != it->start)
 		stream_error(L, it, "walk ended inside a record");
 	if (!it->trailer_seen)
-		stream_error(L, it, "walk was cut short (no end-of-stream trailer)");
+		stream_error(L, it, "walk was cut short (no end-of-walk trailer)");
 	iterator_release(it, IT_DONE);
 }
 
 static int iterator_step(lua_State *L)
 {
 	struct iterator *it = luaL_checkudata(L, 1, ITERATOR_MT);
-	const char *rec;
+	const char *item;
 	size_t len;
 
 	if (it->state == IT_CLOSED)
 		return luaL_error(L, "bpfiter: %s: iterator is closed", it->target->name);
-	if (it->state == IT_OPEN && !it->header_checked)
-		check_stream_header(L, it);
 	while (it->state == IT_OPEN) {
-		rec = buffered_record(it, &len);
-		if (rec) {
-			it->start += len;
-			if (it->target->skip && it->target->skip(rec, it->filter))
-				continue;
-			decode_record(L, it->target, rec);
-			return 1;
+		item = buffered_item(L, it, &len);
+		if (!item) {
+			if (refill(L, it) == 0)
+				finish_stream(L, it);
+			continue;
 		}
-		if (refill(L, it) == 0)
-			finish_stream(L, it);
+		it->start += len;
+		if (((const struct bpfiter_record_head *)item)->kind != BPFITER_KIND_RECORD) {
+			consume_frame(L, it, item);
+			continue;
+		}
+		if (it->target->skip && it->target->skip(item, it->filter))
+			continue;
+		decode_record(L, it->target, item);
+		return 1;
 	}
 	return 0;
 }

@@ -4,7 +4,6 @@
 
 #include "bpfiter.h"
 #include "iterator.h"
-#include "record_common.h"
 #include "target.h"
 
 int luaopen_bpfiter_core(lua_State *L)
@@ -15,11 +14,6 @@ int luaopen_bpfiter_core(lua_State *L)
 	for (size_t i = 0; i < bpfiter_ntargets; i++) {
 		const struct target *t = bpfiter_targets[i];
 
-		/* The reader tells the trailer from a record by size. */
-		if (t->record_size <= sizeof(struct bpfiter_header))
-			return luaL_error(L, "bpfiter: target %s: record must be longer than "
-					  "the stream header", t->name);
-
 		lua_pushstring(L, t->name);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 		lua_pushlightuserdata(L, (void *)t);
@@ -27,6 +21,7 @@ int luaopen_bpfiter_core(lua_State *L)
 		lua_setfield(L, -3, t->name);
 	}
 	lua_setfield(L, -2, "targets");
+	view_register(L);
 	lua_pushliteral(L, BPFITER_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;

@@ -34,7 +34,7 @@ struct field {
 
 /* Options a target accepts. The core checks names and types (raising the
  * argument errors); hooks then read the validated values from the options
- * table, which is at stack index 1 while the walk is being set up. */
+ * table at stack index `opts`. */
 enum option_type {
 	OPT_INTEGER,
 	OPT_BOOLEAN,
@@ -42,12 +42,17 @@ enum option_type {
 	OPT_INTEGER_OR_STRING,	/* e.g. an id or a path */
 };
 
+/* Where an option takes effect: in the kernel (link info, fixed when a view
+ * is pinned) or in the reader (a filter; given to bpfiter.open for views). */
+enum option_scope { OPT_KERNEL = 1, OPT_READER = 2 };
+
 struct option {
 	const char *name;
 	enum option_type type;
+	enum option_scope scope;
 };
 
-#define OPTIONS_END { NULL, 0 }
+#define OPTIONS_END { NULL, 0, 0 }
 
 /* Filled by a target's attach hook: how to create its link. */
 struct attach {
@@ -67,12 +72,12 @@ struct target {
 
 	/* Optional: options -> link info. Returns 0, or pushes the failure
 	 * triple (bpfiter_fail) and returns 3. */
-	int (*attach)(lua_State *L, const struct target *t, struct attach *a);
+	int (*attach)(lua_State *L, const struct target *t, int opts, struct attach *a);
 
 	/* Optional: per-walk filter state, built from the options, for the
 	 * records the kernel cannot filter for us. */
 	size_t filter_size;
-	void (*filter_init)(lua_State *L, void *filter);
+	void (*filter_init)(lua_State *L, int opts, void *filter);
 	bool (*skip)(const void *rec, const void *filter);
 
 	/* Optional: push fields derived from several record members into the

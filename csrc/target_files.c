@@ -74,7 +74,7 @@ static void file_derive(lua_State *L, const void *rec)
 }
 
 static const struct option file_options[] = {
-	{ "pid", OPT_INTEGER },
+	{ "pid", OPT_INTEGER, OPT_KERNEL },
 	OPTIONS_END,
 };
 

@@ -40,9 +40,9 @@ struct task_filter {
 	bool threads;
 };
 
-static void task_filter_init(lua_State *L, void *filter)
+static void task_filter_init(lua_State *L, int opts, void *filter)
 {
-	((struct task_filter *)filter)->threads = option_boolean(L, "threads", 1);
+	((struct task_filter *)filter)->threads = option_boolean(L, opts, "threads", 1);
 }
 
 /* The task iterator visits every thread; threads = false keeps the group
@@ -55,8 +55,8 @@ static bool task_skip(const void *rec, const void *filter)
 }
 
 static const struct option task_options[] = {
-	{ "pid", OPT_INTEGER },
-	{ "threads", OPT_BOOLEAN },
+	{ "pid", OPT_INTEGER, OPT_KERNEL },
+	{ "threads", OPT_BOOLEAN, OPT_READER },
 	OPTIONS_END,
 };
 
