@@ -98,6 +98,16 @@ static int program_fd(lua_State *L, const struct target *t)
 		char detail[300];
 
 		err = err ? err : ENOENT;
+		/* libbpf cannot find bpf_iter_NAME in the kernel's BTF. */
+		if (err == ESRCH && prog &&
+		    strncmp(bpf_program__section_name(prog), "iter/", 5) == 0) {
+			snprintf(detail, sizeof(detail), "%s", bpf_program__section_name(prog) + 5);
+			bpf_object__close(p->obj);
+			p->obj = NULL;
+			lua_pop(L, 2);
+			bpfiter_fail(L, ENOTSUP, t->name, "kernel has no %s iterator", detail);
+			return -1;
+		}
 		snprintf(detail, sizeof(detail), "%s%s%s",
 			 *why ? " [libbpf: " : "", why, *why ? "]" : "");
 		bpf_object__close(p->obj);
