@@ -67,14 +67,16 @@ $(B)/init_lua.o: $(B)/init_lua.c
 $(B)/libbpfiter.a: $(CORE_OBJS) $(B)/embed.o $(B)/init_lua.o
 	rm -f $@ && ar rcs $@ $^
 
-# Test programs: the fixture processes specs spawn and the embedding host.
-$(B)/fixture: spec/fixture.c | $(B)
+# Test programs: every spec/*.c is a fixture specs spawn (ground truth),
+# built as $(B)/NAME; and the embedding host.
+FIXTURES := $(patsubst spec/%.c,$(B)/%,$(wildcard spec/*.c))
+$(B)/%: spec/%.c | $(B)
 	$(CC) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $<
 
 $(B)/host: examples/host.c $(B)/libbpfiter.a
 	$(CC) $(CFLAGS) $(MODULE_CFLAGS) -o $@ $< $(B)/libbpfiter.a $(LIBBPF_LIBS) -llua5.4 -lm -ldl
 
-fixtures: $(B)/fixture $(B)/host
+fixtures: $(FIXTURES) $(B)/host
 
 # Installs missing Debian packages only; quiet when everything is present.
 deps:
