@@ -39,10 +39,10 @@ int dump_file(struct bpf_iter__task_file *ctx)
 	r->pid = task->tgid;
 	r->fd = ctx->fd;
 	inode = file->f_inode;
-	r->ino = BPF_CORE_READ(inode, i_ino);
-	r->dev = inode_dev(inode);
-	r->mode = BPF_CORE_READ(inode, i_mode);
-	r->rdev = BPF_CORE_READ(inode, i_rdev);
+	r->ino = inode->i_ino;
+	r->dev = inode->i_sb->s_dev;
+	r->mode = inode->i_mode;
+	r->rdev = inode->i_rdev;
 	r->pos = file->f_pos;
 	r->flags = file->f_flags;
 	if (fd_is_cloexec(task, ctx->fd))

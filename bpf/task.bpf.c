@@ -18,8 +18,8 @@ BPFITER_TARGET("tasks", task_record);
 /* The letter /proc shows, computed as task_state_index() does. */
 static __always_inline char state_letter(struct task_struct *task)
 {
-	unsigned int raw = BPF_CORE_READ(task, __state);
-	unsigned int state = (raw | BPF_CORE_READ(task, exit_state)) & TASK_REPORT;
+	unsigned int raw = task->__state;
+	unsigned int state = (raw | task->exit_state) & TASK_REPORT;
 	int idx = 0;
 
 	if ((raw & TASK_IDLE) == TASK_IDLE)
@@ -46,8 +46,42 @@ static __always_inline char state_letter(struct task_struct *task)
  * which keeps rss equal to what /proc prints. */
 static __always_inline __u64 mm_counter(struct mm_struct *mm, int member)
 {
-	s64 v = BPF_CORE_READ(mm, rss_stat[member].count);
+	s64 v = mm->rss_stat[member].count;
 	return v > 0 ? v : 0;
+}
+
+/* Threads of a process come one after another and share one executable:
+ * resolve its path once. The per-CPU slot remembers which walk (session)
+ * and which exe file the scratch tail on this CPU holds. */
+struct exe_seen {
+	__u64 session;
+	void *exe;
+	__u16 len;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exe_seen);
+} exe_cache SEC(".maps");
+
+static __always_inline __u16 exe_path(struct bpf_iter_meta *meta, struct file *exe,
+				      struct scratch_slot *s)
+{
+	__u32 zero = 0;
+	struct exe_seen *seen = bpf_map_lookup_elem(&exe_cache, &zero);
+
+	if (seen && seen->session == meta->session_id && seen->exe == exe)
+		return seen->len;
+	__u16 len = tail_len_from(bpf_d_path((struct path *)&exe->f_path, s->tail,
+					     BPFITER_TAIL_MAX));
+	if (seen) {
+		seen->session = meta->session_id;
+		seen->exe = exe;
+		seen->len = len;
+	}
+	return len;
 }
 
 SEC("iter/task")
@@ -68,42 +102,44 @@ int dump_task(struct bpf_iter__task *ctx)
 		return 0;
 	r = &s->rec;
 
+	/* Direct loads from the task (and the objects it points to) are
+	 * checked fault-free loads; much cheaper than probe-read helpers. */
 	r->tid = task->pid;
 	r->tgid = task->tgid;
-	r->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), task->comm);
+	r->ppid = task->real_parent->tgid;
+	__builtin_memcpy(r->comm, task->comm, sizeof(r->comm));
 	r->state = state_letter(task);
 	r->flags = task->flags;
 	r->kthread = !!(task->flags & PF_KTHREAD);
-	r->cpu = BPF_CORE_READ(task, thread_info.cpu);
+	r->cpu = task->thread_info.cpu;
 
-	cred = BPF_CORE_READ(task, real_cred);
-	r->uid = BPF_CORE_READ(cred, uid.val);
-	r->euid = BPF_CORE_READ(cred, euid.val);
-	r->gid = BPF_CORE_READ(cred, gid.val);
-	r->egid = BPF_CORE_READ(cred, egid.val);
+	cred = task->real_cred;
+	r->uid = cred->uid.val;
+	r->euid = cred->euid.val;
+	r->gid = cred->gid.val;
+	r->egid = cred->egid.val;
 
-	r->nice = BPF_CORE_READ(task, static_prio) - 120;
-	r->prio = BPF_CORE_READ(task, prio) - 100;
-	r->start_time_ns = BPF_CORE_READ(task, start_boottime);
-	r->utime_ns = BPF_CORE_READ(task, utime);
-	r->stime_ns = BPF_CORE_READ(task, stime);
-	r->runtime_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
-	r->min_flt = BPF_CORE_READ(task, min_flt);
-	r->maj_flt = BPF_CORE_READ(task, maj_flt);
-	r->nr_threads = BPF_CORE_READ(task, signal, nr_threads);
-	r->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	r->nice = task->static_prio - 120;
+	r->prio = task->prio - 100;
+	r->start_time_ns = task->start_boottime;
+	r->utime_ns = task->utime;
+	r->stime_ns = task->stime;
+	r->runtime_ns = task->se.sum_exec_runtime;
+	r->min_flt = task->min_flt;
+	r->maj_flt = task->maj_flt;
+	r->nr_threads = task->signal->nr_threads;
+	r->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
 
 	mm = task->mm;
 	if (mm && !r->kthread) {
-		r->vsize = BPF_CORE_READ(mm, total_vm) << PAGE_SHIFT;
+		struct file *exe = mm->exe_file;
+
+		r->vsize = mm->total_vm << PAGE_SHIFT;
 		r->rss = (mm_counter(mm, MM_FILEPAGES) +
 			  mm_counter(mm, MM_ANONPAGES) +
 			  mm_counter(mm, MM_SHMEMPAGES)) << PAGE_SHIFT;
-		struct file *exe = mm->exe_file;
 		if (exe)
-			r->tail_len = tail_len_from(
-				bpf_d_path((struct path *)&exe->f_path, s->tail, BPFITER_TAIL_MAX));
+			r->tail_len = exe_path(ctx->meta, exe, s);
 	}
 	BPFITER_EMIT(seq, s);
 	return 0;

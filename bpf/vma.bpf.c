@@ -37,7 +37,7 @@ static __u16 anon_vma_name(struct vm_area_struct *vma, char *tail)
 	struct mm_struct *mm = vma->vm_mm;
 	unsigned long start = vma->vm_start, end = vma->vm_end;
 
-	if (ops && BPF_CORE_READ(ops, name) == (void *)&special_mapping_name) {
+	if (ops && ops->name == (void *)&special_mapping_name) {
 		struct vm_special_mapping *sm = vma->vm_private_data;
 		const char *name = BPF_CORE_READ(sm, name);
 		long n = bpf_probe_read_kernel_str(tail, 64, name);
@@ -45,9 +45,9 @@ static __u16 anon_vma_name(struct vm_area_struct *vma, char *tail)
 	}
 	if (!mm)
 		return put_literal(tail, "[vdso]", 6);
-	if (start <= BPF_CORE_READ(mm, brk) && end >= BPF_CORE_READ(mm, start_brk))
+	if (start <= mm->brk && end >= mm->start_brk)
 		return put_literal(tail, "[heap]", 6);
-	if (start <= BPF_CORE_READ(mm, start_stack) && end >= BPF_CORE_READ(mm, start_stack))
+	if (start <= mm->start_stack && end >= mm->start_stack)
 		return put_literal(tail, "[stack]", 7);
 	if (bpf_core_field_exists(((struct vm_area_struct___named *)vma)->anon_name)) {
 		struct anon_vma_name *an =
@@ -88,7 +88,7 @@ int dump_vma(struct bpf_iter__task_vma *ctx)
 	r->pid = task->tgid;
 	r->start = vma->vm_start;
 	r->end = vma->vm_end;
-	flags = BPF_CORE_READ(vma, vm_flags);
+	flags = vma->vm_flags;
 	r->vm_flags = flags;
 	r->perms[0] = flags & VM_READ ? 'r' : '-';
 	r->perms[1] = flags & VM_WRITE ? 'w' : '-';
@@ -99,8 +99,8 @@ int dump_vma(struct bpf_iter__task_vma *ctx)
 	if (file) {
 		struct inode *inode = file->f_inode;
 		r->offset = vma->vm_pgoff << PAGE_SHIFT;
-		r->ino = BPF_CORE_READ(inode, i_ino);
-		r->dev = inode_dev(inode);
+		r->ino = inode->i_ino;
+		r->dev = inode->i_sb->s_dev;
 		r->tail_len = tail_len_from(
 			bpf_d_path((struct path *)&file->f_path, s->tail, BPFITER_TAIL_MAX));
 	} else {

@@ -69,8 +69,9 @@ static lua_Integer userland_dev(uint32_t kdev)
 			     ((minor & 0xffffff00ULL) << 12) | (minor & 0xffULL));
 }
 
-static void push_field(lua_State *L, const struct target *t, const struct field *f,
-		       const char *rec)
+/* Pushes the value of field f, or returns 0 when it is absent (nil). */
+static int push_value(lua_State *L, const struct target *t, const struct field *f,
+		      const char *rec)
 {
 	const char *p = rec + f->offset;
 	uint32_t u32;
@@ -93,25 +94,41 @@ static void push_field(lua_State *L, const struct target *t, const struct field 
 	case F_TAIL:
 		memcpy(&len, p, 2);
 		if (len == 0)
-			return;		/* nil: leave the field absent */
+			return 0;
 		lua_pushlstring(L, rec + t->record_size, len);
 		break;
 	default:
-		return;
+		return 0;
 	}
-	lua_setfield(L, -2, f->name);
+	return 1;
 }
 
-void decode_record(lua_State *L, const struct target *t, const void *rec)
+int decode_push_keys(lua_State *L, const struct target *t)
 {
-	const struct field *f;
 	int n = 0;
 
-	for (f = t->fields; f->name; f++)
-		n++;
-	lua_createtable(L, 0, n + 2);
-	for (f = t->fields; f->name; f++)
-		push_field(L, t, f, rec);
+	lua_newtable(L);
+	for (const struct field *f = t->fields; f->name; f++) {
+		lua_pushstring(L, f->name);
+		lua_rawseti(L, -2, ++n);
+	}
+	return n;
+}
+
+/* Keys come ready-made from the table at index keys: looking C strings up
+ * for every field of every record was a visible share of a walk. */
+void decode_record(lua_State *L, const struct target *t, const void *rec, int keys, int nkeys)
+{
+	int i = 1;
+
+	lua_createtable(L, 0, nkeys + 2);
+	for (const struct field *f = t->fields; f->name; f++, i++) {
+		lua_rawgeti(L, keys, i);
+		if (push_value(L, t, f, rec))
+			lua_rawset(L, -3);
+		else
+			lua_pop(L, 1);
+	}
 	if (t->derive)
 		t->derive(L, rec);
 }

@@ -14,7 +14,11 @@ const struct target *decode_header(const void *p, const struct target *t,
  * 0 when the kind is unknown. */
 size_t decode_item_length(const struct target *t, const void *p);
 
-/* Pushes the record as a new table. */
-void decode_record(lua_State *L, const struct target *t, const void *rec);
+/* Pushes an array of t's field names as Lua strings; returns their number. */
+int decode_push_keys(lua_State *L, const struct target *t);
+
+/* Pushes the record as a new table; keys is the stack index of the table
+ * decode_push_keys made, nkeys its length. */
+void decode_record(lua_State *L, const struct target *t, const void *rec, int keys, int nkeys);
 
 #endif

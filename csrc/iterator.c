@@ -30,6 +30,7 @@ struct iterator {
 	enum iter_state state;
 	bool header_seen;
 	bool trailer_seen;	/* the kernel reached the end of its walk */
+	int nkeys;		/* field names are in user value 1 */
 	char *buf;
 	size_t start, end;	/* unread bytes are buf[start, end) */
 	_Alignas(8) unsigned char filter[];	/* target->filter_size bytes */
@@ -262,11 +263,12 @@ static int push_iterator(lua_State *L, const struct target *t, int fd, int link_
 			close(link_fd);
 		return bpfiter_fail(L, ENOMEM, t->name, "read buffer");
 	}
-	it = lua_newuserdatauv(L, sizeof(*it) + t->filter_size, 0);
+	it = lua_newuserdatauv(L, sizeof(*it) + t->filter_size, 1);
 	*it = (struct iterator){
 		.target = t, .fd = fd, .link_fd = link_fd, .state = IT_OPEN,
-		.buf = buf,
+		.buf = buf, .nkeys = decode_push_keys(L, t),
 	};
+	lua_setiuservalue(L, -2, 1);
 	luaL_setmetatable(L, ITERATOR_MT);
 	if (t->filter_init && opts)
 		t->filter_init(L, opts, it->filter);
@@ -407,7 +409,8 @@ static int iterator_step(lua_State *L)
 		}
 		if (it->target->skip && it->target->skip(item, it->filter))
 			continue;
-		decode_record(L, it->target, item);
+		lua_getiuservalue(L, 1, 1);
+		decode_record(L, it->target, item, lua_gettop(L), it->nkeys);
 		return 1;
 	}
 	return 0;
