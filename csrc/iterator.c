@@ -60,14 +60,52 @@ static const char *load_hint(int err)
 	return "";
 }
 
-/* Returns the program fd, or pushes the failure triple and returns -1. */
-static int program_fd(lua_State *L, const struct target *t)
+/* Opens and loads t's object into p. Returns 0, or an errno with the
+ * reason in msg. */
+static int load_program(const struct target *t, struct program *p, char *msg, size_t msgsize)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .object_name = t->name);
 	struct bpf_program *prog;
-	struct program *p;
+	const char *why;
 	const void *bytes;
 	size_t size;
+	int err;
+
+	bpfiter_libbpf_capture();
+	bytes = t->elf_bytes(&size);
+	p->obj = bpf_object__open_mem(bytes, size, &open_opts);
+	if (!p->obj) {
+		snprintf(msg, msgsize, "opening the BPF object failed");
+		return errno;
+	}
+	err = -bpf_object__load(p->obj);
+	prog = bpf_object__find_program_by_name(p->obj, t->program);
+	if (!err && prog) {
+		p->fd = bpf_program__fd(prog);
+		return 0;
+	}
+	why = bpfiter_libbpf_last();
+	if (err == ESRCH && prog && strncmp(bpf_program__section_name(prog), "iter/", 5) == 0) {
+		/* libbpf found no bpf_iter_NAME in the kernel's BTF */
+		snprintf(msg, msgsize, "kernel has no %s iterator",
+			 bpf_program__section_name(prog) + 5);
+		err = ENOTSUP;
+	} else {
+		err = err ? err : ENOENT;
+		snprintf(msg, msgsize, "loading the BPF program failed%s%s%s%s", load_hint(err),
+			 *why ? " [libbpf: " : "", why, *why ? "]" : "");
+	}
+	bpf_object__close(p->obj);
+	p->obj = NULL;
+	return err;
+}
+
+/* Returns the program fd, loading it on first use in this Lua state, or
+ * pushes the failure triple and returns -1. */
+static int program_fd(lua_State *L, const struct target *t)
+{
+	struct program *p;
+	char msg[400];
 	int err;
 
 	lua_getfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
@@ -82,43 +120,12 @@ static int program_fd(lua_State *L, const struct target *t)
 	p = lua_newuserdatauv(L, sizeof(*p), 0);
 	p->obj = NULL;
 	luaL_setmetatable(L, PROGRAMS_MT);
-
-	bpfiter_libbpf_capture();
-	bytes = t->elf_bytes(&size);
-	p->obj = bpf_object__open_mem(bytes, size, &open_opts);
-	if (!p->obj) {
-		err = errno;
+	err = load_program(t, p, msg, sizeof(msg));
+	if (err) {
 		lua_pop(L, 2);
-		bpfiter_fail(L, err, t->name, "opening the BPF object failed");
+		bpfiter_fail(L, err, t->name, "%s", msg);
 		return -1;
 	}
-	err = -bpf_object__load(p->obj);
-	prog = bpf_object__find_program_by_name(p->obj, t->program);
-	if (err || !prog) {
-		const char *why = bpfiter_libbpf_last();
-		char detail[300];
-
-		err = err ? err : ENOENT;
-		/* libbpf cannot find bpf_iter_NAME in the kernel's BTF. */
-		if (err == ESRCH && prog &&
-		    strncmp(bpf_program__section_name(prog), "iter/", 5) == 0) {
-			snprintf(detail, sizeof(detail), "%s", bpf_program__section_name(prog) + 5);
-			bpf_object__close(p->obj);
-			p->obj = NULL;
-			lua_pop(L, 2);
-			bpfiter_fail(L, ENOTSUP, t->name, "kernel has no %s iterator", detail);
-			return -1;
-		}
-		snprintf(detail, sizeof(detail), "%s%s%s",
-			 *why ? " [libbpf: " : "", why, *why ? "]" : "");
-		bpf_object__close(p->obj);
-		p->obj = NULL;
-		lua_pop(L, 2);
-		bpfiter_fail(L, err, t->name, "loading the BPF program failed%s%s",
-			     load_hint(err), detail);
-		return -1;
-	}
-	p->fd = bpf_program__fd(prog);
 	lua_setfield(L, -2, t->name);
 	lua_pop(L, 1);
 	return p->fd;
