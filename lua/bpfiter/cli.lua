@@ -1,0 +1,349 @@
+--- The `bpfiter` command: list one target's records as a table, CSV or
+-- JSON, or print a report of the whole machine. main(argv) returns the exit
+-- status: 0 success, 1 runtime failure, 2 usage error.
+local format = require "bpfiter.format"
+local bpfiter -- loaded by main, so a missing core.so is reported like other failures
+
+local M = {}
+
+local function hex(v) return ("0x%x"):format(v) end
+
+-- The core does not export its field tables, so the columns are listed here
+-- in display order. A target missing from this table still works: its
+-- columns are the keys found in its records.
+local columns = {
+  tasks = {
+    all = { "pid", "tgid", "ppid", "comm", "state", "uid", "euid", "gid", "egid", "nice", "prio",
+      "start_time_ns", "utime_ns", "stime_ns", "runtime_ns", "min_flt", "maj_flt", "nr_threads",
+      "vsize", "rss", "cgroup_id", "cpu", "flags", "kthread", "exe" },
+    default = { "pid", "tgid", "ppid", "state", "comm", "nr_threads", "rss", "exe" },
+  },
+  files = {
+    all = { "pid", "fd", "kind", "path", "inode", "dev", "major", "minor", "rdev", "mode",
+      "flags", "pos", "mnt_id" },
+    default = { "pid", "fd", "kind", "inode", "pos", "path" },
+  },
+  vmas = {
+    all = { "pid", "start", "end", "perms", "offset", "dev", "major", "minor", "inode", "path",
+      "vm_flags" },
+    default = { "pid", "start", "end", "perms", "offset", "inode", "path" },
+    -- Addresses read best in hex, as in /proc/PID/maps; only the table does
+    -- this, CSV and JSON keep numbers.
+    show = { start = hex, ["end"] = hex, offset = hex, vm_flags = hex },
+  },
+}
+
+local USAGE = [[
+usage: bpfiter TARGET [options]     list kernel objects (TARGET: %s)
+       bpfiter report               one-screen summary of this machine
+       bpfiter version
+       bpfiter help [TARGET]        this text, or a target's fields
+
+options:
+  --pid N          only process N
+  --threads        tasks: every thread (the default)
+  --no-threads     tasks: one record per process (thread-group leaders)
+  --json           JSON array of objects (all fields unless --fields)
+  --csv            CSV with a header row (all fields unless --fields)
+  --fields a,b,c   columns to show, in this order ("all" for every field)
+  --sort F         sort by field F: numbers descending, text ascending;
+                   -F forces descending, +F ascending
+  --limit N        at most N records (after sorting)
+  -h, --help       help
+
+Exit status: 0 ok, 1 the kernel walk failed (no privilege, no such pid),
+2 usage error. Needs root (CAP_BPF and CAP_PERFMON).
+]]
+
+-- Raised for bad command lines; main turns it into exit status 2.
+local Usage = {}
+local function usage_error(fmt, ...)
+  error(setmetatable({ message = fmt:format(...) }, Usage), 0)
+end
+
+local function usage_text()
+  return USAGE:format(table.concat(bpfiter.targets, ", "))
+end
+
+local function target_help(name)
+  local cols = columns[name]
+  local lines = { ("usage: bpfiter %s [options]   (see bpfiter --help)"):format(name) }
+  if cols then
+    lines[#lines + 1] = "fields:  " .. table.concat(cols.all, " ")
+    lines[#lines + 1] = "default: " .. table.concat(cols.default, " ")
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+local function is_target(name)
+  for _, t in ipairs(bpfiter.targets) do
+    if t == name then return true end
+  end
+  return false
+end
+
+-- Integer in [lo, hi] from a command-line word, or a usage error.
+local function integer_arg(option, word, lo, hi, what)
+  local n = word:match("^%d+$") and math.tointeger(tonumber(word))
+  if not n or n < lo or n > hi then usage_error("%s needs %s, got '%s'", option, what, word) end
+  return n
+end
+
+local function parse(target, argv, first)
+  local o = { format = "table" }
+  local i = first
+  while i <= #argv do
+    local a = argv[i]
+    local name, inline = a:match("^(%-%-[%w-]+)=(.*)$")
+    name = name or a
+    local function value()
+      if inline then return inline end
+      i = i + 1
+      if argv[i] == nil then usage_error("%s needs a value", name) end
+      return argv[i]
+    end
+    if name == "-h" or name == "--help" then
+      o.help = true
+    elseif name == "--pid" then
+      -- The kernel's PID_MAX_LIMIT is 4M; the core accepts up to 2^30-1.
+      o.pid = integer_arg("--pid", value(), 1, 0x3fffffff, "a process id")
+    elseif name == "--threads" or name == "--no-threads" then
+      if target ~= "tasks" then usage_error("%s applies to tasks only", name) end
+      o.threads = name == "--threads"
+    elseif name == "--json" or name == "--csv" then
+      if o.format ~= "table" then usage_error("choose one of --json and --csv") end
+      o.format = name:sub(3)
+    elseif name == "--fields" then
+      o.fields = value()
+    elseif name == "--sort" then
+      o.sort = value()
+    elseif name == "--limit" then
+      o.limit = integer_arg("--limit", value(), 0, math.maxinteger, "a count (0 or more)")
+    else
+      usage_error("unknown option '%s' (see bpfiter --help)", a)
+    end
+    i = i + 1
+  end
+  return o
+end
+
+-- Every field name the records of a target can have, in display order.
+local function known_fields(target, records)
+  if columns[target] then return columns[target].all end
+  local seen, list = {}, {}
+  for _, rec in ipairs(records) do
+    for k in pairs(rec) do
+      if not seen[k] then seen[k] = true; list[#list + 1] = k end
+    end
+  end
+  table.sort(list)
+  return list
+end
+
+local function check_field(target, valid, f, option)
+  for _, v in ipairs(valid) do
+    if v == f then return f end
+  end
+  usage_error("%s: unknown %s field '%s'; valid fields: %s", option, target, f, table.concat(valid, " "))
+end
+
+local function select_fields(target, o, valid)
+  if o.fields == "all" then return valid end
+  if o.fields then
+    local list = {}
+    for f in o.fields:gmatch("[^,%s]+") do list[#list + 1] = check_field(target, valid, f, "--fields") end
+    if #list == 0 then usage_error("--fields needs at least one field name") end
+    return list
+  end
+  if o.format == "table" and columns[target] then return columns[target].default end
+  return valid
+end
+
+local function rank(v)
+  if type(v) == "boolean" then return v and 1 or 0 end
+  return v
+end
+
+-- Sorts in place by one field; without a direction, numbers and booleans
+-- (true first) go descending. Records missing the field go last, and ties
+-- keep the kernel's walk order, so the output is the same run to run.
+local function sort_records(records, field, direction)
+  local order = {}
+  for i, rec in ipairs(records) do order[rec] = i end
+  if direction == nil then
+    direction = "+"
+    for _, rec in ipairs(records) do
+      local v = rec[field]
+      if v ~= nil then
+        if type(v) ~= "string" then direction = "-" end
+        break
+      end
+    end
+  end
+  table.sort(records, function(a, b)
+    local x, y = rank(a[field]), rank(b[field])
+    if x == y then return order[a] < order[b] end
+    if x == nil then return false end
+    if y == nil then return true end
+    if direction == "-" then return x > y end
+    return x < y
+  end)
+end
+
+local function list(target, argv)
+  local o = parse(target, argv, 2)
+  if o.help then
+    io.stdout:write(target_help(target))
+    return 0
+  end
+  -- Names are checked before the walk so a typo costs no kernel work, and
+  -- again after it for targets whose names come from their records.
+  local sort_field, direction
+  if o.sort then
+    direction, sort_field = o.sort:match("^([+-]?)(.*)$")
+    if direction == "" then direction = nil end
+    if sort_field == "" then usage_error("--sort needs a field name") end
+  end
+  if columns[target] then
+    select_fields(target, o, columns[target].all)
+    if sort_field then check_field(target, columns[target].all, sort_field, "--sort") end
+  end
+
+  local records, err = bpfiter.collect(target, { pid = o.pid, threads = o.threads })
+  if not records then
+    io.stderr:write("bpfiter: ", err, "\n")
+    return 1
+  end
+  local valid = known_fields(target, records)
+  local fields = select_fields(target, o, valid)
+  if sort_field then
+    sort_records(records, check_field(target, valid, sort_field, "--sort"), direction)
+  end
+  if o.limit then
+    for i = #records, o.limit + 1, -1 do records[i] = nil end
+  end
+
+  local show = o.format == "table" and columns[target] and columns[target].show
+  io.stdout:write(format[o.format](records, fields, show))
+  return 0
+end
+
+-- The first n entries of a {key=count} map as a ranked list.
+local function top(counts, n)
+  local list = {}
+  for k, v in pairs(counts) do list[#list + 1] = { key = k, value = v } end
+  table.sort(list, function(a, b)
+    if a.value ~= b.value then return a.value > b.value end
+    return a.key < b.key
+  end)
+  for i = n + 1, #list do list[i] = nil end
+  return list
+end
+
+local function report()
+  local walks = {}
+  for _, target in ipairs { "tasks", "files", "vmas" } do
+    local records, err = bpfiter.collect(target, {})
+    if not records then
+      io.stderr:write("bpfiter: ", err, "\n")
+      return 1
+    end
+    walks[target] = records
+  end
+
+  local comm, threads, rss = {}, {}, {}
+  local nproc, nthreads, nkthreads, total_rss = 0, 0, 0, 0
+  for _, t in ipairs(walks.tasks) do
+    if t.kthread then
+      nkthreads = nkthreads + 1
+    else
+      nthreads = nthreads + 1
+      if t.pid == t.tgid then
+        nproc = nproc + 1
+        comm[t.pid], threads[t.pid], rss[t.pid] = t.comm, t.nr_threads, t.rss
+        total_rss = total_rss + t.rss
+      end
+    end
+  end
+  local fds, kinds, maps = {}, {}, {}
+  for _, f in ipairs(walks.files) do
+    fds[f.pid] = (fds[f.pid] or 0) + 1
+    kinds[f.kind] = (kinds[f.kind] or 0) + 1
+  end
+  for _, v in ipairs(walks.vmas) do maps[v.pid] = (maps[v.pid] or 0) + 1 end
+
+  local out = {}
+  local function say(fmt, ...) out[#out + 1] = fmt:format(...) end
+  say("%d processes, %d threads, %d kernel threads, %d open fds, %d mappings",
+    nproc, nthreads, nkthreads, #walks.files, #walks.vmas)
+  -- RSS counts shared pages once per process, as ps does, so the sum can
+  -- exceed the memory in use.
+  say("RSS sum %s", format.bytes(total_rss))
+  local function section(title, counts, show)
+    say("")
+    say("top by %s (%s, pid, comm):", title, title == "RSS" and "size" or "count")
+    for _, e in ipairs(top(counts, 5)) do
+      -- A process can exit between the task walk and this one.
+      say("  %8s  %7d  %s", show and show(e.value) or e.value, e.key, comm[e.key] or "?")
+    end
+  end
+  section("threads", threads)
+  section("open files", fds)
+  section("mappings", maps)
+  section("RSS", rss, format.bytes)
+  say("")
+  local parts = {}
+  for _, e in ipairs(top(kinds, math.huge)) do parts[#parts + 1] = ("%s %d"):format(e.key, e.value) end
+  say("open fds by kind: %s", table.concat(parts, ", "))
+  io.stdout:write(table.concat(out, "\n"), "\n")
+  return 0
+end
+
+local function run(argv)
+  local cmd = argv[1]
+  if cmd == nil then
+    io.stderr:write(usage_text())
+    return 2
+  elseif cmd == "-h" or cmd == "--help" or cmd == "help" then
+    local what = argv[2]
+    if what and is_target(what) then
+      io.stdout:write(target_help(what))
+    elseif what then
+      usage_error("unknown command '%s' (see bpfiter --help)", what)
+    else
+      io.stdout:write(usage_text())
+    end
+    return 0
+  elseif cmd == "version" or cmd == "--version" then
+    io.stdout:write("bpfiter ", bpfiter.version, "\n")
+    return 0
+  elseif cmd == "report" then
+    if argv[2] == "-h" or argv[2] == "--help" then
+      io.stdout:write("usage: bpfiter report\nprocess, thread, fd and mapping totals and the top 5 of each\n")
+      return 0
+    elseif argv[2] then
+      usage_error("report takes no arguments")
+    end
+    return report()
+  elseif is_target(cmd) then
+    return list(cmd, argv)
+  end
+  usage_error("unknown command '%s' (see bpfiter --help)", cmd)
+end
+
+function M.main(argv)
+  local ok, status = pcall(function()
+    bpfiter = require "bpfiter"
+    return run(argv or {})
+  end)
+  if ok then return status end
+  if getmetatable(status) == Usage then
+    io.stderr:write("bpfiter: ", status.message, "\n")
+    return 2
+  end
+  -- Errors raised in the middle of a walk (the kernel failing a read).
+  io.stderr:write("bpfiter: ", tostring(status), "\n")
+  return 1
+end
+
+return M

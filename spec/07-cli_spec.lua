@@ -1,0 +1,280 @@
+-- bin/bpfiter run as a subprocess, its output compared with fixtures and
+-- /proc; usage errors exit 2, failed walks exit 1, both with a message.
+local bpfiter = require "bpfiter"
+local cjson = require "cjson"
+local H = require "helper"
+
+-- The script next to this spec's tree, however busted was started.
+local BIN = (debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") or "") .. "../bin/bpfiter"
+
+-- stdout and exit status; stderr is dropped.
+local function cli(args)
+  return H.run(("{ %s %s 2>/dev/null; }"):format(BIN, args))
+end
+
+-- stderr and exit status; stdout is dropped.
+local function cli_err(args)
+  return H.run(("{ %s %s 2>&1 >/dev/null; }"):format(BIN, args))
+end
+
+local function lines(s)
+  local t = {}
+  for l in s:gmatch("[^\n]+") do t[#t + 1] = l end
+  return t
+end
+
+local function words(s)
+  local t = {}
+  for w in s:gmatch("%S+") do t[#t + 1] = w end
+  return t
+end
+
+-- A pid below pid_max that no process has, so the kernel accepts the
+-- number and then finds nothing.
+local function unused_pid()
+  local max = tonumber(H.read_file("/proc/sys/kernel/pid_max"))
+  for pid = max - 1, 2, -1 do
+    if not H.read_file(("/proc/%d/stat"):format(pid)) then return pid end
+  end
+end
+
+describe("CLI", function()
+  it("tasks --json gives every thread of a process with its name", function()
+    local fx = H.fixture("threads", 3, "clispec")
+    finally(fx.stop)
+    local out, code = cli("tasks --pid " .. fx.pid .. " --json")
+    assert.equal(0, code)
+    local recs = cjson.decode(out)
+    assert.equal(4, #recs)
+    local comm, tids = {}, {}
+    for _, r in ipairs(recs) do
+      assert.equal(fx.pid, r.tgid)
+      comm[r.pid] = r.comm
+      tids[#tids + 1] = r.pid
+    end
+    table.sort(tids)
+    assert.same(H.proc_tids(fx.pid), tids)
+    assert.equal("clispec", comm[fx.pid])
+    local names = {}
+    for tid, name in pairs(comm) do
+      if tid ~= fx.pid then names[#names + 1] = name end
+    end
+    table.sort(names)
+    assert.same({ "clispec-1", "clispec-2", "clispec-3" }, names)
+  end)
+
+  it("--no-threads keeps one record per process", function()
+    local fx = H.fixture("threads", 3, "clispec")
+    finally(fx.stop)
+    local recs = cjson.decode((cli("tasks --no-threads --pid " .. fx.pid .. " --json")))
+    assert.equal(1, #recs)
+    assert.equal(fx.pid, recs[1].pid)
+    assert.equal(4, recs[1].nr_threads)
+  end)
+
+  it("--json with no records is an empty array", function()
+    local fx = H.fixture("threads", 1, "clispec")
+    finally(fx.stop)
+    local out, code = cli("tasks --pid " .. fx.pid .. " --json --limit 0")
+    assert.equal(0, code)
+    assert.equal("[]", out:match("^%s*(.-)%s*$"))
+  end)
+
+  it("--json keeps 64-bit numbers exact", function()
+    local fx = H.fixture("maps", 4, "$DIR")
+    finally(fx.stop)
+    local out = cli("vmas --pid " .. fx.pid .. " --json --fields start")
+    local start = tonumber(fx.info.file_map)
+    -- Compared as text: cjson 2.1 would decode to a double anyway.
+    assert.truthy(out:find('{"start":' .. start .. '}', 1, true))
+  end)
+
+  it("--csv has a header and one row per thread", function()
+    local fx = H.fixture("threads", 3, "clispec")
+    finally(fx.stop)
+    local out, code = cli("tasks --pid " .. fx.pid .. " --csv")
+    assert.equal(0, code)
+    local rows = lines(out)
+    assert.equal(5, #rows)
+    assert.truthy(rows[1]:find("^pid,tgid,ppid,comm,"))
+    local tids = {}
+    for i = 2, #rows do tids[#tids + 1] = tonumber(rows[i]:match("^(%d+),")) end
+    table.sort(tids)
+    assert.same(H.proc_tids(fx.pid), tids)
+  end)
+
+  it("--csv quotes values that contain a comma", function()
+    local fx = H.fixture("threads", 1, "cli,sv")
+    finally(fx.stop)
+    local out = cli("tasks --pid " .. fx.pid .. " --csv --fields comm --sort +comm")
+    assert.same({ "comm", '"cli,sv"', '"cli,sv-1"' }, lines(out))
+  end)
+
+  it("--fields restricts and orders the columns in every format", function()
+    local fx = H.fixture("threads", 1, "clispec")
+    finally(fx.stop)
+    local recs = cjson.decode((cli("tasks --pid " .. fx.pid .. " --json --fields comm,pid")))
+    for _, r in ipairs(recs) do
+      local keys = {}
+      for k in pairs(r) do keys[#keys + 1] = k end
+      table.sort(keys)
+      assert.same({ "comm", "pid" }, keys)
+    end
+    assert.equal("comm,pid", lines((cli("tasks --pid " .. fx.pid .. " --csv --fields comm,pid")))[1])
+    local table_out = lines((cli("tasks --pid " .. fx.pid .. " --fields comm,pid --sort +pid")))
+    assert.same({ "comm", "pid" }, words(table_out[1]))
+    assert.same({ "clispec", tostring(fx.pid) }, words(table_out[2]))
+  end)
+
+  it("the default table has the documented columns and one line per thread", function()
+    local fx = H.fixture("threads", 2, "clispec")
+    finally(fx.stop)
+    local out, code = cli("tasks --pid " .. fx.pid)
+    assert.equal(0, code)
+    local rows = lines(out)
+    assert.same({ "pid", "tgid", "ppid", "state", "comm", "nr_threads", "rss", "exe" }, words(rows[1]))
+    assert.equal(4, #rows)
+    for i = 2, 4 do assert.equal(tostring(fx.pid), words(rows[i])[2]) end
+  end)
+
+  it("--sort orders numbers descending unless +F, and --limit cuts after sorting", function()
+    local fx = H.fixture("threads", 3, "clispec")
+    finally(fx.stop)
+    local tids = H.proc_tids(fx.pid)
+    local down = cjson.decode((cli("tasks --pid " .. fx.pid .. " --json --sort pid --limit 2")))
+    assert.same({ tids[4], tids[3] }, { down[1].pid, down[2].pid })
+    local up = cjson.decode((cli("tasks --pid " .. fx.pid .. " --json --sort +pid --limit 1")))
+    assert.equal(1, #up)
+    assert.equal(tids[1], up[1].pid)
+    local by_name = cjson.decode((cli("tasks --pid " .. fx.pid .. " --json --sort comm")))
+    assert.same({ "clispec", "clispec-1", "clispec-2", "clispec-3" },
+      { by_name[1].comm, by_name[2].comm, by_name[3].comm, by_name[4].comm })
+    local reversed = cjson.decode((cli("tasks --pid " .. fx.pid .. " --json --sort -comm --limit 1")))
+    assert.equal("clispec-3", reversed[1].comm)
+  end)
+
+  it("files lists the fds /proc/PID/fd shows, with their paths", function()
+    local fx = H.fixture("files", "$DIR")
+    finally(fx.stop)
+    local recs = cjson.decode((cli("files --pid " .. fx.pid .. " --json")))
+    local truth = H.proc_fds(fx.pid)
+    local want, got = {}, {}
+    for fd in pairs(truth) do want[#want + 1] = fd end
+    for _, r in ipairs(recs) do
+      got[#got + 1] = r.fd
+      assert.equal(truth[r.fd].path, r.path)
+    end
+    table.sort(want); table.sort(got)
+    assert.same(want, got)
+  end)
+
+  it("vmas prints /proc/PID/maps addresses in hex, one line per mapping", function()
+    local fx = H.fixture("maps", 4, "$DIR")
+    finally(fx.stop)
+    local maps = {}
+    for _, m in ipairs(H.proc_maps(fx.pid)) do
+      -- The kernel's vma iterator never visits the gate area.
+      if m.path ~= "[vsyscall]" then maps[#maps + 1] = m end
+    end
+    local rows = lines((cli("vmas --pid " .. fx.pid)))
+    assert.equal(#maps + 1, #rows)
+    for i, m in ipairs(maps) do
+      local w = words(rows[i + 1])
+      assert.equal(("0x%x"):format(m.start), w[2])
+      assert.equal(m.perms, w[4])
+    end
+  end)
+
+  it("--help and help TARGET exit 0 and describe the options and fields", function()
+    local out, code = cli("--help")
+    assert.equal(0, code)
+    assert.truthy(out:find("usage: bpfiter", 1, true))
+    assert.truthy(out:find("--sort F", 1, true))
+    out, code = cli("tasks --help")
+    assert.equal(0, code)
+    assert.truthy(out:find("nr_threads", 1, true))
+    out, code = cli("help vmas")
+    assert.equal(0, code)
+    assert.truthy(out:find("vm_flags", 1, true))
+  end)
+
+  it("version prints the module's version", function()
+    local out, code = cli("version")
+    assert.equal(0, code)
+    assert.equal("bpfiter " .. bpfiter.version .. "\n", out)
+  end)
+
+  it("finds its Lua files from the source tree without LUA_PATH or LUA_CPATH", function()
+    local out, code = H.run(("env -u LUA_PATH -u LUA_CPATH -u LUA_PATH_5_4 -u LUA_CPATH_5_4 %s version")
+      :format(BIN))
+    assert.equal(0, code)
+    assert.equal("bpfiter " .. bpfiter.version .. "\n", out)
+  end)
+
+  it("exits 2 with a message for an unknown command or no command", function()
+    local err, code = cli_err("frobnicate")
+    assert.equal(2, code)
+    assert.truthy(err:find("^bpfiter: unknown command 'frobnicate'"))
+    err, code = cli_err("")
+    assert.equal(2, code)
+    assert.truthy(err:find("usage:", 1, true))
+  end)
+
+  it("exits 2 with a message for a bad --pid", function()
+    for _, bad in ipairs { "abc", "0", "-3", "12x" } do
+      local err, code = cli_err("tasks --pid " .. bad)
+      assert.equal(2, code)
+      assert.truthy(err:find("^bpfiter: %-%-pid"), err)
+    end
+  end)
+
+  it("exits 2 listing the valid fields for an unknown --fields or --sort name", function()
+    local err, code = cli_err("tasks --fields pid,bogus")
+    assert.equal(2, code)
+    assert.truthy(err:find("^bpfiter: %-%-fields: unknown tasks field 'bogus'"))
+    assert.truthy(err:find("nr_threads", 1, true))
+    err, code = cli_err("vmas --sort -bogus")
+    assert.equal(2, code)
+    assert.truthy(err:find("unknown vmas field 'bogus'", 1, true))
+    assert.truthy(err:find("perms", 1, true))
+  end)
+
+  it("exits 2 for options that do not fit the target or each other", function()
+    local err, code = cli_err("files --threads")
+    assert.equal(2, code)
+    assert.truthy(err:find("^bpfiter: "))
+    assert.equal(2, select(2, cli_err("tasks --json --csv")))
+    assert.equal(2, select(2, cli_err("tasks --limit many")))
+    assert.equal(2, select(2, cli_err("tasks --bogus")))
+  end)
+
+  it("exits 1 with the library's message when the pid does not exist", function()
+    local pid = unused_pid()
+    for _, target in ipairs(bpfiter.targets) do
+      local err, code = cli_err(target .. " --pid " .. pid)
+      assert.equal(1, code)
+      assert.truthy(err:find("^bpfiter: " .. target .. ": pid " .. pid .. ": "), err)
+    end
+  end)
+
+  it("report exits 0 and ranks a 200-thread process in its top by threads", function()
+    local fx = H.fixture("threads", 200, "clirpt")
+    finally(fx.stop)
+    local out, code = cli("report")
+    assert.equal(0, code)
+    local section = out:match("top by threads[^\n]*\n(.-)\n\n")
+    assert.truthy(section, out)
+    local found
+    for _, l in ipairs(lines(section)) do
+      local w = words(l)
+      if tonumber(w[2]) == fx.pid then
+        found = true
+        assert.equal("201", w[1])
+        assert.equal("clirpt", w[3])
+      end
+    end
+    assert.truthy(found, out)
+    assert.truthy(out:find("%d+ processes, %d+ threads, %d+ kernel threads, %d+ open fds, %d+ mappings"))
+    assert.truthy(out:find("open fds by kind: ", 1, true))
+  end)
+end)
