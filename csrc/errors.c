@@ -70,8 +70,15 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		va_end(copy);
 	}
 	if (level == LIBBPF_WARN) {
-		vsnprintf(libbpf_last, sizeof(libbpf_last), fmt, ap);
-		libbpf_last[strcspn(libbpf_last, "\n")] = '\0';
+		static const char prefix[] = "libbpf: ";
+		char line[sizeof(libbpf_last)];
+		const char *text = line;
+
+		vsnprintf(line, sizeof(line), fmt, ap);
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, prefix, sizeof(prefix) - 1) == 0)
+			text += sizeof(prefix) - 1;
+		snprintf(libbpf_last, sizeof(libbpf_last), "%s", text);
 	}
 	return 0;
 }

@@ -81,8 +81,9 @@ struct target {
 	bool (*skip)(const void *rec, const void *filter);
 
 	/* Optional: push fields derived from several record members into the
-	 * table on top of the stack. */
+	 * table on top of the stack; `derived` names them (NULL-terminated). */
 	void (*derive)(lua_State *L, const void *rec);
+	const char *const *derived;
 };
 
 /* The registry (targets.c), in the order bpfiter.targets lists them. */

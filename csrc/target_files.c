@@ -36,6 +36,7 @@ static const char *anon_kind(const char *path, size_t len)
 		{ "[perf_event]", "perf_event" }, { "bpf-map", "bpf-map" },
 		{ "bpf-prog", "bpf-prog" }, { "bpf_link", "bpf-link" },
 		{ "bpf_iter", "bpf-iter" }, { "[userfaultfd]", "userfaultfd" },
+		{ "btf", "btf" },
 	};
 	static const char prefix[] = "anon_inode:";
 	size_t plen = sizeof(prefix) - 1;
@@ -83,5 +84,6 @@ const struct target target_files = {
 	.elf_bytes = file_bpf__elf_bytes,
 	.record_size = sizeof(struct file_record),
 	.fields = file_fields, .options = file_options,
-	.attach = attach_task_pid, .derive = file_derive,
+	.attach = attach_task_pid,
+	.derive = file_derive, .derived = (const char *const[]){ "kind", NULL },
 };

@@ -8,24 +8,13 @@ local M = {}
 
 local function hex(v) return ("0x%x"):format(v) end
 
--- The core does not export its field tables, so the columns are listed here
--- in display order. A target missing from this table still works: its
--- columns are the keys found in its records.
+-- Default table columns and table-only formatting per target; every field
+-- (bpfiter.fields) is available with --fields. A target missing here shows
+-- all its fields.
 local columns = {
-  tasks = {
-    all = { "pid", "tgid", "ppid", "comm", "state", "uid", "euid", "gid", "egid", "nice", "prio",
-      "start_time_ns", "utime_ns", "stime_ns", "runtime_ns", "min_flt", "maj_flt", "nr_threads",
-      "vsize", "rss", "cgroup_id", "cpu", "flags", "kthread", "exe" },
-    default = { "pid", "tgid", "ppid", "state", "comm", "nr_threads", "rss", "exe" },
-  },
-  files = {
-    all = { "pid", "fd", "kind", "path", "inode", "dev", "major", "minor", "rdev", "mode",
-      "flags", "pos", "mnt_id" },
-    default = { "pid", "fd", "kind", "inode", "pos", "path" },
-  },
+  tasks = { default = { "pid", "tgid", "ppid", "state", "comm", "nr_threads", "rss", "exe" } },
+  files = { default = { "pid", "fd", "kind", "inode", "pos", "path" } },
   vmas = {
-    all = { "pid", "start", "end", "perms", "offset", "dev", "major", "minor", "inode", "path",
-      "vm_flags" },
     default = { "pid", "start", "end", "perms", "offset", "inode", "path" },
     -- Addresses read best in hex, as in /proc/PID/maps; only the table does
     -- this, CSV and JSON keep numbers.
@@ -39,10 +28,12 @@ usage: bpfiter TARGET [options]     list kernel objects (TARGET: %s)
        bpfiter version
        bpfiter help [TARGET]        this text, or a target's fields
 
-options:
+options (each target's own options are listed by bpfiter help TARGET):
   --pid N          only process N
   --threads        tasks: every thread (the default)
   --no-threads     tasks: one record per process (thread-group leaders)
+  --OPTION VALUE   any option of the target (integers, strings);
+  --OPTION, --no-OPTION   boolean options
   --json           JSON array of objects (all fields unless --fields)
   --csv            CSV with a header row (all fields unless --fields)
   --fields a,b,c   columns to show, in this order ("all" for every field)
@@ -66,13 +57,24 @@ local function usage_text()
 end
 
 local function target_help(name)
-  local cols = columns[name]
   local lines = { ("usage: bpfiter %s [options]   (see bpfiter --help)"):format(name) }
-  if cols then
-    lines[#lines + 1] = "fields:  " .. table.concat(cols.all, " ")
-    lines[#lines + 1] = "default: " .. table.concat(cols.default, " ")
+  local opts = {}
+  for _, o in ipairs(bpfiter.options[name]) do
+    opts[#opts + 1] = o.type == "boolean" and ("--[no-]%s"):format(o.name)
+      or ("--%s %s"):format(o.name, o.type:upper())
   end
+  lines[#lines + 1] = "options: " .. (#opts > 0 and table.concat(opts, " ") or "(none)")
+  lines[#lines + 1] = "fields:  " .. table.concat(bpfiter.fields[name], " ")
+  local cols = columns[name]
+  lines[#lines + 1] = "default: " .. table.concat(cols and cols.default or bpfiter.fields[name], " ")
   return table.concat(lines, "\n") .. "\n"
+end
+
+-- The target's option spec named by a command-line word like --pid.
+local function target_option(target, name)
+  for _, o in ipairs(bpfiter.options[target]) do
+    if o.name == name then return o end
+  end
 end
 
 local function is_target(name)
@@ -90,7 +92,7 @@ local function integer_arg(option, word, lo, hi, what)
 end
 
 local function parse(target, argv, first)
-  local o = { format = "table" }
+  local o = { format = "table", options = {} }
   local i = first
   while i <= #argv do
     local a = argv[i]
@@ -102,14 +104,22 @@ local function parse(target, argv, first)
       if argv[i] == nil then usage_error("%s needs a value", name) end
       return argv[i]
     end
+    local opt = name:match("^%-%-no%-(.+)$")
+    local negated = opt ~= nil
+    opt = target_option(target, opt or name:match("^%-%-(.+)$") or "")
     if name == "-h" or name == "--help" then
       o.help = true
-    elseif name == "--pid" then
-      -- The kernel's PID_MAX_LIMIT is 4M; the core accepts up to 2^30-1.
-      o.pid = integer_arg("--pid", value(), 1, 0x3fffffff, "a process id")
-    elseif name == "--threads" or name == "--no-threads" then
-      if target ~= "tasks" then usage_error("%s applies to tasks only", name) end
-      o.threads = name == "--threads"
+    elseif opt and opt.type == "boolean" then
+      if inline then usage_error("%s takes no value", name) end
+      o.options[opt.name] = not negated
+    elseif opt and not negated then
+      local word = value()
+      if opt.type == "string" or (opt.type == "integer|string" and not word:match("^%d+$")) then
+        o.options[opt.name] = word
+      else
+        -- The kernel's PID_MAX_LIMIT is 4M; the core accepts up to 2^30-1.
+        o.options[opt.name] = integer_arg(name, word, 1, 0x3fffffff, "a positive integer")
+      end
     elseif name == "--json" or name == "--csv" then
       if o.format ~= "table" then usage_error("choose one of --json and --csv") end
       o.format = name:sub(3)
@@ -125,19 +135,6 @@ local function parse(target, argv, first)
     i = i + 1
   end
   return o
-end
-
--- Every field name the records of a target can have, in display order.
-local function known_fields(target, records)
-  if columns[target] then return columns[target].all end
-  local seen, list = {}, {}
-  for _, rec in ipairs(records) do
-    for k in pairs(rec) do
-      if not seen[k] then seen[k] = true; list[#list + 1] = k end
-    end
-  end
-  table.sort(list)
-  return list
 end
 
 local function check_field(target, valid, f, option)
@@ -196,29 +193,29 @@ local function list(target, argv)
     io.stdout:write(target_help(target))
     return 0
   end
-  -- Names are checked before the walk so a typo costs no kernel work, and
-  -- again after it for targets whose names come from their records.
+  -- Names are checked before the walk so a typo costs no kernel work.
+  local valid = bpfiter.fields[target]
   local sort_field, direction
   if o.sort then
     direction, sort_field = o.sort:match("^([+-]?)(.*)$")
     if direction == "" then direction = nil end
     if sort_field == "" then usage_error("--sort needs a field name") end
   end
-  if columns[target] then
-    select_fields(target, o, columns[target].all)
-    if sort_field then check_field(target, columns[target].all, sort_field, "--sort") end
-  end
+  local fields = select_fields(target, o, valid)
+  if sort_field then check_field(target, valid, sort_field, "--sort") end
 
-  local records, err = bpfiter.collect(target, { pid = o.pid, threads = o.threads })
+  local ok, records, err = pcall(bpfiter.collect, target, o.options)
+  if not ok then
+    -- The library's argument checks (a value out of range) are usage errors.
+    local msg = tostring(records)
+    if msg:match("^bad argument") then usage_error("%s", msg:match("%((.*)%)$") or msg) end
+    error(records, 0)
+  end
   if not records then
     io.stderr:write("bpfiter: ", err, "\n")
     return 1
   end
-  local valid = known_fields(target, records)
-  local fields = select_fields(target, o, valid)
-  if sort_field then
-    sort_records(records, check_field(target, valid, sort_field, "--sort"), direction)
-  end
+  if sort_field then sort_records(records, sort_field, direction) end
   if o.limit then
     for i = #records, o.limit + 1, -1 do records[i] = nil end
   end

@@ -17,6 +17,14 @@ local M = {
   version = core.version,
   --- Names of the targets this build decodes, in table order.
   targets = core.targets,
+  --- fields[target]: the field names its records can have, in order.
+  fields = core.fields,
+  --- options[target]: {name =, type = "integer"|"boolean"|..., scope =
+  -- "kernel"|"reader"} for every option it accepts.
+  options = core.options,
+  pin = core.pin,
+  open = core.open,
+  unpin = core.unpin,
 }
 
 for _, name in ipairs(core.targets) do
