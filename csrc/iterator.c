@@ -53,9 +53,10 @@ static int program_gc(lua_State *L)
 	return 0;
 }
 
+/* The verifier also says EACCES; only an unprivileged caller gets the hint. */
 static const char *load_hint(int err)
 {
-	if (err == EPERM || err == EACCES)
+	if (err == EPERM || (err == EACCES && geteuid() != 0))
 		return " (needs root, or CAP_BPF and CAP_PERFMON)";
 	return "";
 }
@@ -78,7 +79,9 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 		snprintf(msg, msgsize, "opening the BPF object failed");
 		return errno;
 	}
-	err = -bpf_object__load(p->obj);
+	err = t->prepare ? t->prepare(p->obj) : 0;
+	if (!err)
+		err = -bpf_object__load(p->obj);
 	prog = bpf_object__find_program_by_name(p->obj, t->program);
 	if (!err && prog) {
 		p->fd = bpf_program__fd(prog);

@@ -62,6 +62,8 @@ struct attach {
 	int nfds;
 };
 
+struct bpf_object;
+
 struct target {
 	const char *name;
 	const char *program;			/* BPF program (function) name */
@@ -69,6 +71,11 @@ struct target {
 	size_t record_size;
 	const struct field *fields;
 	const struct option *options;		/* accepted; NULL: none */
+
+	/* Optional: called once per Lua state between opening the BPF object
+	 * and loading it, to set what the program cannot find in the kernel
+	 * (load-time constants in .rodata, map sizes). Returns 0 or an errno. */
+	int (*prepare)(struct bpf_object *obj);
 
 	/* Optional: options -> link info. Returns 0, or pushes the failure
 	 * triple (bpfiter_fail) and returns 3. */

@@ -3,11 +3,13 @@
 #include "target.h"
 
 extern const struct target target_tasks, target_files, target_vmas;
+extern const struct target target_tcp, target_udp, target_unix, target_netlink;
 
 const struct target *const bpfiter_targets[] = {
 	&target_tasks,
 	&target_files,
 	&target_vmas,
+	&target_tcp, &target_udp, &target_unix, &target_netlink,
 };
 
 const size_t bpfiter_ntargets = sizeof(bpfiter_targets) / sizeof(bpfiter_targets[0]);

@@ -250,7 +250,7 @@ describe("CLI", function()
 
   it("exits 1 with the library's message when the pid does not exist", function()
     local pid = unused_pid()
-    for _, target in ipairs(bpfiter.targets) do
+    for _, target in ipairs { "tasks", "files", "vmas" } do
       local err, code = cli_err(target .. " --pid " .. pid)
       assert.equal(1, code)
       assert.truthy(err:find("^bpfiter: " .. target .. ": pid " .. pid .. ": "), err)

@@ -19,7 +19,7 @@ function H.read_file(path)
 end
 
 function H.mktemp_dir()
-  local p = io.popen("mktemp -d /tmp/bpfiter-spec.XXXXXX")
+  local p = io.popen("env -u LD_PRELOAD mktemp -d /tmp/bpfiter-spec.XXXXXX")
   local dir = p:read("l")
   p:close()
   return dir
@@ -29,16 +29,17 @@ function H.rm_rf(path)
   if path and path:match("^/tmp/bpfiter") then os.execute("rm -rf '" .. path .. "'") end
 end
 
---- Starts `build/fixture MODE ARGS... READY` and waits until it wrote READY.
+--- Starts `build/PROGRAM ARGS... READY` (a spec/PROGRAM.c fixture) and waits
+-- until it wrote READY.
 -- Returns {pid=, info={key={values...}}, dir=, stop=function}. The fixture
 -- exits when stop() closes its stdin (or when this process dies).
-function H.fixture(mode, ...)
+function H.spawn(program, ...)
   local dir = H.mktemp_dir()
   local ready = dir .. "/ready"
   local args = { ... }
   for i, a in ipairs(args) do args[i] = a == "$DIR" and dir or tostring(a) end
   -- LD_PRELOAD (make asan) would put ASan in the fixture and change its heap.
-  local cmd = ("exec env -u LD_PRELOAD %s/fixture %s %s %s"):format(H.build, mode, table.concat(args, " "), ready)
+  local cmd = ("exec env -u LD_PRELOAD %s/%s %s %s"):format(H.build, program, table.concat(args, " "), ready)
   local pipe = assert(io.popen(cmd, "w"))
   local text
   for _ = 1, 3000 do
@@ -58,6 +59,11 @@ function H.fixture(mode, ...)
     H.rm_rf(dir)
   end
   return fx
+end
+
+--- `build/fixture MODE ARGS... READY` (spec/fixture.c), as H.spawn.
+function H.fixture(mode, ...)
+  return H.spawn("fixture", mode, ...)
 end
 
 --- Fields of /proc/PID/task/TID/stat (or /proc/PID/stat), 1-based as in

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0
+/* tcp: one record per TCP socket of the walker's network namespace, IPv4
+ * and IPv6, from the tcp iterator: listening and established sockets,
+ * time-wait socks and request socks (connections in their handshake). */
+#include "sock.bpf.h"
+
+BPFITER_SCRATCH(inet_record)
+BPFITER_TARGET("tcp", inet_record);
+
+#define TCP_SYN_RECV		3
+#define TCP_TIME_WAIT		6
+#define TCP_LISTEN		10
+#define TCP_NEW_SYN_RECV	12
+
+SEC("iter/tcp")
+int dump_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct tcp_timewait_sock *tw;
+	struct scratch_slot *s;
+	struct inet_record *r;
+	struct tcp_sock *tp;
+	struct sock *sk;
+	int rx;
+
+	BPFITER_FRAME(ctx->meta, skc);
+	if (!skc)
+		return 0;
+	s = scratch_get();
+	if (!s)
+		return 0;
+	r = &s->rec;
+
+	inet_fill(r, skc);
+	r->uid = ctx->uid;
+	r->cookie = bpf_get_socket_cookie(skc);
+	r->state = skc->skc_state;
+
+	/* Only full sockets have queues and a file; the smaller sock types
+	 * show 0 there, as /proc/net/tcp and ss do. */
+	if (r->state == TCP_TIME_WAIT) {
+		tw = bpf_skc_to_tcp_timewait_sock(skc);
+		if (tw)
+			r->state = tw->tw_sk.tw_substate;
+	} else if (r->state == TCP_NEW_SYN_RECV) {
+		r->state = TCP_SYN_RECV;	/* what /proc and ss call it */
+	} else {
+		tp = bpf_skc_to_tcp_sock(skc);
+		if (tp) {
+			sk = &tp->inet_conn.icsk_inet.sk;
+			r->inode = sock_inode(sk);
+			if (r->state == TCP_LISTEN) {
+				r->rx_queue = sk->sk_ack_backlog;
+				r->tx_queue = sk->sk_max_ack_backlog;
+			} else {
+				rx = (int)(tp->rcv_nxt - tp->copied_seq);
+				r->rx_queue = rx > 0 ? rx : 0;
+				r->tx_queue = tp->write_seq - tp->snd_una;
+			}
+		}
+	}
+	BPFITER_EMIT(ctx->meta->seq, s);
+	return 0;
+}
