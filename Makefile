@@ -17,6 +17,7 @@ B         ?= build
 LUA_INCDIR ?= $(shell pkg-config --variable=includedir lua5.4 2>/dev/null || echo /usr/include)/lua5.4
 LIBBPF_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS   := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
+LUA_LIBS      := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4 -lm -ldl)
 ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/;s/ppc64le/powerpc/;s/s390x/s390/')
 
 CFLAGS    ?= -O2 -g
@@ -69,14 +70,20 @@ $(B)/libbpfiter.a: $(CORE_OBJS) $(B)/embed.o $(B)/init_lua.o
 
 # Test programs: every spec/*.c is a fixture specs spawn (ground truth),
 # built as $(B)/NAME; and the embedding host.
-FIXTURES := $(patsubst spec/%.c,$(B)/%,$(wildcard spec/*.c))
+FIXTURES := $(patsubst spec/%.c,$(B)/%,$(filter-out spec/%.bpf.c,$(wildcard spec/*.c)))
 $(B)/%: spec/%.c | $(B)
 	$(CC) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $<
 
-$(B)/host: examples/host.c $(B)/libbpfiter.a
-	$(CC) $(CFLAGS) $(MODULE_CFLAGS) -o $@ $< $(B)/libbpfiter.a $(LIBBPF_LIBS) -llua5.4 -lm -ldl
+# BPF fixtures: spec/NAME.bpf.c -> $(B)/spec-NAME.bpf.o, objects specs load
+# with bpftool (e.g. maps whose values have BTF).
+SPEC_BPF := $(patsubst spec/%.bpf.c,$(B)/spec-%.bpf.o,$(wildcard spec/*.bpf.c))
+$(B)/spec-%.bpf.o: spec/%.bpf.c $(B)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-fixtures: $(FIXTURES) $(B)/host
+$(B)/host: examples/host.c csrc/bpfiter.h $(B)/libbpfiter.a
+	$(CC) $(CFLAGS) $(MODULE_CFLAGS) -o $@ $< $(B)/libbpfiter.a $(LIBBPF_LIBS) $(LUA_LIBS)
+
+fixtures: $(FIXTURES) $(SPEC_BPF) $(B)/host
 
 # Installs missing Debian packages only; quiet when everything is present.
 deps:
@@ -120,7 +127,9 @@ bench: deps
 INST_LIBDIR ?= /usr/local/lib/lua/5.4
 INST_LUADIR ?= /usr/local/share/lua/5.4
 INST_BINDIR ?= /usr/local/bin
-install: all
+# What the rock installs: the core, the Lua layer and the CLI. libbpfiter.a
+# is for embedding hosts (examples/host.c) and is not needed here.
+install: $(B)/bpfiter/core.so
 	install -d $(INST_LIBDIR)/bpfiter $(INST_LUADIR)/bpfiter $(INST_BINDIR)
 	install -m 0755 $(B)/bpfiter/core.so $(INST_LIBDIR)/bpfiter/core.so
 	install -m 0644 $(LUA_FILES) $(INST_LUADIR)/bpfiter/

@@ -39,7 +39,10 @@ function H.spawn(program, ...)
   local args = { ... }
   for i, a in ipairs(args) do args[i] = a == "$DIR" and dir or tostring(a) end
   -- LD_PRELOAD (make asan) would put ASan in the fixture and change its heap.
-  local cmd = ("exec env -u LD_PRELOAD %s/%s %s %s"):format(H.build, program, table.concat(args, " "), ready)
+  -- Its own stdout/stderr files: inheriting ours would share a file offset
+  -- that moves whenever busted prints, under the specs that compare fds.
+  local cmd = ("exec env -u LD_PRELOAD %s/%s %s %s >%s/stdout 2>%s/stderr"):format(
+    H.build, program, table.concat(args, " "), ready, dir, dir)
   local pipe = assert(io.popen(cmd, "w"))
   local text
   for _ = 1, 3000 do
@@ -47,7 +50,7 @@ function H.spawn(program, ...)
     if text then break end
     H.sleep(0.01)
   end
-  assert(text, "fixture did not start: " .. cmd)
+  assert(text, "fixture did not start: " .. cmd .. "\n" .. (H.read_file(dir .. "/stderr") or ""))
   local info = {}
   for line in text:gmatch("[^\n]+") do
     local key, rest = line:match("^(%S+)%s+(.*)$")

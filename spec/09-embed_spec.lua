@@ -1,0 +1,70 @@
+-- examples/host.c: a C program with Lua and libbpfiter.a linked in
+-- (`make fixtures` builds it as build/host), run as a subprocess.
+local bpfiter = require "bpfiter"
+local H = require "helper"
+
+local HOST = H.build .. "/host"
+
+-- Runs a shell command in DIR; returns stdout, stderr, exit status.
+local function run(dir, cmd)
+  local ok, _, code = os.execute(("{ %s; } >'%s/out' 2>'%s/err'"):format(cmd, dir, dir))
+  return H.read_file(dir .. "/out"), H.read_file(dir .. "/err"), ok and 0 or code
+end
+
+local function temp_dir()
+  local dir = H.mktemp_dir()
+  finally(function() H.rm_rf(dir) end)
+  return dir
+end
+
+local function script(dir, text)
+  local path = dir .. "/script.lua"
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+  return path
+end
+
+describe("a host embedding libbpfiter.a", function()
+  it("runs its built-in script: one task for its own pid, comm host", function()
+    local dir = temp_dir()
+    -- The shell prints its pid, then becomes the host: the pid the host
+    -- walks must be that one, which the host cannot have made up.
+    local out, err, code = run(dir, ("sh -c 'echo $$; exec \"$0\"' '%s'"):format(HOST))
+    assert.equal(0, code, err)
+    local pid, walked, count, comm = out:match("^(%d+)\ntasks of pid (%d+): (%d+)\ncomm: (%S+)\n$")
+    assert.truthy(pid, out)
+    assert.equal(pid, walked)
+    assert.equal("1", count) -- the host runs a single thread
+    assert.equal("host", comm)
+  end)
+
+  it("runs a script file with its arguments and the module preloaded", function()
+    local dir = temp_dir()
+    local path = script(dir, [[
+      print(select("#", ...), ...)
+      print(bpfiter == require "bpfiter", bpfiter.version)
+    ]])
+    local out, err, code = run(dir, ("'%s' '%s' one two"):format(HOST, path))
+    assert.equal(0, code, err)
+    assert.equal(("2\tone\ttwo\ntrue\t%s\n"):format(bpfiter.version), out)
+    assert.equal("", err)
+  end)
+
+  it("exits non-zero with the error on stderr when the script raises", function()
+    local dir = temp_dir()
+    local path = script(dir, 'local b = require "bpfiter"\nerror("no such luck")\n')
+    local out, err, code = run(dir, ("'%s' '%s'"):format(HOST, path))
+    assert.not_equal(0, code)
+    assert.equal("", out)
+    assert.matches("^host: " .. path:gsub("%p", "%%%0") .. ":2: no such luck\n", err)
+  end)
+
+  it("exits non-zero with the error on stderr when the script is missing", function()
+    local dir = temp_dir()
+    local out, err, code = run(dir, ("'%s' '%s/absent.lua'"):format(HOST, dir))
+    assert.not_equal(0, code)
+    assert.equal("", out)
+    assert.matches("cannot open .*absent%.lua", err)
+  end)
+end)
