@@ -20,7 +20,15 @@ local columns = {
     -- this, CSV and JSON keep numbers.
     show = { start = hex, ["end"] = hex, offset = hex, vm_flags = hex },
   },
+  tcp = { default = { "state", "local_address", "local_port", "remote_address", "remote_port",
+    "rx_queue", "tx_queue", "uid", "inode" } },
+  unix = { default = { "type", "state", "rx_queue", "tx_queue", "inode", "peer_inode", "path" } },
+  netlink = {
+    default = { "protocol_name", "portid", "groups", "rx_queue", "tx_queue", "drops", "inode" },
+    show = { groups = hex },
+  },
 }
+columns.udp = columns.tcp
 
 local USAGE = [[
 usage: bpfiter TARGET [options]     list kernel objects (TARGET: %s)
