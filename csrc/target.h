@@ -91,6 +91,11 @@ struct target {
 	 * table on top of the stack; `derived` names them (NULL-terminated). */
 	void (*derive)(lua_State *L, const void *rec);
 	const char *const *derived;
+
+	/* The kernel never runs the program at the end of the walk (the dmabuf
+	 * iterator), so no trailer comes: the end of input is the end of the
+	 * walk, and an empty walk is an empty stream. */
+	bool no_end_call;
 };
 
 /* The registry (targets.c), in the order bpfiter.targets lists them. */

@@ -4,12 +4,16 @@
 
 extern const struct target target_tasks, target_files, target_vmas;
 extern const struct target target_tcp, target_udp, target_unix, target_netlink;
+extern const struct target target_bpf_progs, target_bpf_maps, target_bpf_links,
+	target_map_elems, target_ksyms, target_kmem_caches, target_dmabufs;
 
 const struct target *const bpfiter_targets[] = {
 	&target_tasks,
 	&target_files,
 	&target_vmas,
 	&target_tcp, &target_udp, &target_unix, &target_netlink,
+	&target_bpf_progs, &target_bpf_maps, &target_bpf_links, &target_map_elems,
+	&target_ksyms, &target_kmem_caches, &target_dmabufs,
 };
 
 const size_t bpfiter_ntargets = sizeof(bpfiter_targets) / sizeof(bpfiter_targets[0]);

@@ -106,7 +106,7 @@ describe("socket targets", function()
   it("are registered and take no options", function()
     for _, name in ipairs { "tcp", "udp", "unix", "netlink" } do
       local found = false
-      for _, t in ipairs(bpfiter.targets) do found = found or t == name end
+      for _, t in ipairs(bpfiter.target_names) do found = found or t == name end
       assert.is_true(found, name)
     end
     assert.has_error(function() bpfiter.tcp { pid = 1 } end,

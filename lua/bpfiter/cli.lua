@@ -29,6 +29,13 @@ local columns = {
   },
 }
 columns.udp = columns.tcp
+columns.bpf_progs = { default = { "id", "type", "name", "tag", "jited_bytes", "map_ids" } }
+columns.bpf_maps = { default = { "id", "type", "name", "key_size", "value_size", "max_entries", "flags" } }
+columns.bpf_links = { default = { "id", "type", "prog_id", "attach_type", "target_name", "map_id" } }
+columns.map_elems = { default = { "key", "value", "key_bytes", "value_bytes" } }
+columns.ksyms = { default = { "address_hex", "type", "name", "module" } }
+columns.kmem_caches = { default = { "name", "active_objects", "total_objects", "object_size",
+  "slot_size", "objects_per_slab", "pages_per_slab", "slabs" } }
 
 local USAGE = [[
 usage: bpfiter TARGET [options]     list kernel objects (TARGET: %s)
@@ -61,7 +68,7 @@ local function usage_error(fmt, ...)
 end
 
 local function usage_text()
-  return USAGE:format(table.concat(bpfiter.targets, ", "))
+  return USAGE:format(table.concat(bpfiter.target_names, ", "))
 end
 
 local function target_help(name)
@@ -86,7 +93,7 @@ local function target_option(target, name)
 end
 
 local function is_target(name)
-  for _, t in ipairs(bpfiter.targets) do
+  for _, t in ipairs(bpfiter.target_names) do
     if t == name then return true end
   end
   return false

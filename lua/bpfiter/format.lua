@@ -4,8 +4,12 @@
 -- cell (CSV) or null (JSON), so every row has the same columns.
 local M = {}
 
+local json_value -- below
+
+-- Nested values (arrays of ids, decoded map values) print as compact JSON.
 local function cell(v)
   if v == nil then return "-" end
+  if type(v) == "table" then return json_value(v) end
   return tostring(v)
 end
 
@@ -52,7 +56,7 @@ end
 -- quotes doubled. Lines end in "\n", not the RFC's CRLF, as Unix tools expect.
 local function csv_field(v)
   if v == nil then return "" end
-  local s = tostring(v)
+  local s = cell(v)
   if s:find('[,"\r\n]') then s = '"' .. s:gsub('"', '""') .. '"' end
   return s
 end
@@ -84,11 +88,25 @@ end
 -- therefore written here and cjson only escapes strings and floats.
 -- It also writes every "/" as "\/"; since it escapes all of them, each "\/"
 -- in its output is such an escape and can go, so paths stay readable.
-local function json_value(v)
+-- Tables are arrays when they have a [1] (or are empty), objects otherwise.
+function json_value(v)
   if v == nil then return "null" end
   if math.type(v) == "integer" then return ("%d"):format(v) end
+  need_cjson()
   if type(v) == "string" then return (cjson.encode(v):gsub("\\/", "/")) end
-  return cjson.encode(v)
+  if type(v) ~= "table" then return cjson.encode(v) end
+  local parts = {}
+  if v[1] ~= nil or next(v) == nil then
+    for i, x in ipairs(v) do parts[i] = json_value(x) end
+    return "[" .. table.concat(parts, ",") .. "]"
+  end
+  local keys = {}
+  for k in pairs(v) do keys[#keys + 1] = tostring(k) end
+  table.sort(keys)
+  for i, k in ipairs(keys) do
+    parts[i] = json_value(k) .. ":" .. json_value(v[k] == nil and v[tonumber(k)] or v[k])
+  end
+  return "{" .. table.concat(parts, ",") .. "}"
 end
 
 --- A JSON array of objects with exactly `fields` as keys; "[]" when there

@@ -16,7 +16,7 @@ local core = require "bpfiter.core"
 local M = {
   version = core.version,
   --- Names of the targets this build decodes, in table order.
-  targets = core.targets,
+  target_names = core.targets,
   --- fields[target]: the field names its records can have, in order.
   fields = core.fields,
   --- options[target]: {name =, type = "integer"|"boolean"|..., scope =
@@ -29,6 +29,44 @@ local M = {
 
 for _, name in ipairs(core.targets) do
   M[name] = core[name]
+end
+
+--- The iterator targets the running kernel offers, read from its BTF, sorted
+-- by the kernel's name, or nil, message, errno:
+-- {name = "task", context = {"task"}, decoded = true,
+--  bpfiter = {{name = "tasks", options = {{name =, type =, scope =}, ...}}}}
+-- `context` names what a program for the target receives; `bpfiter` lists
+-- the functions here that decode it (empty: none, decoded = false).
+local function discover()
+  local list, msg, errno = core.discover()
+  if not list then return nil, msg, errno end
+  for _, t in ipairs(list) do
+    for i, name in ipairs(t.bpfiter) do
+      local options = {}
+      for j, o in ipairs(core.options[name]) do
+        options[j] = { name = o.name, type = o.type, scope = o.scope }
+      end
+      t.bpfiter[i] = { name = name, options = options }
+    end
+    t.decoded = #t.bpfiter > 0
+  end
+  return list
+end
+
+M.targets = discover
+
+--- map_elems(map): map is a map id or the path of a pinned map; the
+-- options-table form map_elems{map = ...} works too, as for every target.
+function M.map_elems(map)
+  local kind = math.type(map) or type(map)
+  if kind == "integer" or kind == "string" then
+    map = { map = map }
+  elseif kind ~= "table" and kind ~= "nil" then
+    error(("bad argument #1 to 'map_elems' (map id or pinned path expected, got %s)")
+      :format(kind), 2)
+  end
+  local step, it, nothing, closing = core.map_elems(map)
+  return step, it, nothing, closing
 end
 
 --- Runs a target to completion and returns its records as an array, or

@@ -1,0 +1,38 @@
+/* dmabufs: one record per DMA buffer (dmabuf iterator). */
+#include "target.h"
+
+#include <string.h>
+#include <lauxlib.h>
+
+#include "dmabuf_record.h"
+#include "dmabuf.skel.h"
+
+_Static_assert(sizeof(struct dmabuf_record) % 8 == 0, "records stay 8-byte aligned");
+
+static const struct field dmabuf_fields[] = {
+	FIELD(dmabuf_record, inode, F_U64, "inode"),
+	FIELD(dmabuf_record, size, F_U64, "size"),
+	FIELD(dmabuf_record, exporter, F_CHARS, "exporter"),
+	FIELDS_END,
+};
+
+static void dmabuf_derive(lua_State *L, const void *rec)
+{
+	const struct dmabuf_record *r = rec;
+
+	if (r->name[0]) {
+		lua_pushlstring(L, r->name, strnlen(r->name, sizeof(r->name)));
+		lua_setfield(L, -2, "name");
+	}
+}
+
+const struct target target_dmabufs = {
+	.name = "dmabufs", .program = "dump_dmabuf",
+	.elf_bytes = dmabuf_bpf__elf_bytes,
+	.record_size = sizeof(struct dmabuf_record),
+	.fields = dmabuf_fields,
+	.derive = dmabuf_derive,
+	.derived = (const char *const[]){ "name", NULL },
+	/* dmabuf_iter_seq_stop() does not run the program: no trailer */
+	.no_end_call = true,
+};
