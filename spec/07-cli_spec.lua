@@ -277,4 +277,24 @@ describe("CLI", function()
     assert.truthy(out:find("%d+ processes, %d+ threads, %d+ kernel threads, %d+ open fds, %d+ mappings"))
     assert.truthy(out:find("open fds by kind: ", 1, true))
   end)
+
+  it("targets lists exactly the kernel's iterator contexts from BTF, marking ours decoded", function()
+    local btf = H.run("bpftool btf dump file /sys/kernel/btf/vmlinux")
+    local contexts = {}
+    -- A target is a bpf_iter_NAME function with a struct bpf_iter__NAME.
+    local funcs = {}
+    for name in btf:gmatch("FUNC 'bpf_iter_([%w_]+)'") do funcs[name] = true end
+    for name in btf:gmatch("STRUCT 'bpf_iter__([%w_]+)'") do
+      if funcs[name] then contexts[name] = true end
+    end
+    local listed = {}
+    for _, t in ipairs(cjson.decode((cli("targets --json")))) do
+      assert.is_true(contexts[t.name], t.name)
+      listed[t.name] = t
+    end
+    for name in pairs(contexts) do assert.is_not_nil(listed[name], name) end
+    assert.is_true(listed.task.decoded)
+    assert.equal("tasks", listed.task.bpfiter)
+    assert.equal("pid", listed.task_vma.options)
+  end)
 end)

@@ -40,6 +40,7 @@ columns.kmem_caches = { default = { "name", "active_objects", "total_objects", "
 local USAGE = [[
 usage: bpfiter TARGET [options]     list kernel objects (TARGET: %s)
        bpfiter report               one-screen summary of this machine
+       bpfiter targets [--json]     iterator targets the running kernel offers
        bpfiter version
        bpfiter help [TARGET]        this text, or a target's fields
 
@@ -87,7 +88,7 @@ end
 
 -- The target's option spec named by a command-line word like --pid.
 local function target_option(target, name)
-  for _, o in ipairs(bpfiter.options[target]) do
+  for _, o in ipairs(bpfiter.options[target] or {}) do
     if o.name == name then return o end
   end
 end
@@ -311,6 +312,32 @@ local function report()
   return 0
 end
 
+-- The kernel's iterator targets (from its BTF) and what decodes each.
+local function targets(argv)
+  local o = parse("", argv, 2)
+  if o.help then
+    io.stdout:write("usage: bpfiter targets [--json|--csv]\n")
+    return 0
+  end
+  local list, err = bpfiter.targets()
+  if not list then
+    io.stderr:write("bpfiter: ", err, "\n")
+    return 1
+  end
+  local rows = {}
+  for i, t in ipairs(list) do
+    local fns, opts = {}, {}
+    for _, b in ipairs(t.bpfiter) do
+      fns[#fns + 1] = b.name
+      for _, opt in ipairs(b.options) do opts[#opts + 1] = opt.name end
+    end
+    rows[i] = { name = t.name, decoded = t.decoded, bpfiter = table.concat(fns, ","),
+      options = table.concat(opts, ","), context = table.concat(t.context, ",") }
+  end
+  io.stdout:write(format[o.format](rows, { "name", "decoded", "bpfiter", "options", "context" }))
+  return 0
+end
+
 local function run(argv)
   local cmd = argv[1]
   if cmd == nil then
@@ -337,6 +364,8 @@ local function run(argv)
       usage_error("report takes no arguments")
     end
     return report()
+  elseif cmd == "targets" then
+    return targets(argv)
   elseif is_target(cmd) then
     return list(cmd, argv)
   end
