@@ -141,11 +141,25 @@ function H.fd_count()
   return n
 end
 
---- BPF links in the whole system, counted by bpftool (independent of us).
+--- BPF links (as bpftool lists them) whose program this process loaded:
+-- the program ids come from /proc/self/fdinfo of its bpf-prog fds, so
+-- links of other processes coming and going do not count.
 function H.bpf_link_count()
-  local p = io.popen("bpftool link list 2>/dev/null | grep -c '^[0-9]*:'")
-  local n = tonumber(p:read("a"))
+  local progs = {}
+  for e in lfs.dir("/proc/self/fd") do
+    local info = e:match("^%d+$") and H.read_file("/proc/self/fdinfo/" .. e)
+    local id = info and info:match("prog_id:%s*(%d+)")
+    if id and (lfs.symlinkattributes("/proc/self/fd/" .. e).target or ""):match("bpf%-prog") then
+      progs[tonumber(id)] = true
+    end
+  end
+  local p = io.popen("bpftool link list -j 2>/dev/null")
+  local out = p:read("a")
   p:close()
+  local n = 0
+  for id in out:gmatch('"prog_id":(%d+)') do
+    if progs[tonumber(id)] then n = n + 1 end
+  end
   return n
 end
 
