@@ -20,8 +20,8 @@ local CLEAN_ENV = "env -u LUA_PATH -u LUA_CPATH -u LUA_PATH_5_4 -u LUA_CPATH_5_4
 -- or sharing a build directory with anyone running it at the same time.
 local function install(dir)
   local src, tree = dir .. "/src", dir .. "/tree"
-  local out, code = H.run(("mkdir '%s' && tar -C '%s' --exclude=./.git --exclude='./build*' -cf - . | tar -C '%s' -xf -")
-    :format(src, ROOT, src))
+  local out, code = H.run(("%s sh -c \"mkdir '%s' && tar -C '%s' --exclude=./.git --exclude='./build*' -cf - . | tar -C '%s' -xf -\"")
+    :format(CLEAN_ENV, src, ROOT, src))
   assert(code == 0, out)
   out, code = H.run(("cd '%s' && %s luarocks make --lua-version=5.4 --tree='%s' rockspec/bpfiter-scm-1.rockspec")
     :format(src, CLEAN_ENV, tree))
