@@ -19,7 +19,7 @@
 #define ITERATOR_MT "bpfiter.iterator"
 #define PROGRAMS_MT "bpfiter.program"
 #define PROGRAMS_KEY "bpfiter.programs"
-#define READ_BUFFER (64 * 1024)
+#define READ_BUFFER ITERATOR_READ_BUFFER
 
 enum iter_state { IT_OPEN, IT_DONE, IT_CLOSED };
 
@@ -311,16 +311,22 @@ int iterator_open(lua_State *L)
 	return push_iterator(L, t, fd, link_fd, 1);
 }
 
-int iterator_push_view(lua_State *L, const struct target *t, int fd, uint32_t kind, int opts)
+int iterator_push_view(lua_State *L, const struct target *t, int fd, uint32_t kind, int opts,
+		       const void *rest, size_t rest_len)
 {
 	struct iterator *it;
-	int n = push_iterator(L, t, fd, -1, opts);
+	int n = push_iterator(L, t, fd, -1, 0);
 
 	if (n != 4)
 		return n;
 	it = lua_touserdata(L, -1);
+	iterator_check_options(L, t, opts, OPT_READER);
+	if (t->filter_init)
+		t->filter_init(L, opts, it->filter);
 	it->header_seen = true;
 	it->trailer_seen = kind == BPFITER_KIND_END;
+	memcpy(it->buf, rest, rest_len);
+	it->end = rest_len;
 	return n;
 }
 
@@ -342,7 +348,11 @@ static size_t refill(lua_State *L, struct iterator *it)
 		iterator_release(it, IT_DONE);
 		bpfiter_raise(L, err, name, "reading the iterator failed%s",
 			      err == E2BIG ? " (one object produced more than the"
-					     " kernel's per-object limit)" : "");
+					     " kernel's per-object limit)" :
+			      /* cgroup: one kernel buffer per walk, no second read */
+			      err == EOPNOTSUPP ? " (the walk outgrew the one kernel"
+						  " buffer this iterator has: walk a"
+						  " smaller subtree)" : "");
 	}
 	it->end += (size_t)n;
 	return (size_t)n;

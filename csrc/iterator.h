@@ -19,9 +19,16 @@ void iterator_check_options(lua_State *L, const struct target *t, int opts, unsi
  * fd, or pushes the failure triple and returns -1. */
 int iterator_create_link(lua_State *L, const struct target *t, int opts);
 
+/* Bytes one read() asks for. A view's first read must be this large too:
+ * the cgroup iterator cannot continue a walk in a second read. */
+#define ITERATOR_READ_BUFFER (64 * 1024)
+
 /* Pushes the generic-for quadruple over stream fd, whose header was already
- * read and said `kind`; reader options at index opts (0: none). Owns fd. */
-int iterator_push_view(lua_State *L, const struct target *t, int fd, uint32_t kind, int opts);
+ * read and said `kind`; `rest` holds the rest_len bytes (at most
+ * ITERATOR_READ_BUFFER) read after it. Owns fd, then checks the reader
+ * options at index opts (raising argument errors; fd is closed by __gc). */
+int iterator_push_view(lua_State *L, const struct target *t, int fd, uint32_t kind, int opts,
+		       const void *rest, size_t rest_len);
 
 /* Adds pin, unpin and open (pinned views, view.c) to the table on top. */
 void view_register(lua_State *L);

@@ -4,6 +4,7 @@
 #include <lauxlib.h>
 
 #include "bpfiter.h"
+#include "cpu_wait.h"
 #include "discovery.h"
 #include "iterator.h"
 #include "target.h"
@@ -74,6 +75,7 @@ int luaopen_bpfiter_core(lua_State *L)
 	lua_setfield(L, -2, "fields");
 	view_register(L);
 	discovery_register(L);
+	cpu_wait_register(L);
 	lua_pushliteral(L, BPFITER_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;

@@ -102,12 +102,14 @@ static int view_unpin(lua_State *L)
 	return 1;
 }
 
-static ssize_t read_full(int fd, void *buf, size_t size)
+/* Reads until at least `want` bytes are in buf (or EOF), asking for all of
+ * size each time: one large first read, as the cgroup iterator needs. */
+static ssize_t read_at_least(int fd, char *buf, size_t want, size_t size)
 {
 	size_t got = 0;
 
-	while (got < size) {
-		ssize_t n = read(fd, (char *)buf + got, size - got);
+	while (got < want) {
+		ssize_t n = read(fd, buf + got, size - got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -125,8 +127,8 @@ static int view_open(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
 	struct bpfiter_header h;
-	const struct target *t;
-	char why[160];
+	const struct target *t = NULL;
+	char why[160], *buf;
 	uint32_t kind;
 	ssize_t n;
 	int fd, err;
@@ -134,23 +136,28 @@ static int view_open(lua_State *L)
 	if (!lua_isnoneornil(L, 2))
 		luaL_checktype(L, 2, LUA_TTABLE);
 	lua_settop(L, 2);
+	/* a userdata: an argument error below cannot leak it */
+	buf = lua_newuserdatauv(L, ITERATOR_READ_BUFFER, 0);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return bpfiter_fail(L, errno, "open", "%s", path);
-	n = read_full(fd, &h, sizeof(h));
+	n = read_at_least(fd, buf, sizeof(h), ITERATOR_READ_BUFFER);
 	if (n < 0) {
 		err = errno;
 		close(fd);
 		return bpfiter_fail(L, err, "open", "%s: reading the view failed", path);
 	}
-	t = n == sizeof(h) ? decode_header(&h, NULL, &kind, why, sizeof(why)) : NULL;
+	if ((size_t)n >= sizeof(h)) {
+		memcpy(&h, buf, sizeof(h));
+		t = decode_header(&h, NULL, &kind, why, sizeof(why));
+	}
 	if (!t) {
 		close(fd);
 		return bpfiter_fail(L, EPROTO, "open", "%s: %s", path,
-				    n == sizeof(h) ? why : "not a bpfiter view (too short)");
+				    (size_t)n >= sizeof(h) ? why : "not a bpfiter view (too short)");
 	}
-	iterator_check_options(L, t, 2, OPT_READER);
-	return iterator_push_view(L, t, fd, kind, 2);
+	/* the iterator copies what was read after the header */
+	return iterator_push_view(L, t, fd, kind, 2, buf + sizeof(h), (size_t)n - sizeof(h));
 }
 
 void view_register(lua_State *L)

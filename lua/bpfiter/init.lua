@@ -31,6 +31,11 @@ for _, name in ipairs(core.targets) do
   M[name] = core[name]
 end
 
+--- Run-queue wait per cgroup: a collector (cpu_wait) and a one-shot
+-- (cgroup_cpu_wait), in lua/bpfiter/stats.lua, loaded on first use.
+function M.cpu_wait(opts) return require("bpfiter.stats").cpu_wait(opts) end
+function M.cgroup_cpu_wait(opts) return require("bpfiter.stats").cgroup_cpu_wait(opts) end
+
 --- The iterator targets the running kernel offers, read from its BTF, sorted
 -- by the kernel's name, or nil, message, errno:
 -- {name = "task", context = {"task"}, decoded = true,

@@ -1,0 +1,232 @@
+/* cgroups: one record per cgroup (cgroup iterator), from a root cgroup in
+ * one of four orders. The root is opened here, when the link is made, so a
+ * pinned view keeps walking the cgroup it was pinned with. */
+#define _GNU_SOURCE
+#include "target.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/vfs.h>
+
+#include <lauxlib.h>
+
+#include "errors.h"
+#include "cgroup_record.h"
+#include "cgroup.skel.h"
+
+_Static_assert(sizeof(struct cgroup_record) % 8 == 0, "records stay 8-byte aligned");
+
+#define CGROUP_SUPER_MAGIC 0x27e0eb
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#define FILEID_KERNFS 0xfe
+
+static const struct field cgroup_fields[] = {
+	FIELD(cgroup_record, id, F_U64, "id"),
+	FIELD(cgroup_record, tail_len, F_TAIL, "path"),
+	FIELD(cgroup_record, level, F_U32, "level"),
+	FIELD(cgroup_record, parent_id, F_U64, "parent_id"),
+	FIELD(cgroup_record, hierarchy_id, F_U32, "hierarchy_id"),
+	FIELD(cgroup_record, nr_tasks, F_U32, "nr_tasks"),
+	FIELD(cgroup_record, nr_procs, F_U32, "nr_procs"),
+	FIELD(cgroup_record, populated, F_BOOL, "populated"),
+	FIELD(cgroup_record, frozen, F_BOOL, "frozen"),
+	FIELD(cgroup_record, threaded, F_BOOL, "threaded"),
+	FIELD(cgroup_record, nr_descendants, F_U32, "nr_descendants"),
+	FIELD(cgroup_record, nr_dying_descendants, F_U32, "nr_dying_descendants"),
+	FIELDS_END,
+};
+
+/* name: the path's last component ("/" for a hierarchy's root). */
+static void cgroup_derive(lua_State *L, const void *rec)
+{
+	const struct cgroup_record *r = rec;
+	const char *path = (const char *)rec + sizeof(*r);
+	size_t len = r->tail_len, start = len;
+
+	while (start > 0 && path[start - 1] != '/')
+		start--;
+	if (start == len)	/* "/" */
+		lua_pushliteral(L, "/");
+	else
+		lua_pushlstring(L, path + start, len - start);
+	lua_setfield(L, -2, "name");
+}
+
+static const char *const cgroup_derived[] = { "name", NULL };
+
+static const struct {
+	const char *name;
+	enum bpf_cgroup_iter_order order;
+} orders[] = {
+	{ "pre", BPF_CGROUP_ITER_DESCENDANTS_PRE },
+	{ "post", BPF_CGROUP_ITER_DESCENDANTS_POST },
+	{ "up", BPF_CGROUP_ITER_ANCESTORS_UP },
+	{ "self", BPF_CGROUP_ITER_SELF_ONLY },
+};
+
+/* Where cgroup2 is mounted (the first such mount in /proc/self/mountinfo),
+ * octal escapes undone; false when it is not mounted. */
+static bool cgroup2_mount(char *out, size_t size)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL, *sep;
+	size_t cap = 0;
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && getline(&line, &cap, f) > 0) {
+		char mnt[4096], fstype[64];
+		size_t o = 0;
+
+		sep = strstr(line, " - ");
+		if (!sep || sscanf(sep, " - %63s", fstype) != 1 || strcmp(fstype, "cgroup2") != 0)
+			continue;
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+			continue;
+		for (const char *p = mnt; *p && o + 1 < size; p++) {
+			if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] && p[3]) {
+				out[o++] = (char)((p[1] - '0') << 6 | (p[2] - '0') << 3 | (p[3] - '0'));
+				p += 3;
+			} else {
+				out[o++] = *p;
+			}
+		}
+		out[o] = '\0';
+		found = true;
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+/* The link info takes fd 0 for "no fd". */
+static int not_zero(int fd)
+{
+	int moved;
+
+	if (fd != 0)
+		return fd;
+	moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	return moved;
+}
+
+/* A directory of a cgroup filesystem (v2 or a v1 hierarchy), opened. */
+static int open_cgroup_dir(lua_State *L, const struct target *t, const char *path)
+{
+	struct statfs st;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return bpfiter_fail(L, errno, t->name, "root %s", path), -1;
+	if (fstatfs(fd, &st) || (st.f_type != CGROUP2_SUPER_MAGIC &&
+				 st.f_type != CGROUP_SUPER_MAGIC)) {
+		close(fd);
+		return bpfiter_fail(L, EINVAL, t->name,
+				    "root %s is not a cgroup directory", path), -1;
+	}
+	return not_zero(fd);
+}
+
+/* A cgroup v2 id opened as its directory, so a missing id gets a clear
+ * message. Needs CAP_DAC_READ_SEARCH; without it (or without a mounted
+ * cgroup2) returns -2 and the kernel gets the bare id. */
+static int open_cgroup_id(lua_State *L, const struct target *t, uint64_t id)
+{
+	struct {
+		struct file_handle h;
+		uint64_t id;
+	} handle = { .h = { .handle_bytes = sizeof(uint64_t), .handle_type = FILEID_KERNFS } };
+	char mnt[4096];
+	int mfd, fd, err;
+
+	handle.id = id;
+	if (!cgroup2_mount(mnt, sizeof(mnt)))
+		return -2;
+	mfd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mfd < 0)
+		return -2;
+	memcpy(handle.h.f_handle, &id, sizeof(id));
+	fd = open_by_handle_at(mfd, &handle.h, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	err = errno;
+	close(mfd);
+	if (fd >= 0)
+		return not_zero(fd);
+	if (err == ESTALE || err == ENOENT)
+		return bpfiter_fail(L, ENOENT, t->name, "root: cgroup id %llu",
+				    (unsigned long long)id), -1;
+	return -2;
+}
+
+static int cgroup_attach(lua_State *L, const struct target *t, int opts, struct attach *a)
+{
+	enum bpf_cgroup_iter_order order = BPF_CGROUP_ITER_DESCENDANTS_PRE;
+	char mnt[4096];
+	int fd = -2;
+
+	if (lua_getfield(L, opts, "order") == LUA_TSTRING) {
+		const char *name = lua_tostring(L, -1);
+		size_t i;
+
+		for (i = 0; i < sizeof(orders) / sizeof(orders[0]); i++)
+			if (strcmp(orders[i].name, name) == 0)
+				break;
+		if (i == sizeof(orders) / sizeof(orders[0]))
+			return bpfiter_argerror(L, opts, "option 'order' must be \"pre\", \"post\", "
+						"\"up\" or \"self\", got \"%s\"", name);
+		order = orders[i].order;
+	}
+	lua_pop(L, 1);
+
+	switch (lua_getfield(L, opts, "root")) {
+	case LUA_TSTRING:
+		fd = open_cgroup_dir(L, t, lua_tostring(L, -1));
+		break;
+	case LUA_TNUMBER: {
+		lua_Integer id = lua_tointeger(L, -1);
+
+		if (id <= 0)
+			return bpfiter_argerror(L, opts, "option 'root' must be a cgroup directory "
+						"or a positive cgroup id, got %lld", (long long)id);
+		fd = open_cgroup_id(L, t, (uint64_t)id);
+		if (fd == -2)
+			a->info.cgroup.cgroup_id = (uint64_t)id;
+		break;
+	}
+	default:
+		/* cgroup2 where this process sees it mounted; unmounted, the
+		 * kernel walks the whole v2 hierarchy (fd and id 0). */
+		if (cgroup2_mount(mnt, sizeof(mnt)))
+			fd = open_cgroup_dir(L, t, mnt);
+	}
+	if (fd == -1)
+		return 3;	/* the failure triple is on top */
+	lua_pop(L, 1);
+	if (fd >= 0) {
+		a->info.cgroup.cgroup_fd = (uint32_t)fd;
+		a->fds[a->nfds++] = fd;
+	}
+	a->info.cgroup.order = order;
+	a->has_info = true;
+	return 0;
+}
+
+static const struct option cgroup_options[] = {
+	{ "root", OPT_INTEGER_OR_STRING, OPT_KERNEL },
+	{ "order", OPT_STRING, OPT_KERNEL },
+	OPTIONS_END,
+};
+
+const struct target target_cgroups = {
+	.name = "cgroups", .program = "dump_cgroup",
+	.elf_bytes = cgroup_bpf__elf_bytes,
+	.record_size = sizeof(struct cgroup_record),
+	.fields = cgroup_fields, .options = cgroup_options,
+	.attach = cgroup_attach,
+	.derive = cgroup_derive, .derived = cgroup_derived,
+};
