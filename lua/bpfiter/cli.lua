@@ -2,6 +2,7 @@
 -- JSON, or print a report of the whole machine. main(argv) returns the exit
 -- status: 0 success, 1 runtime failure, 2 usage error.
 local format = require "bpfiter.format"
+local cpu_wait -- defined below
 local bpfiter -- loaded by main, so a missing core.so is reported like other failures
 
 local M = {}
@@ -29,6 +30,8 @@ local columns = {
   },
 }
 columns.udp = columns.tcp
+columns.cgroups = { default = { "id", "nr_procs", "nr_tasks", "nr_descendants", "populated",
+  "frozen", "path" } }
 columns.bpf_progs = { default = { "id", "type", "name", "tag", "jited_bytes", "map_ids" } }
 columns.bpf_maps = { default = { "id", "type", "name", "key_size", "value_size", "max_entries", "flags" } }
 columns.bpf_links = { default = { "id", "type", "prog_id", "attach_type", "target_name", "map_id" } }
@@ -41,6 +44,11 @@ local USAGE = [[
 usage: bpfiter TARGET [options]     list kernel objects (TARGET: %s)
        bpfiter report               one-screen summary of this machine
        bpfiter targets [--json]     iterator targets the running kernel offers
+       bpfiter cgroups --cpu-wait SECONDS [--root P] [--order O] [--recursive]
+                                    run-queue wait per cgroup (count, mean, p50..max)
+       bpfiter pin TARGET PATH [--mode 0640] [--OPTION V]   pin a view in bpffs
+       bpfiter cat PATH [options]   read a pinned view (no BPF privileges needed)
+       bpfiter unpin PATH           remove a pinned view
        bpfiter version
        bpfiter help [TARGET]        this text, or a target's fields
 
@@ -107,8 +115,8 @@ local function integer_arg(option, word, lo, hi, what)
   return n
 end
 
-local function parse(target, argv, first)
-  local o = { format = "table", options = {} }
+local function parse(target, argv, first, pinning)
+  local o = { format = "table", options = {}, pinning = pinning }
   local i = first
   while i <= #argv do
     local a = argv[i]
@@ -136,6 +144,15 @@ local function parse(target, argv, first)
         -- The kernel's PID_MAX_LIMIT is 4M; the core accepts up to 2^30-1.
         o.options[opt.name] = integer_arg(name, word, 1, 0x3fffffff, "a positive integer")
       end
+    elseif target == "cgroups" and name == "--cpu-wait" then
+      local seconds = tonumber(value())
+      if not seconds or seconds <= 0 then usage_error("--cpu-wait needs a positive number of seconds") end
+      o.cpu_wait = seconds
+    elseif target == "cgroups" and name == "--recursive" then
+      o.recursive = true
+    elseif o.pinning and name == "--mode" then
+      o.mode = value()
+      if not o.mode:match("^0?[0-7][0-7][0-7]$") then usage_error("--mode needs an octal mode like 0640") end
     elseif name == "--json" or name == "--csv" then
       if o.format ~= "table" then usage_error("choose one of --json and --csv") end
       o.format = name:sub(3)
@@ -203,42 +220,73 @@ local function sort_records(records, field, direction)
   end)
 end
 
+-- Microseconds read better than ns in a table; CSV and JSON keep ns.
+local function usec(v) return ("%.1f"):format(v / 1000) end
+
+local function write_records(target, o, records, valid)
+  local fields = select_fields(target, o, valid)
+  if o.sort then
+    local direction, field = o.sort:match("^([+-]?)(.*)$")
+    if field == "" then usage_error("--sort needs a field name") end
+    sort_records(records, check_field(target, valid, field, "--sort"), direction ~= "" and direction or nil)
+  end
+  if o.limit then
+    for i = #records, o.limit + 1, -1 do records[i] = nil end
+  end
+  local show = o.format == "table" and columns[target] and columns[target].show
+  io.stdout:write(format[o.format](records, fields, show))
+  return 0
+end
+
+-- bpfiter cgroups --cpu-wait SECONDS: collect, then one row per cgroup.
+function cpu_wait(o)
+  local stats = require "bpfiter.stats"
+  local rows, err = bpfiter.cgroup_cpu_wait { root = o.options.root, order = o.options.order,
+    recursive = o.recursive, duration = o.cpu_wait }
+  if not rows then
+    io.stderr:write("bpfiter: ", err, "\n")
+    return 1
+  end
+  local cg = bpfiter.fields.cgroups
+  local valid = table.move(stats.fields, 1, #stats.fields, #cg + 1, table.move(cg, 1, #cg, 1, {}))
+  local view = { default = { "path", "waits", "wait_mean_ns", "wait_p50_ns", "wait_p90_ns",
+    "wait_p99_ns", "wait_max_ns" }, show = {} }
+  for _, f in ipairs(stats.fields) do
+    if f:match("_ns$") then view.show[f] = usec end
+  end
+  columns["cgroups --cpu-wait"] = view
+  if o.format == "table" then
+    io.stdout:write("(wait times in microseconds)\n")
+  end
+  return write_records("cgroups --cpu-wait", o, rows, valid)
+end
+
+-- Runs a library call whose argument errors are the user's usage errors.
+local function call(fn, ...)
+  local ok, a, b, c = pcall(fn, ...)
+  if ok then return a, b, c end
+  local msg = tostring(a)
+  if msg:match("^bad argument") then usage_error("%s", msg:match("%((.*)%)$") or msg) end
+  error(a, 0)
+end
+
 local function list(target, argv)
   local o = parse(target, argv, 2)
   if o.help then
     io.stdout:write(target_help(target))
     return 0
   end
+  if o.cpu_wait then return cpu_wait(o) end
   -- Names are checked before the walk so a typo costs no kernel work.
   local valid = bpfiter.fields[target]
-  local sort_field, direction
-  if o.sort then
-    direction, sort_field = o.sort:match("^([+-]?)(.*)$")
-    if direction == "" then direction = nil end
-    if sort_field == "" then usage_error("--sort needs a field name") end
-  end
-  local fields = select_fields(target, o, valid)
-  if sort_field then check_field(target, valid, sort_field, "--sort") end
-
-  local ok, records, err = pcall(bpfiter.collect, target, o.options)
-  if not ok then
-    -- The library's argument checks (a value out of range) are usage errors.
-    local msg = tostring(records)
-    if msg:match("^bad argument") then usage_error("%s", msg:match("%((.*)%)$") or msg) end
-    error(records, 0)
-  end
+  select_fields(target, o, valid)
+  if o.sort then check_field(target, valid, o.sort:match("^[+-]?(.*)$"), "--sort") end
+  local records, err = call(bpfiter.collect, target, o.options)
   if not records then
     io.stderr:write("bpfiter: ", err, "\n")
     return 1
   end
-  if sort_field then sort_records(records, sort_field, direction) end
-  if o.limit then
-    for i = #records, o.limit + 1, -1 do records[i] = nil end
-  end
-
-  local show = o.format == "table" and columns[target] and columns[target].show
-  io.stdout:write(format[o.format](records, fields, show))
-  return 0
+  return write_records(target, o, records, valid)
 end
 
 -- The first n entries of a {key=count} map as a ranked list.
@@ -338,6 +386,53 @@ local function targets(argv)
   return 0
 end
 
+-- bpfiter pin TARGET PATH [--mode M] [--OPTION V]: kernel options only.
+local function pin(argv)
+  local target, path = argv[2], argv[3]
+  if not (target and is_target(target)) then usage_error("pin needs a target (see bpfiter --help)") end
+  if not path or path:match("^%-") then usage_error("pin needs a path in bpffs") end
+  local o = parse(target, argv, 4, true)
+  local done, err = call(bpfiter.pin, target, path, o.options, o.mode)
+  if not done then
+    io.stderr:write("bpfiter: ", err, "\n")
+    return 1
+  end
+  return 0
+end
+
+-- bpfiter cat PATH [reader options] [--json ...]: a view's records.
+local function cat(argv)
+  local path = argv[2]
+  if not path or path:match("^%-") then usage_error("cat needs the path of a pinned view") end
+  -- The view names its target; open it first to know which options apply.
+  local step, it = bpfiter.open(path)
+  if not step then
+    io.stderr:write("bpfiter: ", it, "\n")
+    return 1
+  end
+  local target = tostring(it):match("^bpfiter%.iterator: (%S+)")
+  it:close()
+  local o = parse(target, argv, 3)
+  local step2, it2 = call(bpfiter.open, path, o.options)
+  if not step2 then
+    io.stderr:write("bpfiter: ", it2, "\n")
+    return 1
+  end
+  local records = {}
+  for rec in step2, it2 do records[#records + 1] = rec end
+  return write_records(target, o, records, bpfiter.fields[target])
+end
+
+local function unpin(argv)
+  if not argv[2] or argv[3] then usage_error("usage: bpfiter unpin PATH") end
+  local ok, err = bpfiter.unpin(argv[2])
+  if not ok then
+    io.stderr:write("bpfiter: ", err, "\n")
+    return 1
+  end
+  return 0
+end
+
 local function run(argv)
   local cmd = argv[1]
   if cmd == nil then
@@ -366,6 +461,12 @@ local function run(argv)
     return report()
   elseif cmd == "targets" then
     return targets(argv)
+  elseif cmd == "pin" then
+    return pin(argv)
+  elseif cmd == "cat" then
+    return cat(argv)
+  elseif cmd == "unpin" then
+    return unpin(argv)
   elseif is_target(cmd) then
     return list(cmd, argv)
   end
