@@ -71,7 +71,7 @@ $(B)/libbpfiter.a: $(CORE_OBJS) $(B)/embed.o $(B)/init_lua.o
 # Test programs: every spec/*.c is a fixture specs spawn (ground truth),
 # built as $(B)/NAME; and the embedding host.
 FIXTURES := $(patsubst spec/%.c,$(B)/%,$(filter-out spec/%.bpf.c,$(wildcard spec/*.c)))
-$(B)/%: spec/%.c | $(B)
+$(B)/%: spec/%.c $(wildcard spec/*.h) | $(B)
 	$(CC) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $<
 
 # BPF fixtures: spec/NAME.bpf.c -> $(B)/spec-NAME.bpf.o, objects specs load

@@ -12,7 +12,7 @@ end
 
 -- cgroup v2 id = inode of the cgroup's directory.
 local function cgroup2_id(pid)
-  local mnt = H.read_file("/proc/self/mounts"):match("%S+ (%S+) cgroup2 ")
+  local mnt = H.cgroup2_mount()
   local rel = H.read_file(("/proc/%d/cgroup"):format(pid)):match("\n?0::([^\n]*)")
   return lfs.attributes(mnt .. rel, "ino")
 end

@@ -20,13 +20,6 @@ local function mounts()
   return v2, v1
 end
 
-local function write(path, value)
-  local f = assert(io.open(path, "w"))
-  local ok, err = f:write(tostring(value))
-  local closed, cerr = f:close()
-  assert(ok and closed, ("writing %s to %s: %s"):format(value, path, tostring(err or cerr)))
-end
-
 local function nlines(path)
   local n = 0
   for _ in assert(H.read_file(path)):gmatch("[^\n]+") do n = n + 1 end
@@ -96,12 +89,12 @@ end
 
 -- Each fixture process moved into a cgroup goes back where it came from.
 local function move(fx, cgroup_dir, origin_dir)
-  write(cgroup_dir .. "/cgroup.procs", fx.pid)
+  H.write_file(cgroup_dir .. "/cgroup.procs", fx.pid)
   fx.origin = origin_dir
 end
 
 local function move_back(fx)
-  if fx and fx.origin then pcall(write, fx.origin .. "/cgroup.procs", fx.pid) end
+  if fx and fx.origin then pcall(H.write_file, fx.origin .. "/cgroup.procs", fx.pid) end
 end
 
 -- rmdir, leaves first; only below base.
@@ -139,7 +132,7 @@ describe("cgroups in the v2 hierarchy", function()
       move_back(fx)
       fx.stop()
     end
-    pcall(write, base .. "/a/cgroup.freeze", 0)
+    pcall(H.write_file, base .. "/a/cgroup.freeze", 0)
     remove_tree(base)
   end)
 
@@ -234,8 +227,8 @@ describe("cgroups in the v2 hierarchy", function()
   end)
 
   it("reports a frozen subtree as cgroup.events does", function()
-    finally(function() pcall(write, base .. "/a/cgroup.freeze", 0) end)
-    write(base .. "/a/cgroup.freeze", 1)
+    finally(function() pcall(H.write_file, base .. "/a/cgroup.freeze", 0) end)
+    H.write_file(base .. "/a/cgroup.freeze", 1)
     for _ = 1, 500 do
       if keyed(base .. "/a/cgroup.events").frozen == 1 then break end
       H.sleep(0.01)

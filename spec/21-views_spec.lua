@@ -10,19 +10,6 @@ local EACCES, ENOENT, EINVAL, EISDIR, EPROTO, ENOTSUP = 13, 2, 22, 21, 71, 95
 local PID = tonumber(H.read_file("/proc/self/stat"):match("^%d+"))
 local NOBODY = "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all"
 
-local function v2_mount()
-  for line in H.read_file("/proc/self/mountinfo"):gmatch("[^\n]+") do
-    local root, mnt, fstype = line:match("^%S+ %S+ %S+ (%S+) (%S+) .* %- (%S+) ")
-    if fstype == "cgroup2" and root == "/" then return mnt end
-  end
-end
-
-local function write(path, value, mode)
-  local f = assert(io.open(path, mode or "w"))
-  assert(f:write(tostring(value)))
-  assert(f:close())
-end
-
 -- One line per record: its fields sorted by name, so two walks compare as
 -- sorted lists of strings (integers stay exact).
 local SERIALIZE = [[
@@ -60,7 +47,7 @@ end
 
 describe("pinned views", function()
   local dir, fs, fx, mounted
-  local V2 = v2_mount()
+  local V2 = H.cgroup2_mount()
   local cg = V2 .. ("/bpfiter-spec-views-%d"):format(PID)
   local origin
 
@@ -72,7 +59,7 @@ describe("pinned views", function()
     mounted = os.execute("mount -t bpf -o mode=0755 bpf " .. fs)
     assert(mounted, "cannot mount bpffs on " .. fs)
     reader = dir .. "/reader.lua"
-    write(reader, SERIALIZE .. [[
+    H.write_file(reader, SERIALIZE .. [[
 local bpfiter = require "bpfiter"
 local step, it, errno = bpfiter.open(arg[1])
 if not step then
@@ -86,12 +73,12 @@ for r in step, it do io.write(line(r), "\n") end
     assert(lfs.mkdir(cg))
     assert(lfs.mkdir(cg .. "/c1"))
     assert(lfs.mkdir(cg .. "/c2"))
-    write(cg .. "/c1/cgroup.procs", fx.pid)
+    H.write_file(cg .. "/c1/cgroup.procs", fx.pid)
   end)
 
   teardown(function()
     if fx then
-      pcall(write, origin .. "/cgroup.procs", fx.pid)
+      pcall(H.write_file, origin .. "/cgroup.procs", fx.pid)
       fx.stop()
     end
     for _, d in ipairs { "/c1", "/c2", "" } do lfs.rmdir(cg .. d) end
@@ -178,11 +165,11 @@ for r in step, it do io.write(line(r), "\n") end
 
   it("refuses a regular file, garbage, a directory, and pins other tools made", function()
     local text, junk, empty = dir .. "/text", dir .. "/junk", dir .. "/empty"
-    write(text, ("hello, world\n"):rep(10))
+    H.write_file(text, ("hello, world\n"):rep(10))
     local f = assert(io.open("/dev/urandom", "rb"))
-    write(junk, f:read(4096))
+    H.write_file(junk, f:read(4096))
     f:close()
-    write(empty, "")
+    H.write_file(empty, "")
     -- why: a Lua pattern for the reason after "open: PATH: "
     local function refused(path, why, want_errno)
       local step, msg, errno = bpfiter.open(path)
@@ -217,7 +204,7 @@ for r in step, it do io.write(line(r), "\n") end
       "'mount -t bpf bpf /sys/fs/bpf'): Operation not supported"):format(outside), msg)
     assert.equal(ENOTSUP, errno)
     assert.is_nil(lfs.symlinkattributes(outside))
-    write(outside, "x")
+    H.write_file(outside, "x")
     ok, msg, errno = bpfiter.unpin(outside)
     assert.is_nil(ok)
     assert.equal(EINVAL, errno, msg)

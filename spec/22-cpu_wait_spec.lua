@@ -19,20 +19,6 @@ for line in H.read_file("/proc/cpuinfo"):gmatch("[^\n]+") do
   if line:match("^processor%s*:") then NCPU = NCPU + 1 end
 end
 
-local function v2_mount()
-  for line in H.read_file("/proc/self/mountinfo"):gmatch("[^\n]+") do
-    local root, mnt, fstype = line:match("^%S+ %S+ %S+ (%S+) (%S+) .* %- (%S+) ")
-    if fstype == "cgroup2" and root == "/" then return mnt end
-  end
-end
-
-local function write(path, value)
-  local f = assert(io.open(path, "w"))
-  local ok, err = f:write(tostring(value))
-  local closed, cerr = f:close()
-  assert(ok and closed, ("writing %s to %s: %s"):format(value, path, tostring(err or cerr)))
-end
-
 -- Sums over the process's threads: switch-ins (pcount) and run_delay (ns).
 local function schedstat(pid)
   local pcount, delay = 0, 0
@@ -54,7 +40,7 @@ local function link_fds()
   return n
 end
 
-local V2 = v2_mount()
+local V2 = H.cgroup2_mount()
 
 describe("cpu wait per cgroup", function()
   local rel = ("/bpfiter-spec-cpuwait-%d"):format(PID)
@@ -64,7 +50,7 @@ describe("cpu wait per cgroup", function()
   local skip = NCPU < 2 and "needs 2 CPUs" or nil
 
   local function freeze(on)
-    write(base .. "/cgroup.freeze", on and 1 or 0)
+    H.write_file(base .. "/cgroup.freeze", on and 1 or 0)
     for _ = 1, 1000 do
       if H.read_file(base .. "/cgroup.events"):match("frozen (%d)") == (on and "1" or "0") then return end
       H.sleep(0.01)
@@ -79,8 +65,8 @@ describe("cpu wait per cgroup", function()
     busy = H.spawn("cpu_load", "spin", NCPU + 2, 0)
     idle = H.spawn("cpu_load", "nap", 1, 20, 1)
     busy.origin, idle.origin = origin, origin
-    write(base .. "/busy/cgroup.procs", busy.pid)
-    write(base .. "/idle/cgroup.procs", idle.pid)
+    H.write_file(base .. "/busy/cgroup.procs", busy.pid)
+    H.write_file(base .. "/idle/cgroup.procs", idle.pid)
 
     freeze(true)
     collector = assert(bpfiter.cpu_wait { root = base })
@@ -100,7 +86,7 @@ describe("cpu wait per cgroup", function()
     if lfs.attributes(base) then pcall(freeze, false) end
     for _, fx in ipairs { busy, idle } do
       if fx then
-        pcall(write, fx.origin .. "/cgroup.procs", fx.pid)
+        pcall(H.write_file, fx.origin .. "/cgroup.procs", fx.pid)
         fx.stop()
       end
     end

@@ -32,38 +32,7 @@
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 
-static FILE *ready;
-static char ready_path[4096];
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
-
-static void ready_open(const char *path)
-{
-	char tmp[4200];
-
-	snprintf(ready_path, sizeof(ready_path), "%s", path);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	ready = fopen(tmp, "w");
-	if (!ready)
-		die("ready file");
-	fprintf(ready, "pid %d\n", getpid());
-}
-
-static void ready_done_and_wait(void)
-{
-	char tmp[4200], buf[64];
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", ready_path);
-	fclose(ready);
-	if (rename(tmp, ready_path))
-		die("rename");
-	while (read(0, buf, sizeof(buf)) > 0)
-		;
-}
+#include "fixture_ready.h"
 
 static pthread_barrier_t named;
 
@@ -193,13 +162,7 @@ static void mode_churn(double seconds)
 	long spawned = 0;
 
 	fprintf(ready, "churning 1\n");
-	{
-		char tmp[4200];
-		snprintf(tmp, sizeof(tmp), "%s.tmp", ready_path);
-		fclose(ready);
-		if (rename(tmp, ready_path))
-			die("rename");
-	}
+	ready_publish();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		pid_t pid = fork();

@@ -177,6 +177,22 @@ function H.by(list, key)
   return t
 end
 
+--- Writes value to path (a cgroup control file, say), raising on failure.
+function H.write_file(path, value, mode)
+  local f = assert(io.open(path, mode or "w"))
+  local ok, err = f:write(tostring(value))
+  local closed, cerr = f:close()
+  assert(ok and closed, ("writing %s to %s: %s"):format(value, path, tostring(err or cerr)))
+end
+
+--- Where the cgroup v2 hierarchy's root is mounted (from mountinfo).
+function H.cgroup2_mount()
+  for line in H.read_file("/proc/self/mountinfo"):gmatch("[^\n]+") do
+    local root, mnt, fstype = line:match("^%S+ %S+ %S+ (%S+) (%S+) .* %- (%S+) ")
+    if fstype == "cgroup2" and root == "/" then return mnt end
+  end
+end
+
 --- Run a shell command, return its stdout and exit status.
 function H.run(cmd)
   local p = io.popen(cmd .. " 2>&1")

@@ -40,38 +40,7 @@
 
 #define OWNER_UID 65534		/* fchown()ed sockets: sk_uid follows the inode */
 
-static FILE *ready;
-static char ready_path[4096];
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
-
-static void ready_open(const char *path)
-{
-	char tmp[4200];
-
-	snprintf(ready_path, sizeof(ready_path), "%s", path);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	ready = fopen(tmp, "w");
-	if (!ready)
-		die("ready file");
-	fprintf(ready, "pid %d\n", getpid());
-}
-
-static void ready_done_and_wait(void)
-{
-	char tmp[4200], buf[64];
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", ready_path);
-	fclose(ready);
-	if (rename(tmp, ready_path))
-		die("rename");
-	while (read(0, buf, sizeof(buf)) > 0)
-		;
-}
+#include "fixture_ready.h"
 
 static unsigned long inode_of(int fd)
 {
