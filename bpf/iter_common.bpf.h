@@ -86,6 +86,41 @@ static __always_inline __u16 tail_len_from(long n)
 		      (BPFITER_TAIL_PADDED((s)->rec.tail_len) &		\
 		       (2 * BPFITER_TAIL_MAX - 1)))
 
+/* Targets whose objects can produce more than the kernel's ~32 KiB per
+ * object (all items of one epoll set, all pages of one file) declare a ring
+ * buffer, put those records there and write a marker (bpfiter_ring_mark)
+ * into the stream where they belong; the reader empties the ring after every
+ * read(). When the ring is full the program returns 1: the kernel drops what
+ * this object wrote to the stream and shows it again in the next read(),
+ * once the ring is empty, and the program resumes from a cursor of its own
+ * (keyed by ctx->meta->session_id). Records in the ring stay; the reader
+ * takes those left after the last marker of a read before the next read's
+ * data. So a program must write to the stream before the ring for an object,
+ * and keep its marker out of a show the kernel will repeat. */
+#define BPFITER_RING(BYTES)						\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_RINGBUF);			\
+		__uint(max_entries, BYTES);				\
+	} bpfiter_ring SEC(".maps")
+
+/* The scratch record and its padded tail into the ring: 0, or -EAGAIN when
+ * it is full. Nobody sleeps on the ring, so no wakeups. */
+#define BPFITER_RING_EMIT(s)						\
+	bpf_ringbuf_output(&bpfiter_ring, &(s)->rec,			\
+			   sizeof((s)->rec) +				\
+			   (BPFITER_TAIL_PADDED((s)->rec.tail_len) &	\
+			    (2 * BPFITER_TAIL_MAX - 1)),		\
+			   BPF_RB_NO_WAKEUP)
+
+/* "The next n items are in the ring": 0, or < 0 when the stream buffer is
+ * full (the kernel then shows this object again). */
+static __always_inline long bpfiter_ring_mark(struct seq_file *seq, __u32 n)
+{
+	struct bpfiter_ring_marker m = { .kind = BPFITER_KIND_RING, .count = n };
+
+	return bpf_seq_write(seq, &m, sizeof(m));
+}
+
 /* Kernel dev_t (major << 20 | minor) of the superblock holding an inode. */
 static __always_inline __u32 inode_dev(struct inode *inode)
 {

@@ -19,13 +19,17 @@
  *  - BPFITER_KIND_RECORD: a record (struct + padded tail);
  *  - BPFITER_KIND_END: the kernel reached the end of its walk. A walk that
  *    finds new objects after that (tasks forked meanwhile) goes on, so END
- *    may be followed by more records; an empty walk is END alone.
+ *    may be followed by more records; an empty walk is END alone;
+ *  - BPFITER_KIND_RING: a marker saying that the next `count` items of the
+ *    stream are in the target's ring buffer (struct target.ring), for
+ *    objects whose records exceed the kernel's ~32 KiB per-object limit.
  * The header and trailer carry a magic, the format version, the target
  * name and record size, so a reader can tell a bpfiter stream of a known
  * format from anything else. */
 #define BPFITER_KIND_RECORD 1
 #define BPFITER_KIND_BEGIN 2
 #define BPFITER_KIND_END 3
+#define BPFITER_KIND_RING 4
 #define BPFITER_MAGIC "BPFITER"		/* 8 bytes with the NUL */
 #define BPFITER_FORMAT_VERSION 1
 
@@ -38,6 +42,15 @@ struct bpfiter_header {
 	__u32 pad2;
 	char target[16];	/* e.g. "tasks" */
 };
+
+struct bpfiter_ring_marker {
+	__u16 kind;		/* BPFITER_KIND_RING */
+	__u16 pad;
+	__u32 count;		/* items to take from the ring here */
+};
+
+/* The BPF_MAP_TYPE_RINGBUF map of a target with struct target.ring set. */
+#define BPFITER_RING_MAP "bpfiter_ring"
 
 /* First members of every record struct. tail_len is the length of the
  * string that follows the struct (0: none). */

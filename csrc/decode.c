@@ -55,6 +55,8 @@ size_t decode_item_length(const struct target *t, const void *p)
 	case BPFITER_KIND_BEGIN:
 	case BPFITER_KIND_END:
 		return sizeof(struct bpfiter_header);
+	case BPFITER_KIND_RING:
+		return sizeof(struct bpfiter_ring_marker);
 	}
 	return 0;
 }

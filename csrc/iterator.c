@@ -23,6 +23,8 @@
 
 enum iter_state { IT_OPEN, IT_DONE, IT_CLOSED };
 
+struct program;
+
 struct iterator {
 	const struct target *target;
 	int fd;			/* iterator: read() yields records */
@@ -33,20 +35,36 @@ struct iterator {
 	int nkeys;		/* field names are in user value 1 */
 	char *buf;
 	size_t start, end;	/* unread bytes are buf[start, end) */
+	/* Targets with a ring (target.ring): what each read() put there, in
+	 * the order the program wrote it, until the stream says where. */
+	struct program *ring;	/* whose ring; NULL: none */
+	char *rbuf;
+	size_t rstart, rend, rcap;	/* unread items are rbuf[rstart, rend) */
+	uint32_t ring_due;	/* items the last marker announced, still to take */
+	int ring_err;		/* the ring held something that is not an item */
 	_Alignas(8) unsigned char filter[];	/* target->filter_size bytes */
 };
 
 /* ---- programs: loaded once per Lua state, closed with it ---- */
 
+/* target.ring: one consumer of the program's ring for all its walks in
+ * this Lua state. Walks may interleave, but each read() is emptied into
+ * the walk that made it (reader) before the next one. */
 struct program {
 	struct bpf_object *obj;
 	int fd;
+	struct ring_buffer *ring;
+	struct iterator *reader;
 };
+
+static int ring_item(void *ctx, void *data, size_t size);
 
 static int program_gc(lua_State *L)
 {
 	struct program *p = luaL_checkudata(L, 1, PROGRAMS_MT);
 
+	ring_buffer__free(p->ring);
+	p->ring = NULL;
 	if (p->obj)
 		bpf_object__close(p->obj);
 	p->obj = NULL;
@@ -83,12 +101,26 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 	if (!err)
 		err = -bpf_object__load(p->obj);
 	prog = bpf_object__find_program_by_name(p->obj, t->program);
+	if (!err && prog && t->ring) {
+		struct bpf_map *ring = bpf_object__find_map_by_name(p->obj, BPFITER_RING_MAP);
+
+		p->ring = ring ? ring_buffer__new(bpf_map__fd(ring), ring_item, p, NULL) : NULL;
+		if (!p->ring) {
+			snprintf(msg, msgsize, "opening the ring buffer failed");
+			err = ring ? errno : ENOENT;
+			bpf_object__close(p->obj);
+			p->obj = NULL;
+			return err;
+		}
+	}
 	if (!err && prog) {
 		p->fd = bpf_program__fd(prog);
 		return 0;
 	}
 	why = bpfiter_libbpf_last();
-	if (err == ESRCH && prog && strncmp(bpf_program__section_name(prog), "iter/", 5) == 0) {
+	/* ESRCH is also libbpf's word for a kernel symbol (extern) it did not find */
+	if (err == ESRCH && prog && strncmp(bpf_program__section_name(prog), "iter/", 5) == 0 &&
+	    !strstr(why, "extern")) {
 		/* libbpf found no bpf_iter_NAME in the kernel's BTF */
 		snprintf(msg, msgsize, "kernel has no %s iterator",
 			 bpf_program__section_name(prog) + 5);
@@ -121,7 +153,7 @@ static int program_fd(lua_State *L, const struct target *t)
 	lua_pop(L, 1);
 
 	p = lua_newuserdatauv(L, sizeof(*p), 0);
-	p->obj = NULL;
+	*p = (struct program){ .obj = NULL, .ring = NULL };
 	luaL_setmetatable(L, PROGRAMS_MT);
 	err = load_program(t, p, msg, sizeof(msg));
 	if (err) {
@@ -132,6 +164,18 @@ static int program_fd(lua_State *L, const struct target *t)
 	lua_setfield(L, -2, t->name);
 	lua_pop(L, 1);
 	return p->fd;
+}
+
+/* t's program, once program_fd loaded it (it stays in the registry). */
+static struct program *loaded_program(lua_State *L, const struct target *t)
+{
+	struct program *p;
+
+	lua_getfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
+	lua_getfield(L, -1, t->name);
+	p = lua_touserdata(L, -1);
+	lua_pop(L, 2);
+	return p && p->obj ? p : NULL;
 }
 
 /* ---- options ---- */
@@ -255,14 +299,57 @@ static void iterator_release(struct iterator *it, enum iter_state state)
 	it->fd = it->link_fd = -1;
 	free(it->buf);
 	it->buf = NULL;
+	it->ring = NULL;
+	free(it->rbuf);
+	it->rbuf = NULL;
+	it->rstart = it->rend = it->rcap = 0;
 	if (it->state == IT_OPEN)
 		it->state = state;
 }
 
+/* Appends one item the program put in the ring to its reader's rbuf. */
+static int ring_item(void *ctx, void *data, size_t size)
+{
+	struct iterator *it = ((struct program *)ctx)->reader;
+
+	if (size < sizeof(struct bpfiter_record_head) ||
+	    ((struct bpfiter_record_head *)data)->kind != BPFITER_KIND_RECORD ||
+	    decode_item_length(it->target, data) != size) {
+		it->ring_err = EPROTO;
+		return -EPROTO;
+	}
+	if (it->rend + size > it->rcap) {
+		size_t cap = it->rcap ? it->rcap : 64 * 1024;
+		char *p;
+
+		if (it->rstart > 0) {	/* everything before rstart was taken */
+			memmove(it->rbuf, it->rbuf + it->rstart, it->rend - it->rstart);
+			it->rend -= it->rstart;
+			it->rstart = 0;
+		}
+		while (cap < it->rend + size)
+			cap *= 2;
+		if (cap != it->rcap) {
+			p = realloc(it->rbuf, cap);
+			if (!p) {
+				it->ring_err = ENOMEM;
+				return -ENOMEM;
+			}
+			it->rbuf = p;
+			it->rcap = cap;
+		}
+	}
+	memcpy(it->rbuf + it->rend, data, size);
+	it->rend += size;
+	return 0;
+}
+
 /* Wraps a stream fd (and the link behind it, or -1) in an iterator and
  * pushes the generic-for quadruple; owns both fds from here on. Reader
- * options, if any, are at index opts (0: none). */
-static int push_iterator(lua_State *L, const struct target *t, int fd, int link_fd, int opts)
+ * options, if any, are at index opts (0: none). ring: the program whose
+ * ring the walk reads, or NULL. */
+static int push_iterator(lua_State *L, const struct target *t, int fd, int link_fd, int opts,
+			 struct program *ring)
 {
 	struct iterator *it;
 	char *buf = malloc(READ_BUFFER);
@@ -276,8 +363,9 @@ static int push_iterator(lua_State *L, const struct target *t, int fd, int link_
 	it = lua_newuserdatauv(L, sizeof(*it) + t->filter_size, 1);
 	*it = (struct iterator){
 		.target = t, .fd = fd, .link_fd = link_fd, .state = IT_OPEN,
-		.buf = buf, .nkeys = decode_push_keys(L, t),
+		.buf = buf, .nkeys = decode_push_keys(L, t), .ring = ring,
 	};
+	memset(it->filter, 0, t->filter_size);
 	lua_setiuservalue(L, -2, 1);
 	luaL_setmetatable(L, ITERATOR_MT);
 	if (t->filter_init && opts)
@@ -308,14 +396,14 @@ int iterator_open(lua_State *L)
 		close(link_fd);
 		return bpfiter_fail(L, err, t->name, "creating the iterator failed");
 	}
-	return push_iterator(L, t, fd, link_fd, 1);
+	return push_iterator(L, t, fd, link_fd, 1, t->ring ? loaded_program(L, t) : NULL);
 }
 
 int iterator_push_view(lua_State *L, const struct target *t, int fd, uint32_t kind, int opts,
 		       const void *rest, size_t rest_len)
 {
 	struct iterator *it;
-	int n = push_iterator(L, t, fd, -1, 0);
+	int n = push_iterator(L, t, fd, -1, 0, NULL);
 
 	if (n != 4)
 		return n;
@@ -330,19 +418,49 @@ int iterator_push_view(lua_State *L, const struct target *t, int fd, uint32_t ki
 	return n;
 }
 
-/* Reads more of the stream; returns bytes read, 0 at end. Raises on error. */
-static size_t refill(lua_State *L, struct iterator *it)
+/* Moves what the last read() put in the ring to it->rbuf; returns whether
+ * there was anything. Raises on error. */
+static bool drain_ring(lua_State *L, struct iterator *it)
 {
+	size_t before = it->rend - it->rstart;
+	int n;
+
+	if (!it->ring)
+		return false;
+	it->ring->reader = it;
+	n = ring_buffer__consume(it->ring->ring);
+	if (n < 0 || it->ring_err) {
+		const char *name = it->target->name;
+		int err = it->ring_err ? it->ring_err : -n;
+
+		iterator_release(it, IT_DONE);
+		bpfiter_raise(L, err, name, "reading the ring buffer failed");
+	}
+	return it->rend - it->rstart > before;
+}
+
+/* Reads more of the stream (and empties the ring); returns false at the
+ * end of input. Raises on error. */
+static bool refill(lua_State *L, struct iterator *it)
+{
+	bool ring_more;
 	ssize_t n;
+	int err;
 
 	memmove(it->buf, it->buf + it->start, it->end - it->start);
 	it->end -= it->start;
 	it->start = 0;
-	do
+	for (;;) {
 		n = read(it->fd, it->buf + it->end, READ_BUFFER - it->end);
-	while (n < 0 && (errno == EINTR || errno == EAGAIN));
-	if (n < 0) {
-		int err = errno;
+		err = n < 0 ? errno : 0;
+		/* A program that filled the ring asks the kernel to show its
+		 * object again (EAGAIN when nothing else was read): what it
+		 * wrote to the ring comes first. */
+		ring_more = (n >= 0 || err == EAGAIN) && drain_ring(L, it);
+		if (n >= 0 || ring_more || (err != EINTR && err != EAGAIN))
+			break;
+	}
+	if (n < 0 && !ring_more) {
 		const char *name = it->target->name;
 
 		iterator_release(it, IT_DONE);
@@ -354,8 +472,9 @@ static size_t refill(lua_State *L, struct iterator *it)
 						  " buffer this iterator has: walk a"
 						  " smaller subtree)" : "");
 	}
-	it->end += (size_t)n;
-	return (size_t)n;
+	if (n > 0)
+		it->end += (size_t)n;
+	return n > 0 || ring_more;
 }
 
 /* Raises with a reason, after releasing the iterator. */
@@ -402,35 +521,99 @@ static void finish_stream(lua_State *L, struct iterator *it)
 {
 	if (it->end != it->start)
 		stream_error(L, it, "walk ended inside a record");
+	if (it->ring_due || it->rstart != it->rend)
+		stream_error(L, it, "the stream and the ring buffer disagree");
 	if (!it->trailer_seen && !it->target->no_end_call)
 		stream_error(L, it, "walk was cut short (no end-of-walk trailer)");
 	iterator_release(it, IT_DONE);
 }
 
-static int iterator_step(lua_State *L)
+/* Takes the item at the front of rbuf (checked when it was drained). */
+static const char *take_ring_item(struct iterator *it)
 {
-	struct iterator *it = luaL_checkudata(L, 1, ITERATOR_MT);
+	const char *item = it->rbuf + it->rstart;
+
+	it->rstart += decode_item_length(it->target, item);
+	if (it->rstart == it->rend)
+		it->rstart = it->rend = 0;	/* the next drain starts at the front */
+	return item;
+}
+
+const void *iterator_next_record(lua_State *L, struct iterator *it)
+{
+	struct bpfiter_ring_marker mark;
 	const char *item;
 	size_t len;
 
+	while (it->state == IT_OPEN) {
+		if (it->ring_due > 0) {
+			if (it->rstart == it->rend)
+				stream_error(L, it, "the stream announced records the ring buffer does not hold");
+			it->ring_due--;
+			return take_ring_item(it);
+		}
+		item = buffered_item(L, it, &len);
+		if (item) {
+			it->start += len;
+			switch (((const struct bpfiter_record_head *)item)->kind) {
+			case BPFITER_KIND_RECORD:
+				return item;
+			case BPFITER_KIND_RING:
+				if (!it->ring)
+					stream_error(L, it, "ring buffer marker in a stream without one");
+				memcpy(&mark, item, sizeof(mark));
+				it->ring_due = mark.count;
+				break;
+			default:
+				consume_frame(L, it, item);
+			}
+			continue;
+		}
+		/* What a read() left in the ring after its last marker belongs to
+		 * the object the kernel shows again first in the next read(). */
+		if (it->start == it->end && it->rstart < it->rend)
+			return take_ring_item(it);
+		if (!refill(L, it))
+			finish_stream(L, it);
+	}
+	return NULL;
+}
+
+void iterator_decode(lua_State *L, struct iterator *it, const void *rec)
+{
+	lua_getiuservalue(L, 1, 1);	/* the field names; the iterator is at 1 */
+	decode_record(L, it->target, rec, lua_gettop(L), it->nkeys);
+	lua_remove(L, -2);
+}
+
+int iterator_abort(lua_State *L, struct iterator *it, int err, const char *why)
+{
+	const char *name = it->target->name;
+
+	iterator_release(it, IT_DONE);
+	if (it->target->release)
+		it->target->release(it->filter);
+	return bpfiter_raise(L, err, name, "%s", why);
+}
+
+static int iterator_step(lua_State *L)
+{
+	struct iterator *it = luaL_checkudata(L, 1, ITERATOR_MT);
+	const void *item;
+
 	if (it->state == IT_CLOSED)
 		return luaL_error(L, "bpfiter: %s: iterator is closed", it->target->name);
-	while (it->state == IT_OPEN) {
-		item = buffered_item(L, it, &len);
-		if (!item) {
-			if (refill(L, it) == 0)
-				finish_stream(L, it);
-			continue;
-		}
-		it->start += len;
-		if (((const struct bpfiter_record_head *)item)->kind != BPFITER_KIND_RECORD) {
-			consume_frame(L, it, item);
-			continue;
-		}
+	if (it->target->step) {
+		int n = it->target->step(L, it, it->filter);
+
+		if (n == 0 && it->target->release)
+			it->target->release(it->filter);
+		return n;
+	}
+	while ((item = iterator_next_record(L, it))) {
 		if (it->target->skip && it->target->skip(item, it->filter))
 			continue;
-		lua_getiuservalue(L, 1, 1);
-		decode_record(L, it->target, item, lua_gettop(L), it->nkeys);
+		iterator_decode(L, it, item);
 		return 1;
 	}
 	return 0;
@@ -442,6 +625,8 @@ static int iterator_close(lua_State *L)
 
 	iterator_release(it, IT_CLOSED);
 	it->state = IT_CLOSED;
+	if (it->target->release)
+		it->target->release(it->filter);
 	return 0;
 }
 

@@ -30,6 +30,17 @@ int iterator_create_link(lua_State *L, const struct target *t, int opts);
 int iterator_push_view(lua_State *L, const struct target *t, int fd, uint32_t kind, int opts,
 		       const void *rest, size_t rest_len);
 
+/* For a target's step hook: the next raw record of the walk (frames and
+ * ring markers handled), valid until the next call; NULL at the end, when
+ * the iterator is already released. Raises on stream errors. */
+const void *iterator_next_record(lua_State *L, struct iterator *it);
+
+/* Pushes rec decoded with the target's field table. */
+void iterator_decode(lua_State *L, struct iterator *it, const void *rec);
+
+/* Releases the iterator and raises "bpfiter: TARGET: WHY: strerror(err)". */
+int iterator_abort(lua_State *L, struct iterator *it, int err, const char *why);
+
 /* Adds pin, unpin and open (pinned views, view.c) to the table on top. */
 void view_register(lua_State *L);
 

@@ -63,6 +63,7 @@ struct attach {
 };
 
 struct bpf_object;
+struct iterator;
 
 struct target {
 	const char *name;
@@ -96,6 +97,23 @@ struct target {
 	 * iterator), so no trailer comes: the end of input is the end of the
 	 * walk, and an empty walk is an empty stream. */
 	bool no_end_call;
+
+	/* The program also writes records into a BPF_MAP_TYPE_RINGBUF map
+	 * named BPFITER_RING_MAP, at the places BPFITER_KIND_RING markers give
+	 * in the stream (bpf/iter_common.bpf.h: BPFITER_RING). The reader
+	 * empties the ring after every read(). Such a target cannot be pinned:
+	 * a view's readers have no access to the ring. */
+	bool ring;
+
+	/* Optional: the target's own step, for records that cannot be decoded
+	 * one at a time (a join of two kinds of records). It takes raw records
+	 * from iterator_next_record, pushes one value and returns 1, or returns
+	 * 0 at the end. `state` is the per-walk area of filter_size bytes
+	 * (zeroed, then filter_init); release frees what the step allocated
+	 * there, and may be called more than once. skip and derive are not
+	 * used then. */
+	int (*step)(lua_State *L, struct iterator *it, void *state);
+	void (*release)(void *state);
 };
 
 /* The registry (targets.c), in the order bpfiter.targets lists them. */

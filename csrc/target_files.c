@@ -6,6 +6,7 @@
 #include <lauxlib.h>
 
 #include "attach.h"
+#include "file_kind.h"
 #include "file_record.h"
 #include "file.skel.h"
 
@@ -50,11 +51,16 @@ static const char *anon_kind(const char *path, size_t len)
 	return "anon";
 }
 
-static const char *file_kind(const struct file_record *r)
+const char *file_kind_of(uint32_t mode, const char *path, size_t len)
 {
-	const char *path = (const char *)(r + 1);
+	/* The name first: pidfs gives pidfds a regular-file i_mode (stat()
+	 * hides it), yet readlink says anon_inode:[pidfd]. No real path starts
+	 * so: they start with '/'. */
+	const char *anon = anon_kind(path, len);
 
-	switch (r->mode & S_IFMT) {
+	if (anon)
+		return anon;
+	switch (mode & S_IFMT) {
 	case S_IFREG: return "file";
 	case S_IFDIR: return "dir";
 	case S_IFLNK: return "symlink";
@@ -62,10 +68,14 @@ static const char *file_kind(const struct file_record *r)
 	case S_IFBLK: return "blockdev";
 	case S_IFSOCK: return "socket";
 	case S_IFIFO:
-		return r->tail_len > 5 && memcmp(path, "pipe:", 5) == 0 ? "pipe" : "fifo";
+		return len > 5 && memcmp(path, "pipe:", 5) == 0 ? "pipe" : "fifo";
 	}
-	const char *anon = anon_kind(path, r->tail_len);
-	return anon ? anon : "unknown";
+	return "unknown";
+}
+
+static const char *file_kind(const struct file_record *r)
+{
+	return file_kind_of(r->mode, (const char *)(r + 1), r->tail_len);
 }
 
 static void file_derive(lua_State *L, const void *rec)

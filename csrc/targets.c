@@ -7,6 +7,7 @@ extern const struct target target_tcp, target_udp, target_unix, target_netlink;
 extern const struct target target_bpf_progs, target_bpf_maps, target_bpf_links,
 	target_map_elems, target_ksyms, target_kmem_caches, target_dmabufs;
 extern const struct target target_cgroups;
+extern const struct target target_epoll;
 
 const struct target *const bpfiter_targets[] = {
 	&target_tasks,
@@ -16,6 +17,7 @@ const struct target *const bpfiter_targets[] = {
 	&target_bpf_progs, &target_bpf_maps, &target_bpf_links, &target_map_elems,
 	&target_ksyms, &target_kmem_caches, &target_dmabufs,
 	&target_cgroups,
+	&target_epoll,
 };
 
 const size_t bpfiter_ntargets = sizeof(bpfiter_targets) / sizeof(bpfiter_targets[0]);

@@ -48,6 +48,10 @@ static int view_pin(lua_State *L)
 
 	if (!t)
 		return bpfiter_argerror(L, 1, "unknown target '%s'", name);
+	if (t->ring)	/* a view's readers could not reach the ring */
+		return bpfiter_fail(L, ENOTSUP, "pin", "%s cannot be pinned: its records "
+				    "travel through a ring buffer only the loading process reads",
+				    name);
 	lua_settop(L, 4);
 	iterator_check_options(L, t, 3, OPT_KERNEL);
 	/* Lua has no octal literals: "0640" (a string) or 416 (tonumber("640", 8)). */
