@@ -30,6 +30,8 @@ local columns = {
   },
 }
 columns.udp = columns.tcp
+columns.epoll = { default = { "pid", "epfd", "tfd", "event_names", "data", "kind", "same_file", "path" },
+  show = { data = hex } }
 columns.cgroups = { default = { "id", "nr_procs", "nr_tasks", "nr_descendants", "populated",
   "frozen", "path" } }
 columns.bpf_progs = { default = { "id", "type", "name", "tag", "jited_bytes", "map_ids" } }
