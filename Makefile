@@ -123,6 +123,7 @@ _asan_run:
 bench: deps
 	$(MAKE) all fixtures
 	$(SPEC_ENV) $(LUA) bench/run.lua
+	$(SPEC_ENV) $(LUA) bench/epoll.lua
 
 INST_LIBDIR ?= /usr/local/lib/lua/5.4
 INST_LUADIR ?= /usr/local/share/lua/5.4

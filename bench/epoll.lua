@@ -21,59 +21,19 @@ package.path = here .. "/?.lua;" .. package.path
 local bpfiter = require "bpfiter"
 local lfs = require "lfs"
 local H = require "helper"
+local common = require "common"
+local command_output = common.command_output
 
 local RUNS, WARMUP = 5, 1
 local PROCS, SIZES = 100, { 10, 100, 1000 }
 
 local cleanup = {}
 
-local function command_output(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  p:close()
-  return out
-end
-
--- The same clock bench/run.lua uses, built the same way.
-local function build_clock()
-  local dir = H.mktemp_dir()
-  cleanup[#cleanup + 1] = function() H.rm_rf(dir) end
-  local inc = command_output("pkg-config --variable=includedir lua5.4 2>/dev/null"):match("%S+")
-  local so = dir .. "/bench_clock.so"
-  local cmd = ("%s -O2 -shared -fPIC -I%s/lua5.4 -o %s %s/clock.c 2>&1"):format(
-    os.getenv("CC") or "cc", inc or "/usr/include", so, here)
-  local out = command_output(cmd)
-  local open = package.loadlib(so, "luaopen_bench_clock")
-  assert(open, "could not build bench/clock.c: " .. cmd .. "\n" .. out)
-  return open().now
-end
-local now = build_clock()
-
-local function median(xs)
-  local s = { table.unpack(xs) }
-  table.sort(s)
-  local n = #s
-  return n % 2 == 1 and s[(n + 1) // 2] or (s[n // 2] + s[n // 2 + 1]) / 2
-end
+local now = common.build_clock(cleanup).now
 
 --- Median ns of each function, run alternately, and each one's last result.
 local function compare(fns)
-  local samples, results = {}, {}
-  for i = 1, #fns do samples[i] = {} end
-  for _ = 1, WARMUP do
-    for i, fn in ipairs(fns) do results[i] = fn() end
-  end
-  for r = 1, RUNS do
-    for i, fn in ipairs(fns) do
-      collectgarbage("collect")
-      local t0 = now()
-      results[i] = fn()
-      samples[i][r] = now() - t0
-    end
-  end
-  local medians = {}
-  for i = 1, #fns do medians[i] = median(samples[i]) end
-  return medians, results
+  return common.compare(now, RUNS, WARMUP, fns)
 end
 
 -- ---- the sides ----

@@ -15,6 +15,8 @@ package.path = here .. "/?.lua;" .. package.path
 
 local H = require "helper"
 local baselines = require "baselines"
+local common = require "common"
+local shell_quote, command_output, median = common.shell_quote, common.command_output, common.median
 
 -- This machine's pid 1 is invisible to BPF iterators: leave it out of the
 -- /proc walks too, so both sides produce the same records.
@@ -33,67 +35,16 @@ end
 
 local cleanup = {} -- functions run at exit, last registered first
 
-local function shell_quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
-local function command_output(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  p:close()
-  return out
-end
-
 -- ---- clock ----
 
-local function build_clock()
-  local dir = H.mktemp_dir()
-  cleanup[#cleanup + 1] = function() H.rm_rf(dir) end
-  local inc = command_output("pkg-config --variable=includedir lua5.4 2>/dev/null"):match("%S+")
-  inc = (inc or "/usr/include") .. "/lua5.4"
-  local so = dir .. "/bench_clock.so"
-  local cmd = ("%s -O2 -shared -fPIC -I%s -o %s %s 2>&1"):format(
-    os.getenv("CC") or "cc", shell_quote(inc), shell_quote(so), shell_quote(here .. "/clock.c"))
-  local out = command_output(cmd)
-  local open = package.loadlib(so, "luaopen_bench_clock")
-  assert(open, "could not build bench/clock.c: " .. cmd .. "\n" .. out)
-  return open(), so
-end
-
-local clock, CLOCK_SO = build_clock()
+local clock, CLOCK_SO = common.build_clock(cleanup)
 local now = clock.now
 
 -- ---- measuring ----
 
-local function median(xs)
-  local s = { table.unpack(xs) }
-  table.sort(s)
-  local n = #s
-  return n % 2 == 1 and s[(n + 1) // 2] or (s[n // 2] + s[n // 2 + 1]) / 2
-end
-
-local function timed(fn)
-  collectgarbage("collect")
-  collectgarbage("collect")
-  local t0 = now()
-  local result = fn()
-  return now() - t0, result
-end
-
 --- Median ns of each function (run alternately) and the last result of each.
 local function compare(...)
-  local fns = { ... }
-  local samples, results = {}, {}
-  for i = 1, #fns do samples[i] = {} end
-  for _ = 1, WARMUP do
-    for i, fn in ipairs(fns) do results[i] = fn() end
-  end
-  for r = 1, RUNS do
-    for i, fn in ipairs(fns) do samples[i][r], results[i] = timed(fn) end
-  end
-  local medians = {}
-  for i = 1, #fns do medians[i] = median(samples[i]) end
-  return medians, results
+  return common.compare(now, RUNS, WARMUP, { ... })
 end
 
 local function collect(step, it, ...)

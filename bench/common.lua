@@ -1,0 +1,67 @@
+--- What the benchmark scripts share: shell helpers, a monotonic clock
+-- (bench/clock.c, compiled at run time: Lua has none), and the alternating
+-- median-of-runs comparison.
+local H = require "helper"
+
+local C = {}
+
+local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
+
+function C.shell_quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+function C.command_output(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read("a")
+  p:close()
+  return out
+end
+
+--- Builds bench/clock.c into a temporary directory (its removal is added to
+-- `cleanup`); returns the loaded module ({now = ns}) and the .so path.
+function C.build_clock(cleanup)
+  local dir = H.mktemp_dir()
+  cleanup[#cleanup + 1] = function() H.rm_rf(dir) end
+  local inc = C.command_output("pkg-config --variable=includedir lua5.4 2>/dev/null"):match("%S+")
+  inc = (inc or "/usr/include") .. "/lua5.4"
+  local so = dir .. "/bench_clock.so"
+  local cmd = ("%s -O2 -shared -fPIC -I%s -o %s %s 2>&1"):format(os.getenv("CC") or "cc",
+    C.shell_quote(inc), C.shell_quote(so), C.shell_quote(here .. "/clock.c"))
+  local out = C.command_output(cmd)
+  local open = package.loadlib(so, "luaopen_bench_clock")
+  assert(open, "could not build bench/clock.c: " .. cmd .. "\n" .. out)
+  return open(), so
+end
+
+function C.median(xs)
+  local s = { table.unpack(xs) }
+  table.sort(s)
+  local n = #s
+  return n % 2 == 1 and s[(n + 1) // 2] or (s[n // 2] + s[n // 2 + 1]) / 2
+end
+
+--- Median ns of each function, the functions run alternately (after
+-- `warmup` unmeasured rounds, `runs` measured ones, a full collection before
+-- each measurement), and the last result of each.
+function C.compare(now, runs, warmup, fns)
+  local samples, results = {}, {}
+  for i = 1, #fns do samples[i] = {} end
+  for _ = 1, warmup do
+    for i, fn in ipairs(fns) do results[i] = fn() end
+  end
+  for r = 1, runs do
+    for i, fn in ipairs(fns) do
+      collectgarbage("collect")
+      collectgarbage("collect")
+      local t0 = now()
+      results[i] = fn()
+      samples[i][r] = now() - t0
+    end
+  end
+  local medians = {}
+  for i = 1, #fns do medians[i] = C.median(samples[i]) end
+  return medians, results
+end
+
+return C
