@@ -121,10 +121,4 @@ static __always_inline long bpfiter_ring_mark(struct seq_file *seq, __u32 n)
 	return bpf_seq_write(seq, &m, sizeof(m));
 }
 
-/* Kernel dev_t (major << 20 | minor) of the superblock holding an inode. */
-static __always_inline __u32 inode_dev(struct inode *inode)
-{
-	return BPF_CORE_READ(inode, i_sb, s_dev);
-}
-
 #endif
