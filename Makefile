@@ -59,10 +59,12 @@ $(B)/%.o: csrc/%.c csrc/*.h bpf/*_record.h bpf/record_common.h $(SKELS) | $(B)
 $(B)/bpfiter/core.so: $(CORE_OBJS) | $(B)/bpfiter
 	$(CC) $(LIBFLAG) -o $@ $(CORE_OBJS) $(LIBBPF_LIBS)
 
-$(B)/init_lua.c: lua/bpfiter/init.lua csrc/embed.lua | $(B)
-	$(LUA) csrc/embed.lua $< $@ bpfiter_init_lua
+# The Lua layer but the CLI, init.lua first (luaopen_bpfiter loads it).
+EMBEDDED_LUA := lua/bpfiter/init.lua $(filter-out lua/bpfiter/init.lua lua/bpfiter/cli.lua,$(LUA_FILES))
+$(B)/init_lua.c: $(EMBEDDED_LUA) csrc/embed.lua | $(B)
+	$(LUA) csrc/embed.lua $@ $(EMBEDDED_LUA)
 
-$(B)/init_lua.o: $(B)/init_lua.c
+$(B)/init_lua.o: $(B)/init_lua.c csrc/embedded_lua.h
 	$(CC) $(CFLAGS) $(MODULE_CFLAGS) -c $< -o $@
 
 $(B)/libbpfiter.a: $(CORE_OBJS) $(B)/embed.o $(B)/init_lua.o
@@ -124,6 +126,8 @@ bench: deps
 	$(MAKE) all fixtures
 	$(SPEC_ENV) $(LUA) bench/run.lua
 	$(SPEC_ENV) $(LUA) bench/epoll.lua
+	$(SPEC_ENV) $(LUA) bench/cache_activity.lua
+	$(SPEC_ENV) $(LUA) bench/pagecache.lua
 
 INST_LIBDIR ?= /usr/local/lib/lua/5.4
 INST_LUADIR ?= /usr/local/share/lua/5.4

@@ -4,6 +4,7 @@
 #include <lauxlib.h>
 
 #include "bpfiter.h"
+#include "cache_activity.h"
 #include "cpu_wait.h"
 #include "discovery.h"
 #include "iterator.h"
@@ -76,6 +77,8 @@ int luaopen_bpfiter_core(lua_State *L)
 	view_register(L);
 	discovery_register(L);
 	cpu_wait_register(L);
+	pagecache_register(L);
+	cache_activity_register(L);
 	lua_pushliteral(L, BPFITER_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;

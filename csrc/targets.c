@@ -8,6 +8,7 @@ extern const struct target target_bpf_progs, target_bpf_maps, target_bpf_links,
 	target_map_elems, target_ksyms, target_kmem_caches, target_dmabufs;
 extern const struct target target_cgroups;
 extern const struct target target_epoll;
+extern const struct target target_pagecache, target_cached_files;
 
 const struct target *const bpfiter_targets[] = {
 	&target_tasks,
@@ -18,6 +19,7 @@ const struct target *const bpfiter_targets[] = {
 	&target_ksyms, &target_kmem_caches, &target_dmabufs,
 	&target_cgroups,
 	&target_epoll,
+	&target_pagecache, &target_cached_files,
 };
 
 const size_t bpfiter_ntargets = sizeof(bpfiter_targets) / sizeof(bpfiter_targets[0]);

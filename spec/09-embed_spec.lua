@@ -51,6 +51,21 @@ describe("a host embedding libbpfiter.a", function()
     assert.equal("", err)
   end)
 
+  it("has the whole Lua layer built in, not only init.lua (no .lua files on its path)", function()
+    local dir = temp_dir()
+    local data = dir .. "/data"
+    H.write_file(data, ("x"):rep(3 * 4096))
+    local path = script(dir, ([[
+      for f in bpfiter.cached_files{path = %q} do print(f.path, f.cached) end
+      print(type(require("bpfiter.stats").quantile), package.searchers[2] ~= nil)
+    ]]):format(data))
+    -- No LUA_PATH: the modules can only come from the library.
+    local out, err, code = run(dir, ("env LUA_PATH='%s/?.lua' LUA_PATH_5_4='%s/?.lua' '%s' '%s'")
+      :format(dir, dir, HOST, path))
+    assert.equal(0, code, err)
+    assert.equal(("%s\t3\nfunction\ttrue\n"):format(data), out)
+  end)
+
   it("exits non-zero with the error on stderr when the script raises", function()
     local dir = temp_dir()
     local path = script(dir, 'local b = require "bpfiter"\nerror("no such luck")\n')

@@ -7,6 +7,9 @@ local bpfiter -- loaded by main, so a missing core.so is reported like other fai
 
 local M = {}
 
+-- Page size of the page-cache counts (x86-64 and arm64 with 4 KiB pages).
+local PAGE = 4096
+
 local function hex(v) return ("0x%x"):format(v) end
 
 -- Default table columns and table-only formatting per target; every field
@@ -38,6 +41,10 @@ columns.bpf_progs = { default = { "id", "type", "name", "tag", "jited_bytes", "m
 columns.bpf_maps = { default = { "id", "type", "name", "key_size", "value_size", "max_entries", "flags" } }
 columns.bpf_links = { default = { "id", "type", "prog_id", "attach_type", "target_name", "map_id" } }
 columns.map_elems = { default = { "key", "value", "key_bytes", "value_bytes" } }
+columns.pagecache = { default = { "index", "pages", "evicted", "dirty", "writeback", "active", "referenced",
+  "mapped", "path" } }
+columns.cached_files = { default = { "cached", "dirty", "writeback", "evicted", "mapped", "size", "fstype",
+  "path" } }
 columns.ksyms = { default = { "address_hex", "type", "name", "module" } }
 columns.kmem_caches = { default = { "name", "active_objects", "total_objects", "object_size",
   "slot_size", "objects_per_slab", "pages_per_slab", "slabs" } }
@@ -48,6 +55,11 @@ usage: bpfiter TARGET [options]     list kernel objects (TARGET: %s)
        bpfiter targets [--json]     iterator targets the running kernel offers
        bpfiter cgroups --cpu-wait SECONDS [--root P] [--order O] [--recursive]
                                     run-queue wait per cgroup (count, mean, p50..max)
+       bpfiter cache [--top N] [--path P] [--scope open] [--json|--csv]
+                                    files ranked by page-cache use, system-wide
+       bpfiter cache --pages PATH   one file's page map, as runs of pages
+       bpfiter cache --activity SECONDS [--top N] [--json]
+                                    who filled and evicted each file's cache
        bpfiter pin TARGET PATH [--mode 0640] [--OPTION V]   pin a view in bpffs
        bpfiter cat PATH [options]   read a pinned view (no BPF privileges needed)
        bpfiter unpin PATH           remove a pinned view
@@ -98,6 +110,7 @@ end
 
 -- The target's option spec named by a command-line word like --pid.
 local function target_option(target, name)
+  if target == "cache" then target = "cached_files" end
   for _, o in ipairs(bpfiter.options[target] or {}) do
     if o.name == name then return o end
   end
@@ -152,6 +165,14 @@ local function parse(target, argv, first, pinning)
       o.cpu_wait = seconds
     elseif target == "cgroups" and name == "--recursive" then
       o.recursive = true
+    elseif target == "cache" and name == "--top" then
+      o.limit = integer_arg("--top", value(), 0, math.maxinteger, "a count (0 or more)")
+    elseif target == "cache" and name == "--pages" then
+      o.pages = value()
+    elseif target == "cache" and name == "--activity" then
+      local seconds = tonumber(value())
+      if not seconds or seconds <= 0 then usage_error("--activity needs a positive number of seconds") end
+      o.activity = seconds
     elseif o.pinning and name == "--mode" then
       o.mode = value()
       if not o.mode:match("^0?[0-7][0-7][0-7]$") then usage_error("--mode needs an octal mode like 0640") end
@@ -272,6 +293,87 @@ local function call(fn, ...)
   error(a, 0)
 end
 
+-- bpfiter cache --pages PATH: the file's page map as runs of pages.
+local function cache_pages(o)
+  local runs, err = call(require("bpfiter.pagecache").page_runs, { path = o.pages, evicted = o.options.evicted })
+  if not runs then
+    io.stderr:write("bpfiter: ", err, "\n")
+    return 1
+  end
+  local flags = { "evicted", "dirty", "writeback", "mapped", "active", "referenced", "workingset",
+                  "unevictable", "locked" }
+  for _, r in ipairs(runs) do
+    local set = {}
+    for _, f in ipairs(flags) do
+      if r[f] then set[#set + 1] = f end
+    end
+    r.flags = table.concat(set, ",")
+  end
+  columns["cache --pages"] = { default = { "first", "last", "pages", "flags", "path" } }
+  return write_records("cache --pages", o, runs, { "path", "dev", "inode", "first", "last", "pages", "flags",
+    "evicted", "dirty", "writeback", "mapped", "active", "referenced", "workingset", "unevictable",
+    "locked", "uptodate" })
+end
+
+local function meminfo_cached()
+  local f = io.open("/proc/meminfo")
+  local text = f and f:read("a") or ""
+  if f then f:close() end
+  local kib = text:match("\nCached:%s+(%d+) kB")
+  return kib and tonumber(kib) * 1024
+end
+
+-- bpfiter cache: every file with cached pages, biggest first.
+local function cache(argv)
+  local o = parse("cache", argv, 2)
+  if o.help then
+    io.stdout:write(USAGE:match("(       bpfiter cache.-)       bpfiter pin"), "options: --top N --path P ",
+      "--scope all|open --pid N --dev N --ino N --min-pages N --evicted --json --csv --fields --sort\n")
+    return 0
+  end
+  if o.pages then return cache_pages(o) end
+  if o.activity then
+    local rows, cols, dropped = call(require("bpfiter.activity").report_rows,
+      { duration = o.activity, top = o.limit })
+    if not rows then
+      io.stderr:write("bpfiter: ", cols, "\n")
+      return 1
+    end
+    if dropped > 0 then
+      io.stderr:write(("bpfiter: %d inodes or events did not fit the collector's tables\n"):format(dropped))
+    end
+    columns["cache --activity"] = { default = cols }
+    local valid = table.move(cols, 1, #cols, 1, {})
+    valid[#valid + 1] = "generation"
+    return write_records("cache --activity", o, rows, valid)
+  end
+  o.limit = o.limit or (o.format == "table" and 20 or nil)
+  o.sort = o.sort or "cached"
+  local valid = table.move(bpfiter.fields.cached_files, 1, #bpfiter.fields.cached_files, 1, {})
+  for _, f in ipairs { "percent", "file" } do valid[#valid + 1] = f end
+  check_field("cache", valid, o.sort:match("^[+-]?(.*)$"), "--sort")
+  local records, err = call(bpfiter.collect, "cached_files", o.options)
+  if not records then
+    io.stderr:write("bpfiter: ", err, "\n")
+    return 1
+  end
+  local total = 0
+  for _, r in ipairs(records) do
+    total = total + r.cached
+    r.percent = r.size > 0 and math.min(100, math.floor(r.cached * PAGE * 1000 / r.size + 0.5) / 10) or nil
+    r.file = r.path or ("[%s] %s"):format(r.path_error, r.relpath or "")
+  end
+  if o.format == "table" then
+    local cached = meminfo_cached()
+    io.stdout:write(("%d files, %s in the page cache%s\n"):format(#records, format.bytes(total * PAGE),
+      cached and (" (/proc/meminfo Cached: %s)"):format(format.bytes(cached)) or ""))
+  end
+  local pages = function(v) return format.bytes(v * PAGE) end
+  columns.cache = { default = { "cached", "percent", "dirty", "writeback", "evicted", "mapped", "fstype", "file" },
+    show = { cached = pages, dirty = pages, writeback = pages, evicted = pages, mapped = pages } }
+  return write_records("cache", o, records, valid)
+end
+
 local function list(target, argv)
   local o = parse(target, argv, 2)
   if o.help then
@@ -358,6 +460,22 @@ local function report()
   local parts = {}
   for _, e in ipairs(top(kinds, math.huge)) do parts[#parts + 1] = ("%s %d"):format(e.key, e.value) end
   say("open fds by kind: %s", table.concat(parts, ", "))
+
+  -- The page cache: a failure here (an older kernel) leaves the rest.
+  local files, err = bpfiter.collect("cached_files", {})
+  say("")
+  if not files then
+    say("page cache: %s", err)
+  else
+    local total = 0
+    for _, f in ipairs(files) do total = total + f.cached end
+    table.sort(files, function(a, b) return a.cached > b.cached end)
+    say("page cache: %d files, %s (bpfiter cache for more); top 5:", #files, format.bytes(total * PAGE))
+    for i = 1, math.min(5, #files) do
+      local f = files[i]
+      say("  %10s  %s", format.bytes(f.cached * PAGE), f.path or ("[%s] %s"):format(f.path_error, f.relpath or ""))
+    end
+  end
   io.stdout:write(table.concat(out, "\n"), "\n")
   return 0
 end
@@ -455,7 +573,7 @@ local function run(argv)
     return 0
   elseif cmd == "report" then
     if argv[2] == "-h" or argv[2] == "--help" then
-      io.stdout:write("usage: bpfiter report\nprocess, thread, fd and mapping totals and the top 5 of each\n")
+      io.stdout:write("usage: bpfiter report\nprocess, thread, fd and mapping totals and the top 5 of each; the page cache's top 5 files\n")
       return 0
     elseif argv[2] then
       usage_error("report takes no arguments")
@@ -463,6 +581,8 @@ local function run(argv)
     return report()
   elseif cmd == "targets" then
     return targets(argv)
+  elseif cmd == "cache" then
+    return cache(argv)
   elseif cmd == "pin" then
     return pin(argv)
   elseif cmd == "cat" then

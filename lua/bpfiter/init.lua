@@ -36,6 +36,22 @@ end
 function M.cpu_wait(opts) return require("bpfiter.stats").cpu_wait(opts) end
 function M.cgroup_cpu_wait(opts) return require("bpfiter.stats").cgroup_cpu_wait(opts) end
 
+--- The page-cache walks (lua/bpfiter/pagecache.lua): the core's records
+-- with paths as this process sees them, and the path= and pid= options.
+function M.pagecache(opts) return require("bpfiter.pagecache").pagecache(opts) end
+function M.cached_files(opts) return require("bpfiter.pagecache").cached_files(opts) end
+for _, name in ipairs { "pagecache", "cached_files" } do
+  local options = M.options[name]
+  options[#options + 1] = { name = "path", type = "string", scope = "reader" }
+  options[#options + 1] = { name = "pid", type = "integer", scope = "reader" }
+end
+
+--- Page-cache activity per inode (lua/bpfiter/activity.lua, loaded on first
+-- use): cache_activity{duration =} collects for a while and returns rows;
+-- cache_activity_collector{} is the collector; cache_activity_join(rows,
+-- records) joins rows with a page-cache walk on (dev, inode, generation).
+for name, f in pairs { cache_activity = "cache_activity", cache_activity_collector = "collector", cache_activity_join = "join" } do M[name] = function(...) return require("bpfiter.activity")[f](...) end end
+
 --- The iterator targets the running kernel offers, read from its BTF, sorted
 -- by the kernel's name, or nil, message, errno:
 -- {name = "task", context = {"task"}, decoded = true,

@@ -1,0 +1,347 @@
+/* pagecache and cached_files: the page cache of every superblock, one
+ * record per folio or one per inode (bpf/pagecache.bpf.c). No iterator
+ * target walks the page cache, so the program runs on a bpf_map_elem
+ * iterator over a one-element array made here for each walk, whose value
+ * carries the walk's options and its cursor. Records come through the ring
+ * buffer; the step joins folios with the file record before them.
+ *
+ * Paths come out relative to their filesystem's root (the program cannot
+ * know where the reader sees it mounted); lua/bpfiter/pagecache.lua turns
+ * them into absolute paths through /proc/self/mountinfo. */
+#include "target.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "attach.h"
+#include "errors.h"
+#include "iterator.h"
+#include "pagecache_record.h"
+#include "pagecache.skel.h"
+
+/* Lua-side fields; the step builds records by hand (joins and flags). */
+static const struct field pagecache_fields[] = {
+	FIELD(pagecache_record, dev, F_DEV, "dev"),
+	FIELD(pagecache_record, dev, F_MAJOR, "major"),
+	FIELD(pagecache_record, dev, F_MINOR, "minor"),
+	FIELD(pagecache_record, ino, F_U64, "inode"),
+	FIELDS_END,
+};
+
+static const struct { uint16_t bit; const char *name; } folio_flags[] = {
+	{ PC_F_DIRTY, "dirty" }, { PC_F_WRITEBACK, "writeback" },
+	{ PC_F_UPTODATE, "uptodate" }, { PC_F_REFERENCED, "referenced" },
+	{ PC_F_ACTIVE, "active" }, { PC_F_LOCKED, "locked" },
+	{ PC_F_MAPPED, "mapped" }, { PC_F_UNEVICTABLE, "unevictable" },
+	{ PC_F_WORKINGSET, "workingset" },
+};
+#define NFLAGS (sizeof(folio_flags) / sizeof(folio_flags[0]))
+
+static const char *const path_errors[] = {
+	[PC_PATH_DELETED] = "deleted",
+	[PC_PATH_NO_DENTRY] = "no dentry",
+	[PC_PATH_TOO_DEEP] = "too deep",
+};
+
+/* The file record folios belong to. */
+struct pagecache_walk_state {
+	struct pagecache_record file;
+	char relpath[BPFITER_TAIL_MAX + 2];
+	size_t relpath_len;
+	bool have_file;
+};
+
+/* "c/b/a" (leaf first, as the program collects it) -> "/a/b/c". */
+static size_t reverse_path(const char *leaf_first, size_t len, char *out)
+{
+	size_t n = 0, end = len;
+
+	while (end > 0) {
+		size_t start = end;
+
+		while (start > 0 && leaf_first[start - 1] != '/')
+			start--;
+		out[n++] = '/';
+		memcpy(out + n, leaf_first + start, end - start);
+		n += end - start;
+		end = start ? start - 1 : 0;
+	}
+	if (n == 0)
+		out[n++] = '/';
+	return n;
+}
+
+static void set_int(lua_State *L, const char *k, lua_Integer v)
+{
+	lua_pushinteger(L, v);
+	lua_setfield(L, -2, k);
+}
+
+/* Identity and path of a file record, into the table on top. */
+static void push_file_fields(lua_State *L, struct iterator *it, const struct pagecache_walk_state *w)
+{
+	const struct pagecache_record *f = &w->file;
+
+	iterator_decode(L, it, f);	/* dev, major, minor, inode */
+	set_int(L, "generation", f->generation);
+	lua_pushstring(L, f->fstype);
+	lua_setfield(L, -2, "fstype");
+	if (f->path_state == PC_PATH_OK) {
+		lua_pushlstring(L, w->relpath, w->relpath_len);
+		lua_setfield(L, -2, "relpath");
+	} else {
+		lua_pushstring(L, f->path_state < sizeof(path_errors) / sizeof(path_errors[0]) &&
+				  path_errors[f->path_state] ? path_errors[f->path_state] : "unknown");
+		lua_setfield(L, -2, "path_error");
+	}
+}
+
+static void take_file(struct pagecache_walk_state *w, const struct pagecache_record *r)
+{
+	w->file = *r;
+	w->relpath_len = r->path_state == PC_PATH_OK ?
+		reverse_path((const char *)(r + 1), r->tail_len, w->relpath) : 0;
+	w->have_file = true;
+}
+
+static int pagecache_step(lua_State *L, struct iterator *it, void *state)
+{
+	struct pagecache_walk_state *w = state;
+	const struct pagecache_record *r;
+
+	while ((r = iterator_next_record(L, it))) {
+		switch (r->type) {
+		case PC_REC_FILE:
+			take_file(w, r);	/* its folios follow */
+			continue;
+		case PC_REC_FOLIO:
+		case PC_REC_SHADOW:
+			if (!w->have_file || r->ino != w->file.ino)
+				return iterator_abort(L, it, EPROTO, "a folio without its file");
+			lua_createtable(L, 0, 20);
+			push_file_fields(L, it, w);
+			set_int(L, "index", (lua_Integer)r->index);
+			set_int(L, "pages", (lua_Integer)r->pages);
+			lua_pushboolean(L, r->type == PC_REC_SHADOW);
+			lua_setfield(L, -2, "evicted");
+			for (size_t i = 0; i < NFLAGS; i++) {
+				lua_pushboolean(L, (r->flags & folio_flags[i].bit) != 0);
+				lua_setfield(L, -2, folio_flags[i].name);
+			}
+			return 1;
+		case PC_REC_SUMMARY:
+			if (r->pages)
+				return iterator_abort(L, it, ERANGE,
+						      "the walk hit one of its safety bounds (a list"
+						      " longer than the program follows): some files"
+						      " may be missing");
+			continue;
+		default:
+			return iterator_abort(L, it, EPROTO, "unknown record type");
+		}
+	}
+	return 0;
+}
+
+static int cached_files_step(lua_State *L, struct iterator *it, void *state)
+{
+	struct pagecache_walk_state *w = state;
+	const struct pagecache_record *r;
+
+	while ((r = iterator_next_record(L, it))) {
+		if (r->type == PC_REC_FILE) {
+			take_file(w, r);
+			lua_createtable(L, 0, 16);
+			push_file_fields(L, it, w);
+			set_int(L, "mode", (lua_Integer)w->file.mode);
+			set_int(L, "size", (lua_Integer)r->index);
+			set_int(L, "cached", (lua_Integer)r->counts.cached);
+			set_int(L, "dirty", (lua_Integer)r->counts.dirty);
+			set_int(L, "writeback", (lua_Integer)r->counts.writeback);
+			set_int(L, "evicted", (lua_Integer)r->counts.evicted);
+			set_int(L, "mapped", (lua_Integer)r->counts.mapped);
+			return 1;
+		}
+		if (r->type == PC_REC_SUMMARY) {
+			if (r->pages)
+				return iterator_abort(L, it, ERANGE,
+						      "the walk hit one of its safety bounds (a list"
+						      " longer than the program follows): some files"
+						      " may be missing");
+			continue;
+		}
+		return iterator_abort(L, it, EPROTO, "unexpected record type");
+	}
+	return 0;
+}
+
+/* Userland dev_t (stat()'s st_dev) -> the kernel's encoding. */
+static uint32_t kernel_dev(lua_Integer dev)
+{
+	uint64_t d = (uint64_t)dev;
+	uint32_t major = (uint32_t)(((d >> 32) & 0xfffff000u) | ((d >> 8) & 0xfffu));
+	uint32_t minor = (uint32_t)(((d >> 12) & 0xffffff00u) | (d & 0xffu));
+
+	return major << 20 | (minor & 0xfffff);
+}
+
+/* Options -> the walk's own one-element array, given to the link. */
+static int attach_walk(lua_State *L, const struct target *t, int opts, struct attach *a,
+		       uint32_t want)
+{
+	struct pagecache_walk w = { .want = want };
+	lua_Integer dev = option_integer(L, opts, "dev", 0);
+	lua_Integer ino = option_integer(L, opts, "ino", 0);
+	lua_Integer min_pages = option_integer(L, opts, "min_pages", 0);
+	const char *scope = "all";
+	uint32_t key = 0;
+	int fd, err;
+
+	if (opts) {
+		lua_getfield(L, opts, "scope");
+		if (!lua_isnil(L, -1))
+			scope = lua_tostring(L, -1);
+		lua_pop(L, 1);	/* the string stays in the options table */
+	}
+	if (strcmp(scope, "open") == 0)
+		w.want |= PC_OPEN_ONLY;
+	else if (strcmp(scope, "all") != 0)
+		return bpfiter_argerror(L, opts, "option 'scope' must be \"all\" or \"open\", got \"%s\"",
+					scope);
+	if (dev < 0 || ino < 0 || min_pages < 0)
+		return bpfiter_argerror(L, opts, "options 'dev', 'ino' and 'min_pages' must be >= 0");
+	if (option_boolean(L, opts, "evicted", 0))
+		w.want |= PC_WANT_EVICTED;
+	if (option_boolean(L, opts, "runs", 0))
+		w.want |= PC_WANT_RUNS;
+	w.dev = dev ? kernel_dev(dev) : 0;
+	w.ino = (uint64_t)ino;
+	w.min_pages = (uint64_t)min_pages;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bpfiter_pcwalk", sizeof(key), sizeof(w), 1, NULL);
+	if (fd < 0)
+		return bpfiter_fail(L, errno, t->name, "creating the walk's map failed");
+	if (bpf_map_update_elem(fd, &key, &w, BPF_ANY) < 0) {
+		err = errno;
+		close(fd);
+		return bpfiter_fail(L, err, t->name, "setting up the walk's map failed");
+	}
+	a->info.map.map_fd = (uint32_t)fd;
+	a->has_info = true;
+	a->fds[a->nfds++] = fd;
+	return 0;
+}
+
+static int pagecache_attach(lua_State *L, const struct target *t, int opts, struct attach *a)
+{
+	return attach_walk(L, t, opts, a, PC_WANT_PAGES);
+}
+
+static int cached_files_attach(lua_State *L, const struct target *t, int opts, struct attach *a)
+{
+	return attach_walk(L, t, opts, a, 0);
+}
+
+/* Both targets load the same object; the stream header names the target. */
+static int name_stream(struct bpf_object *obj, const char *name)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".rodata");
+	struct pagecache_bpf__rodata ro;
+	const void *image;
+	size_t size = 0;
+
+	image = map ? bpf_map__initial_value(map, &size) : NULL;
+	if (!image || size != sizeof(ro))
+		return ENOENT;
+	memcpy(&ro, image, sizeof(ro));
+	memset((void *)ro.bpfiter_begin.target, 0, sizeof(ro.bpfiter_begin.target));
+	memset((void *)ro.bpfiter_end.target, 0, sizeof(ro.bpfiter_end.target));
+	strncpy((char *)ro.bpfiter_begin.target, name, sizeof(ro.bpfiter_begin.target));
+	strncpy((char *)ro.bpfiter_end.target, name, sizeof(ro.bpfiter_end.target));
+	return -bpf_map__set_initial_value(map, &ro, sizeof(ro));
+}
+
+static int cached_files_prepare(struct bpf_object *obj)
+{
+	return name_stream(obj, "cached_files");
+}
+
+static const struct option pagecache_options[] = {
+	{ "scope", OPT_STRING, OPT_KERNEL },
+	{ "dev", OPT_INTEGER, OPT_KERNEL },
+	{ "ino", OPT_INTEGER, OPT_KERNEL },
+	{ "min_pages", OPT_INTEGER, OPT_KERNEL },
+	{ "evicted", OPT_BOOLEAN, OPT_KERNEL },
+	{ "runs", OPT_BOOLEAN, OPT_KERNEL },
+	OPTIONS_END,
+};
+
+static const char *const folio_derived[] = {
+	"generation", "fstype", "path", "relpath", "path_error", "index", "pages", "evicted",
+	"dirty", "writeback", "uptodate", "referenced", "active", "locked", "mapped",
+	"unevictable", "workingset", NULL,
+};
+
+static const char *const file_derived[] = {
+	"generation", "fstype", "path", "relpath", "path_error", "mode", "size", "cached",
+	"dirty", "writeback", "evicted", "mapped", NULL,
+};
+
+const struct target target_pagecache = {
+	.name = "pagecache", .program = "walk_pagecache",
+	.elf_bytes = pagecache_bpf__elf_bytes,
+	.record_size = sizeof(struct pagecache_record),
+	.fields = pagecache_fields, .options = pagecache_options,
+	.attach = pagecache_attach,
+	.filter_size = sizeof(struct pagecache_walk_state),
+	.derived = folio_derived,
+	.ring = true,
+	.step = pagecache_step,
+};
+
+const struct target target_cached_files = {
+	.name = "cached_files", .program = "walk_pagecache",
+	.elf_bytes = pagecache_bpf__elf_bytes,
+	.record_size = sizeof(struct pagecache_record),
+	.fields = pagecache_fields, .options = pagecache_options,
+	.prepare = cached_files_prepare,
+	.attach = cached_files_attach,
+	.filter_size = sizeof(struct pagecache_walk_state),
+	.derived = file_derived,
+	.ring = true,
+	.step = cached_files_step,
+};
+
+/* core.file_identity(path) -> {dev =, ino =, is_dir =, path = realpath} |
+ * nil, message, errno: what path= of the page-cache walks stands for. */
+static int file_identity(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (stat(path, &st) < 0 || !realpath(path, real))
+		return bpfiter_fail(L, errno, "pagecache", "%s", path);
+	lua_createtable(L, 0, 4);
+	set_int(L, "dev", (lua_Integer)st.st_dev);
+	set_int(L, "ino", (lua_Integer)st.st_ino);
+	lua_pushboolean(L, S_ISDIR(st.st_mode));
+	lua_setfield(L, -2, "is_dir");
+	lua_pushstring(L, real);
+	lua_setfield(L, -2, "path");
+	return 1;
+}
+
+void pagecache_register(lua_State *L)
+{
+	lua_pushcfunction(L, file_identity);
+	lua_setfield(L, -2, "file_identity");
+}

@@ -1,0 +1,197 @@
+--- The page-cache walks over the C core: pagecache{} (one record per folio)
+-- and cached_files{} (one per inode). The core yields paths relative to
+-- each filesystem's root; here they become the paths this process sees,
+-- through /proc/self/mountinfo. The options path= and pid= are resolved
+-- here too, into what the kernel walk can filter on (dev, ino, scope).
+local core = require "bpfiter.core"
+
+local M = {}
+
+-- glibc's makedev(), so devs compare equal to stat()'s st_dev.
+local function makedev(major, minor)
+  return ((major & 0xfffff000) << 32) | ((major & 0xfff) << 8) |
+         ((minor & 0xffffff00) << 12) | (minor & 0xff)
+end
+
+local function unescape(s)
+  return (s:gsub("\\(%d%d%d)", function(o) return string.char(tonumber(o, 8)) end))
+end
+
+--- dev -> {{root =, mountpoint =}, ...}: where each filesystem is mounted
+-- in this process's mount namespace, in mountinfo's order.
+function M.mounts()
+  local by_dev = {}
+  local f = io.open("/proc/self/mountinfo")
+  if not f then return by_dev end
+  for line in f:lines() do
+    local major, minor, root, mountpoint = line:match("^%d+ %d+ (%d+):(%d+) (%S+) (%S+)")
+    if major then
+      local dev = makedev(tonumber(major), tonumber(minor))
+      local list = by_dev[dev] or {}
+      list[#list + 1] = { root = unescape(root), mountpoint = unescape(mountpoint) }
+      by_dev[dev] = list
+    end
+  end
+  f:close()
+  return by_dev
+end
+
+--- The path of relpath (from the root of filesystem dev) as this process
+-- sees it, or nil, "not mounted" when no mount shows it.
+function M.resolve(mounts, dev, relpath)
+  for _, m in ipairs(mounts[dev] or {}) do
+    local root = m.root
+    local rest
+    if root == "/" then
+      rest = relpath
+    elseif relpath == root then
+      rest = ""
+    elseif relpath:sub(1, #root + 1) == root .. "/" then
+      rest = relpath:sub(#root + 1)
+    end
+    if rest then
+      if m.mountpoint == "/" then return rest ~= "" and rest or "/" end
+      return m.mountpoint .. (rest == "/" and "" or rest)
+    end
+  end
+  return nil, "not mounted"
+end
+
+local KERNEL_OPTIONS = { scope = "string", dev = "integer", ino = "integer", min_pages = "integer",
+                         evicted = "boolean", runs = "boolean" }
+
+local function argerror(fname, fmt, ...)
+  error(("bad argument #1 to '%s' (%s)"):format(fname, fmt:format(...)), 4)
+end
+
+-- The (dev, inode) pairs of the files tasks hold open or mapped (of one
+-- process, or of all when pid is nil), from a files{} and a vmas{} walk.
+local function held_files(fname, pid)
+  local set = {}
+  for _, walk in ipairs { core.files, core.vmas } do
+    local step, it, errno, closing = walk { pid = pid }
+    if not step then
+      -- the message names the function the user called
+      return nil, fname .. ": " .. (it:match("^%w+: (.*)$") or it), errno
+    end
+    local _ <close> = closing
+    for r in step, it do
+      if r.inode and r.inode ~= 0 then set[r.dev .. ":" .. r.inode] = true end
+    end
+  end
+  return set
+end
+
+-- User options -> options for the core walk, and what the reader filters.
+-- Returns nil, message, errno when path= or pid= cannot be resolved.
+local function split_options(fname, opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    argerror(fname, "table expected, got %s", type(opts))
+  end
+  local kernel, filter = {}, {}
+  for k, v in pairs(opts or {}) do
+    if k == "path" then
+      if type(v) ~= "string" then argerror(fname, "option 'path' must be a string, got %s", type(v)) end
+      filter.path = v
+    elseif k == "pid" then
+      if math.type(v) ~= "integer" or v <= 0 then
+        argerror(fname, "option 'pid' must be a positive integer, got %s", tostring(v))
+      end
+      filter.pid = v
+    elseif KERNEL_OPTIONS[k] then
+      local want = KERNEL_OPTIONS[k]
+      local got = math.type(v) or type(v)
+      if want == "integer" and (got ~= "integer" or v < 0) then
+        argerror(fname, "option '%s' must be an integer >= 0, got %s", k, tostring(v))
+      elseif want ~= "integer" and got ~= want then
+        argerror(fname, "option '%s' must be a %s, got %s", k, want, got)
+      elseif k == "scope" and v ~= "all" and v ~= "open" then
+        argerror(fname, "option 'scope' must be \"all\" or \"open\", got \"%s\"", v)
+      end
+      kernel[k] = v
+    else
+      argerror(fname, "unknown option '%s' for %s", tostring(k), fname)
+    end
+  end
+  if filter.path then
+    local id, msg, errno = core.file_identity(filter.path)
+    if not id then return nil, fname .. ": " .. (msg:match("^%w+: (.*)$") or msg), errno end
+    if id.is_dir then
+      filter.prefix = id.path == "/" and "/" or id.path .. "/"
+    else
+      kernel.dev, kernel.ino = id.dev, id.ino
+    end
+  end
+  if filter.pid or kernel.scope == "open" then
+    -- Exact: the files tasks hold now. The kernel's own test (scope =
+    -- "open" in the program) only skips inodes nobody can hold.
+    local set, msg, errno = held_files(fname, filter.pid)
+    if not set then return nil, msg, errno end
+    filter.set = set
+    kernel.scope = "open"
+  end
+  return kernel, filter
+end
+
+local function wanted(r, filter)
+  if filter.prefix and not (r.path and (r.path .. "/"):sub(1, #filter.prefix) == filter.prefix) then
+    return false
+  end
+  return not filter.set or filter.set[r.dev .. ":" .. r.inode] ~= nil
+end
+
+-- The generic-for quadruple of a core walk whose records get paths.
+local function walk(fname, opts)
+  local kernel, filter, errno = split_options(fname, opts)
+  if not kernel then return nil, filter, errno end
+  local step, it, _, closing = core[fname](kernel)
+  if not step then return nil, it, _ end
+  local mounts = M.mounts()
+  local last_dev, last_rel, last_path, last_err
+  -- Takes the iterator as its argument, never as an upvalue, so that
+  -- dropping the iterator lets the collector release it.
+  local function next_record(iterator)
+    while true do
+      local r = step(iterator)
+      if r == nil then return nil end
+      local rel = r.relpath
+      if rel then
+        if rel ~= last_rel or r.dev ~= last_dev then
+          last_dev, last_rel = r.dev, rel
+          last_path, last_err = M.resolve(mounts, r.dev, rel)
+        end
+        r.path, r.path_error = last_path, last_err
+      end
+      if wanted(r, filter) then return r end
+    end
+  end
+  return next_record, it, nil, closing
+end
+
+--- pagecache{...}: one record per cached folio (see README).
+function M.pagecache(opts) return walk("pagecache", opts) end
+
+--- cached_files{...}: one record per inode with cached pages (see README).
+function M.cached_files(opts) return walk("cached_files", opts) end
+
+--- The page map of the files opts selects (typically path=) as compact
+-- runs, built in the kernel (pagecache{runs = true}): consecutive pages of
+-- one file with the same flags make one run {path =, inode =, first =,
+-- last =, pages =, <flag> = true, ...}. Returns the runs, or nil, message,
+-- errno.
+function M.page_runs(opts)
+  local o = {}
+  for k, v in pairs(opts or {}) do o[k] = v end
+  o.runs = true
+  local step, it, _, closing = walk("pagecache", o)
+  if not step then return nil, it, _ end
+  local _ <close> = closing
+  local runs = {}
+  for r in step, it do
+    r.first, r.last = r.index, r.index + r.pages - 1
+    runs[#runs + 1] = r
+  end
+  return runs
+end
+
+return M
