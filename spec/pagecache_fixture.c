@@ -46,6 +46,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -252,23 +253,38 @@ static long long touch_resident(volatile char *map, long long n, unsigned char *
 	return resident;
 }
 
-/* MADV_PAGEOUT is best effort: a folio still in a per-CPU LRU batch or
- * briefly locked is skipped. Repeat, boundedly, until none is left. */
+/* MADV_PAGEOUT is best effort: it skips a folio that is not on an LRU list
+ * yet -- still in the per-CPU batch of the CPU that read it, which only
+ * that CPU drains (MADV_PAGEOUT drains the caller's) -- or briefly locked.
+ * So it is repeated, boundedly, from each allowed CPU in turn until none
+ * of the pages is left. */
 static void cmd_evict(const char *path, long long first, long long n)
 {
 	int fd = open_or_die(path, O_RDONLY);
 	unsigned char *vec = malloc(n);
 	volatile char *map;
 	long long resident, left;
+	cpu_set_t allowed;
 
 	if (!vec)
 		die("malloc");
 	map = mmap(NULL, n * page, PROT_READ, MAP_SHARED, fd, first * page);
 	if (map == MAP_FAILED)
 		die("mmap");
+	if (sched_getaffinity(0, sizeof(allowed), &allowed))
+		die("sched_getaffinity");
 	resident = left = touch_resident(map, n, vec);
-	for (int try = 0; left > 0 && try < 200; try++) {
-		if (try > 0)
+	for (int try = 0, cpu = 0; left > 0 && try < 200; try++) {
+		cpu_set_t one;
+
+		while (!CPU_ISSET(cpu % CPU_SETSIZE, &allowed))
+			cpu++;
+		CPU_ZERO(&one);
+		CPU_SET(cpu % CPU_SETSIZE, &one);
+		cpu++;
+		if (sched_setaffinity(0, sizeof(one), &one))
+			die("sched_setaffinity");
+		if (try >= CPU_COUNT(&allowed))
 			usleep(10000);
 		if (madvise((void *)map, n * page, MADV_PAGEOUT))
 			die("madvise MADV_PAGEOUT");
