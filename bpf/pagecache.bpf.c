@@ -560,6 +560,57 @@ static __always_inline bool inode_link_ok(struct pagecache_walk *w, __u64 next)
 	return next != w->inode && (__u64)VIEW(inode, next)->i_sb == w->sb;
 }
 
+/* PC_ONE_FILE: the inode behind the reader's fd w->fd (the reader runs
+ * this program in its read()), if it is the one asked for; else 0. */
+static __always_inline __u64 held_inode(struct pagecache_walk *w)
+{
+	__u64 files = read_addr(&bpf_get_current_task_btf()->files);
+	__u64 fdt = files ? read_addr(&((struct files_struct *)files)->fdt) : 0;
+	__u64 fds, file, inode;
+	unsigned int max_fds = 0;
+
+	if (!fdt || w->fd < 0)
+		return 0;
+	bpf_probe_read_kernel(&max_fds, sizeof(max_fds), &((struct fdtable *)fdt)->max_fds);
+	if ((unsigned int)w->fd >= max_fds)
+		return 0;
+	fds = read_addr(&((struct fdtable *)fdt)->fd);
+	file = fds ? read_addr((void *)(fds + (__u64)(__u32)w->fd * sizeof(void *))) : 0;
+	inode = file ? read_addr(&((struct file *)file)->f_inode) : 0;
+	if (!inode || VIEW(inode, inode)->i_ino != w->ino ||
+	    VIEW(super_block, read_addr(&((struct inode *)inode)->i_sb))->s_dev != w->dev)
+		return 0;
+	return inode;
+}
+
+/* PC_ONE_FILE: go straight to the inode, skipping the inode lists. It is
+ * then walked as the lists would, and the walk ends after it. */
+static __always_inline bool start_held(struct show *sh)
+{
+	struct pagecache_walk *w = &sh->w;
+	__u64 inode = held_inode(w);
+
+	if (!inode)
+		return false;
+	w->sb = w->anchor = read_addr(&((struct inode *)inode)->i_sb);
+	w->sb_dev = w->dev;
+	w->inodes = 1;
+	if (!inode_wanted(w, VIEW(inode, inode))) {
+		w->phase = P_SUMMARY;
+		return true;
+	}
+	start_inode(sh, inode);
+	if ((w->want & PC_WANT_PAGES) && send_file(sh, false) < 0) {
+		w->inode = 0;	/* P_START again in the next show */
+		w->phase = P_START;
+		sh->full = 1;
+		return true;
+	}
+	sh->sent += w->want & PC_WANT_PAGES;
+	w->phase = P_PAGES;
+	return true;
+}
+
 static long walk_step(__u32 i, void *ctx)
 {
 	struct show *sh = show_get();
@@ -572,6 +623,8 @@ static long walk_step(__u32 i, void *ctx)
 
 	switch (w->phase) {
 	case P_START:
+		if ((w->want & PC_ONE_FILE) && start_held(sh))
+			return w->phase != P_PAGES;
 		w->anchor = read_addr(&bpf_get_current_task_btf()->fs->root.mnt->mnt_sb);
 		w->sb = w->anchor;
 		w->phase = P_SB;

@@ -10,6 +10,7 @@
 #define PC_WANT_EVICTED	(1u << 1)	/* shadow entries too */
 #define PC_OPEN_ONLY	(1u << 2)	/* skip inodes surely neither open nor mapped */
 #define PC_WANT_RUNS	(1u << 3)	/* with PC_WANT_PAGES: runs of entries alike */
+#define PC_ONE_FILE	(1u << 4)	/* only the inode of the reader's fd `fd` */
 
 struct pagecache_counts {
 	__u64 cached, dirty, writeback, evicted, mapped;	/* pages */
@@ -32,7 +33,7 @@ struct pagecache_walk {
 	__u32 sb_ord;		/* superblocks passed */
 	__u32 ino_ord;		/* inodes of sb passed, counted from the list's tail */
 	__u32 skip;		/* re-walk: positions still to pass */
-	__u32 pad;
+	__s32 fd;		/* PC_ONE_FILE: the reader holds the file open as this */
 	struct pagecache_counts counts;	/* of the current inode so far */
 	__u64 run_index, run_pages;	/* PC_WANT_RUNS: the run being built */
 	__u16 run_flags;

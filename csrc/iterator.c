@@ -29,6 +29,7 @@ struct iterator {
 	const struct target *target;
 	int fd;			/* iterator: read() yields records */
 	int link_fd;		/* kept open so the link stays visible (bpftool link) */
+	int held_fd;		/* struct attach's held_fd, or -1 */
 	enum iter_state state;
 	bool header_seen;
 	bool trailer_seen;	/* the kernel reached the end of its walk */
@@ -258,26 +259,32 @@ static void close_attach_fds(struct attach *a)
 
 /* Options at index opts -> a link of target t. Returns the link fd, or
  * pushes the failure triple and returns -1. */
-int iterator_create_link(lua_State *L, const struct target *t, int opts)
+int iterator_create_link(lua_State *L, const struct target *t, int opts, int *held_fd)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, link_opts);
-	struct attach a = { .nfds = 0 };
-	int prog_fd, link_fd, err;
+	struct attach a = { .nfds = 0, .held_fd = -1 };
+	int prog_fd, link_fd = -1, err;
 
+	if (held_fd)
+		*held_fd = -1;
 	if (t->attach && t->attach(L, t, opts, &a))
 		return -1;
 	prog_fd = program_fd(L, t);
-	if (prog_fd < 0) {
-		close_attach_fds(&a);
-		return -1;
+	if (prog_fd >= 0) {
+		if (a.has_info) {
+			link_opts.iter_info = &a.info;
+			link_opts.iter_info_len = sizeof(a.info);
+		}
+		RETRY_AFTER_GC(L, link_fd, bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, &link_opts));
 	}
-	if (a.has_info) {
-		link_opts.iter_info = &a.info;
-		link_opts.iter_info_len = sizeof(a.info);
-	}
-	RETRY_AFTER_GC(L, link_fd, bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, &link_opts));
 	err = errno;
 	close_attach_fds(&a);
+	if (link_fd >= 0 && held_fd)
+		*held_fd = a.held_fd;
+	else if (a.held_fd >= 0)
+		close(a.held_fd);
+	if (prog_fd < 0)
+		return -1;	/* program_fd pushed the failure */
 	if (link_fd < 0) {
 		bpfiter_fail(L, err, t->name, "creating the iterator link failed%s",
 			     load_hint(err));
@@ -296,7 +303,9 @@ static void iterator_release(struct iterator *it, enum iter_state state)
 		close(it->fd);
 	if (it->link_fd >= 0)
 		close(it->link_fd);
-	it->fd = it->link_fd = -1;
+	if (it->held_fd >= 0)
+		close(it->held_fd);
+	it->fd = it->link_fd = it->held_fd = -1;
 	free(it->buf);
 	it->buf = NULL;
 	it->ring = NULL;
@@ -344,12 +353,12 @@ static int ring_item(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* Wraps a stream fd (and the link behind it, or -1) in an iterator and
- * pushes the generic-for quadruple; owns both fds from here on. Reader
- * options, if any, are at index opts (0: none). ring: the program whose
- * ring the walk reads, or NULL. */
-static int push_iterator(lua_State *L, const struct target *t, int fd, int link_fd, int opts,
-			 struct program *ring)
+/* Wraps a stream fd (and the link behind it and the fd its walk holds, or
+ * -1) in an iterator and pushes the generic-for quadruple; owns the fds
+ * from here on. Reader options, if any, are at index opts (0: none). ring:
+ * the program whose ring the walk reads, or NULL. */
+static int push_iterator(lua_State *L, const struct target *t, int fd, int link_fd, int held_fd,
+			 int opts, struct program *ring)
 {
 	struct iterator *it;
 	char *buf = malloc(READ_BUFFER);
@@ -358,11 +367,13 @@ static int push_iterator(lua_State *L, const struct target *t, int fd, int link_
 		close(fd);
 		if (link_fd >= 0)
 			close(link_fd);
+		if (held_fd >= 0)
+			close(held_fd);
 		return bpfiter_fail(L, ENOMEM, t->name, "read buffer");
 	}
 	it = lua_newuserdatauv(L, sizeof(*it) + t->filter_size, 1);
 	*it = (struct iterator){
-		.target = t, .fd = fd, .link_fd = link_fd, .state = IT_OPEN,
+		.target = t, .fd = fd, .link_fd = link_fd, .held_fd = held_fd, .state = IT_OPEN,
 		.buf = buf, .nkeys = decode_push_keys(L, t), .ring = ring,
 	};
 	memset(it->filter, 0, t->filter_size);
@@ -382,11 +393,11 @@ static int push_iterator(lua_State *L, const struct target *t, int fd, int link_
 int iterator_open(lua_State *L)
 {
 	const struct target *t = lua_touserdata(L, lua_upvalueindex(1));
-	int link_fd, fd;
+	int link_fd, held_fd, fd;
 
 	lua_settop(L, 1);
 	iterator_check_options(L, t, 1, OPT_KERNEL | OPT_READER);
-	link_fd = iterator_create_link(L, t, 1);
+	link_fd = iterator_create_link(L, t, 1, &held_fd);
 	if (link_fd < 0)
 		return 3;
 	RETRY_AFTER_GC(L, fd, bpf_iter_create(link_fd));
@@ -394,16 +405,18 @@ int iterator_open(lua_State *L)
 		int err = errno;
 
 		close(link_fd);
+		if (held_fd >= 0)
+			close(held_fd);
 		return bpfiter_fail(L, err, t->name, "creating the iterator failed");
 	}
-	return push_iterator(L, t, fd, link_fd, 1, t->ring ? loaded_program(L, t) : NULL);
+	return push_iterator(L, t, fd, link_fd, held_fd, 1, t->ring ? loaded_program(L, t) : NULL);
 }
 
 int iterator_push_view(lua_State *L, const struct target *t, int fd, uint32_t kind, int opts,
 		       const void *rest, size_t rest_len)
 {
 	struct iterator *it;
-	int n = push_iterator(L, t, fd, -1, 0, NULL);
+	int n = push_iterator(L, t, fd, -1, -1, 0, NULL);
 
 	if (n != 4)
 		return n;

@@ -16,8 +16,10 @@ int iterator_open(lua_State *L);
 void iterator_check_options(lua_State *L, const struct target *t, int opts, unsigned scopes);
 
 /* A link of target t configured by the options at index opts; returns its
- * fd, or pushes the failure triple and returns -1. */
-int iterator_create_link(lua_State *L, const struct target *t, int opts);
+ * fd, or pushes the failure triple and returns -1. *held_fd gets the fd
+ * the walk needs open while it runs (struct attach), or -1; held_fd NULL:
+ * closed at once. */
+int iterator_create_link(lua_State *L, const struct target *t, int opts, int *held_fd);
 
 /* Bytes one read() asks for. A view's first read must be this large too:
  * the cgroup iterator cannot continue a walk in a second read. */

@@ -60,6 +60,9 @@ struct attach {
 	bool has_info;
 	int fds[2];		/* opened for the link info; closed once it exists */
 	int nfds;
+	int held_fd;		/* -1, or an fd the program uses while the walk runs
+				 * (the file a walk is about): closed with the
+				 * iterator; a pinned view closes it at once */
 };
 
 struct bpf_object;

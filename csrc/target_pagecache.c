@@ -8,9 +8,11 @@
  * Paths come out relative to their filesystem's root (the program cannot
  * know where the reader sees it mounted); lua/bpfiter/pagecache.lua turns
  * them into absolute paths through /proc/self/mountinfo. */
+#define _GNU_SOURCE	/* O_PATH */
 #include "target.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +195,42 @@ static uint32_t kernel_dev(lua_Integer dev)
 	return major << 20 | (minor & 0xfffff);
 }
 
+/* Option file = PATH (one regular file): the walk holds it open (O_PATH:
+ * no read permission needed, no open counted) so that the program finds
+ * its inode through the reader's fd table instead of walking the
+ * filesystem's inode list; dev and ino become the file's. Returns 0, or
+ * pushes the failure triple and returns -1. */
+static int hold_file(lua_State *L, const struct target *t, int opts, struct pagecache_walk *w)
+{
+	const char *path = NULL;
+	struct stat st;
+	int fd, err;
+
+	if (opts) {
+		lua_getfield(L, opts, "file");
+		path = lua_tostring(L, -1);
+		lua_pop(L, 1);	/* the string stays in the options table */
+	}
+	if (!path)
+		return 0;
+	fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		err = errno;
+		if (fd >= 0)
+			close(fd);
+		return bpfiter_fail(L, err, t->name, "%s", path);
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		return bpfiter_fail(L, EISDIR, t->name, "%s", path);
+	}
+	w->want |= PC_ONE_FILE;
+	w->fd = fd;
+	w->dev = kernel_dev((lua_Integer)st.st_dev);
+	w->ino = (uint64_t)st.st_ino;
+	return 0;
+}
+
 /* Options -> the walk's own one-element array, given to the link. */
 static int attach_walk(lua_State *L, const struct target *t, int opts, struct attach *a,
 		       uint32_t want)
@@ -225,18 +263,28 @@ static int attach_walk(lua_State *L, const struct target *t, int opts, struct at
 	w.dev = dev ? kernel_dev(dev) : 0;
 	w.ino = (uint64_t)ino;
 	w.min_pages = (uint64_t)min_pages;
+	w.fd = -1;
+	if (hold_file(L, t, opts, &w) < 0)
+		return -1;
 
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bpfiter_pcwalk", sizeof(key), sizeof(w), 1, NULL);
-	if (fd < 0)
-		return bpfiter_fail(L, errno, t->name, "creating the walk's map failed");
+	if (fd < 0) {
+		err = errno;
+		if (w.fd >= 0)
+			close(w.fd);
+		return bpfiter_fail(L, err, t->name, "creating the walk's map failed");
+	}
 	if (bpf_map_update_elem(fd, &key, &w, BPF_ANY) < 0) {
 		err = errno;
 		close(fd);
+		if (w.fd >= 0)
+			close(w.fd);
 		return bpfiter_fail(L, err, t->name, "setting up the walk's map failed");
 	}
 	a->info.map.map_fd = (uint32_t)fd;
 	a->has_info = true;
 	a->fds[a->nfds++] = fd;
+	a->held_fd = w.fd;
 	return 0;
 }
 
@@ -281,6 +329,7 @@ static const struct option pagecache_options[] = {
 	{ "min_pages", OPT_INTEGER, OPT_KERNEL },
 	{ "evicted", OPT_BOOLEAN, OPT_KERNEL },
 	{ "runs", OPT_BOOLEAN, OPT_KERNEL },
+	{ "file", OPT_STRING, OPT_KERNEL },	/* core only: see hold_file */
 	OPTIONS_END,
 };
 

@@ -71,7 +71,7 @@ static int view_pin(lua_State *L)
 		return bpfiter_fail(L, ENOTSUP, "pin",
 				    "%s is not on a bpffs mount (mount one first, e.g. "
 				    "'mount -t bpf bpf /sys/fs/bpf')", path);
-	link_fd = iterator_create_link(L, t, 3);
+	link_fd = iterator_create_link(L, t, 3, NULL);
 	if (link_fd < 0)
 		return 3;
 	if (bpf_obj_pin(link_fd, path)) {

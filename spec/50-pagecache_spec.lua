@@ -27,6 +27,7 @@ local bpfiter = require "bpfiter"
 local cjson = require "cjson"
 local lfs = require "lfs"
 local H = require "helper"
+local util = require "luassert.util"
 
 local ENOENT, ESRCH = 2, 3
 local PAGE = tonumber((H.run("getconf PAGESIZE"))) or 4096
@@ -314,6 +315,22 @@ describe("pagecache", function()
       for rec in assert(bpfiter.cached_files { dev = a.dev, ino = a.ino + 1000003 }) do
         assert.equal(a.ino + 1000003, rec.inode)
       end
+      -- path= finds the inode through an fd the walk holds, dev/ino by
+      -- walking the filesystem's inodes: the same pages (reclaim may take
+      -- some between two walks, so retry until two agree)
+      local function shape(sets)
+        local t = {}
+        for i, r in pairs(sets.folios) do t[i] = ("%d+%d%s"):format(r.index, r.pages, r.dirty) end
+        for i in pairs(sets.shadows) do t[i] = "evicted" end
+        return t
+      end
+      local same
+      for _ = 1, 5 do
+        local by_path = shape(page_sets { path = file, evicted = true })
+        same = util.deepcompare(by_path, shape(page_sets { dev = a.dev, ino = a.ino, evicted = true }))
+        if same then break end
+      end
+      assert(same, "path= and dev/ino walks disagree")
       -- the file has at least its 60 dirty pages and at most 16,384
       assert.is_table(cached_file(file, { min_pages = 60 }))
       assert.is_nil(cached_file(file, { min_pages = 64 * MIB_PAGES + 1 }))
@@ -839,21 +856,34 @@ describe("pagecache", function()
       end)
 
       it(name .. " releases its link and fds on break, error, close and collection", function()
+        local dir = H.mktemp_dir()
+        finally(function() H.rm_rf(dir) end)
+        local one = dir .. "/one"
+        fx("create", one, 1)
         local fn = bpfiter[name]
-        local function cycle()
-          for _ in fn() do break end
+        -- path= to a file also holds that file open while the walk runs
+        local function cycle(opts)
+          for _ in fn(opts) do break end
           assert.is_false(pcall(function()
-            for _ in fn() do error("boom") end
+            for _ in fn(opts) do error("boom") end
           end))
-          local _, it = fn()
+          local _, it = fn(opts)
           it:close()
-          local step, dropped = fn()
+          local step, dropped = fn(opts)
           step(dropped)
+          for _ in fn(opts) do end
         end
         cycle() -- warm-up: the first call loads the program, which keeps its fds
         collectgarbage(); collectgarbage()
         local fds, links = H.fd_count(), H.bpf_link_count()
-        for _ = 1, 10 do cycle() end
+        for _ = 1, 5 do
+          cycle()
+          cycle { path = one }
+        end
+        collectgarbage(); collectgarbage() -- the dropped walks
+        local _, open_walk = fn { path = one }
+        assert.equal(fds + 3, H.fd_count()) -- link, iterator, the held file
+        open_walk:close()
         collectgarbage(); collectgarbage()
         assert.equal(fds, H.fd_count())
         assert.equal(links, H.bpf_link_count())

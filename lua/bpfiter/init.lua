@@ -42,6 +42,9 @@ function M.pagecache(opts) return require("bpfiter.pagecache").pagecache(opts) e
 function M.cached_files(opts) return require("bpfiter.pagecache").cached_files(opts) end
 for _, name in ipairs { "pagecache", "cached_files" } do
   local options = M.options[name]
+  for i = #options, 1, -1 do -- file= is the core's, set from path=
+    if options[i].name == "file" then table.remove(options, i) end
+  end
   options[#options + 1] = { name = "path", type = "string", scope = "reader" }
   options[#options + 1] = { name = "pid", type = "integer", scope = "reader" }
 end

@@ -119,7 +119,10 @@ local function split_options(fname, opts)
     if id.is_dir then
       filter.prefix = id.path == "/" and "/" or id.path .. "/"
     else
-      kernel.dev, kernel.ino = id.dev, id.ino
+      -- file= lets the program find the inode through an fd the walk
+      -- holds, not by walking the filesystem's inodes; dev and ino then
+      -- name the same file, and stay as the filter if it cannot be held.
+      kernel.file, kernel.dev, kernel.ino = id.path, id.dev, id.ino
     end
   end
   if filter.pid or kernel.scope == "open" then
