@@ -180,6 +180,7 @@ static __always_inline long send_file(struct show *sh, bool with_counts)
 	r = new_record(s, PC_REC_FILE, &sh->w);
 	r->generation = inode->i_generation;
 	r->mode = inode->i_mode;
+	r->rdev = inode->i_rdev;
 	r->index = inode->i_size;
 	if (with_counts)
 		r->counts = sh->w.counts;

@@ -84,6 +84,8 @@ struct pagecache_record {
 	__u32 dev;		/* kernel encoding: major << 20 | minor */
 	__u32 generation;	/* FILE: i_generation */
 	__u32 mode;		/* FILE: i_mode */
+	__u32 rdev;		/* FILE: i_rdev (kernel encoding), the device a
+				 * block device's cache (fstype "bdev") is of */
 	__u64 ino;
 	__u64 index;		/* FOLIO/SHADOW: first page index; FILE: i_size */
 	__u64 pages;		/* FOLIO/SHADOW: pages covered */

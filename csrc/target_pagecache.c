@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -87,6 +88,12 @@ static void set_int(lua_State *L, const char *k, lua_Integer v)
 	lua_setfield(L, -2, k);
 }
 
+/* The kernel's dev_t encoding (major << 20 | minor) -> stat()'s. */
+static uint64_t user_dev(uint32_t dev)
+{
+	return makedev(dev >> 20, dev & 0xfffff);
+}
+
 /* Identity and path of a file record, into the table on top. */
 static void push_file_fields(lua_State *L, struct iterator *it, const struct pagecache_walk_state *w)
 {
@@ -94,6 +101,8 @@ static void push_file_fields(lua_State *L, struct iterator *it, const struct pag
 
 	iterator_decode(L, it, f);	/* dev, major, minor, inode */
 	set_int(L, "generation", f->generation);
+	if (f->rdev)
+		set_int(L, "rdev", (lua_Integer)user_dev(f->rdev));
 	lua_pushstring(L, f->fstype);
 	lua_setfield(L, -2, "fstype");
 	if (f->path_state == PC_PATH_OK) {
@@ -334,13 +343,13 @@ static const struct option pagecache_options[] = {
 };
 
 static const char *const folio_derived[] = {
-	"generation", "fstype", "path", "relpath", "path_error", "index", "pages", "evicted",
+	"generation", "rdev", "fstype", "path", "relpath", "path_error", "index", "pages", "evicted",
 	"dirty", "writeback", "uptodate", "referenced", "active", "locked", "mapped",
 	"unevictable", "workingset", NULL,
 };
 
 static const char *const file_derived[] = {
-	"generation", "fstype", "path", "relpath", "path_error", "mode", "size", "cached",
+	"generation", "rdev", "fstype", "path", "relpath", "path_error", "mode", "size", "cached",
 	"dirty", "writeback", "evicted", "mapped", NULL,
 };
 
@@ -393,4 +402,6 @@ void pagecache_register(lua_State *L)
 {
 	lua_pushcfunction(L, file_identity);
 	lua_setfield(L, -2, "file_identity");
+	lua_pushinteger(L, sysconf(_SC_PAGESIZE));
+	lua_setfield(L, -2, "page_size");
 }

@@ -700,6 +700,19 @@ describe("pagecache", function()
         assert.equal(a.dev, rec.dev)
         assert.equal("ext4", rec.fstype)
       end
+      -- ext4 read its metadata through the loop device's own cache: a
+      -- bdev inode named by the device (st_rdev of the device node)
+      local loop = H.run("findmnt -n -o SOURCE " .. quote(mnt)):match("/dev/%S+")
+      assert(loop, "no loop device for " .. mnt)
+      local bdev
+      for rec in assert(bpfiter.cached_files {}) do
+        if rec.fstype == "bdev" and rec.rdev == a.dev then bdev = rec end
+      end
+      assert(bdev, "no bdev record for " .. loop)
+      assert.equal(loop, bdev.path)
+      assert.equal(lfs.attributes(loop).rdev, bdev.rdev)
+      assert.is_nil(bdev.path_error)
+      assert.is_true(bdev.cached > 0)
     end)
   end)
 

@@ -7,7 +7,7 @@ local bpfiter -- loaded by main, so a missing core.so is reported like other fai
 
 local M = {}
 
--- Page size of the page-cache counts (x86-64 and arm64 with 4 KiB pages).
+-- Page size of the page-cache counts: this system's, set by main.
 local PAGE = 4096
 
 local function hex(v) return ("0x%x"):format(v) end
@@ -315,12 +315,13 @@ local function cache_pages(o)
     "locked", "uptodate" })
 end
 
+-- /proc/meminfo's Cached and Buffers (block-device caches), in bytes.
 local function meminfo_cached()
   local f = io.open("/proc/meminfo")
   local text = f and f:read("a") or ""
   if f then f:close() end
-  local kib = text:match("\nCached:%s+(%d+) kB")
-  return kib and tonumber(kib) * 1024
+  local cached, buffers = text:match("\nCached:%s+(%d+) kB"), text:match("\nBuffers:%s+(%d+) kB")
+  return cached and tonumber(cached) * 1024, buffers and tonumber(buffers) * 1024
 end
 
 -- bpfiter cache: every file with cached pages, biggest first.
@@ -364,9 +365,10 @@ local function cache(argv)
     r.file = r.path or ("[%s] %s"):format(r.path_error, r.relpath or "")
   end
   if o.format == "table" then
-    local cached = meminfo_cached()
+    local cached, buffers = meminfo_cached()
     io.stdout:write(("%d files, %s in the page cache%s\n"):format(#records, format.bytes(total * PAGE),
-      cached and (" (/proc/meminfo Cached: %s)"):format(format.bytes(cached)) or ""))
+      cached and buffers and (" (/proc/meminfo: Cached %s + Buffers %s)"):format(format.bytes(cached),
+        format.bytes(buffers)) or ""))
   end
   local pages = function(v) return format.bytes(v * PAGE) end
   columns.cache = { default = { "cached", "percent", "dirty", "writeback", "evicted", "mapped", "fstype", "file" },
@@ -598,6 +600,7 @@ end
 function M.main(argv)
   local ok, status = pcall(function()
     bpfiter = require "bpfiter"
+    PAGE = bpfiter.page_size
     return run(argv or {})
   end)
   if ok then return status end

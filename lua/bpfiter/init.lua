@@ -15,6 +15,8 @@ local core = require "bpfiter.core"
 
 local M = {
   version = core.version,
+  --- Bytes in a page, what the page-cache counts (cached, dirty, ...) count.
+  page_size = core.page_size,
   --- Names of the targets this build decodes, in table order.
   target_names = core.targets,
   --- fields[target]: the field names its records can have, in order.

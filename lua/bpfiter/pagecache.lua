@@ -57,6 +57,18 @@ function M.resolve(mounts, dev, relpath)
   return nil, "not mounted"
 end
 
+--- A block device's node, "/dev/NAME", from its device number (st_rdev),
+-- as sysfs names it; nil, "no device" when sysfs does not list it.
+function M.block_device_path(rdev)
+  local major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~0xfff)
+  local minor = (rdev & 0xff) | ((rdev >> 12) & ~0xff)
+  local f = io.open(("/sys/dev/block/%d:%d/uevent"):format(major, minor))
+  local name = f and f:read("a"):match("DEVNAME=([^\n]+)")
+  if f then f:close() end
+  if not name then return nil, "no device" end
+  return "/dev/" .. name
+end
+
 local KERNEL_OPTIONS = { scope = "string", dev = "integer", ino = "integer", min_pages = "integer",
                          evicted = "boolean", runs = "boolean" }
 
@@ -151,6 +163,7 @@ local function walk(fname, opts)
   if not step then return nil, it, _ end
   local mounts = M.mounts()
   local last_dev, last_rel, last_path, last_err
+  local devices = {} -- rdev -> {path, error}: block-device caches
   -- Takes the iterator as its argument, never as an upvalue, so that
   -- dropping the iterator lets the collector release it.
   local function next_record(iterator)
@@ -158,7 +171,15 @@ local function walk(fname, opts)
       local r = step(iterator)
       if r == nil then return nil end
       local rel = r.relpath
-      if rel then
+      if r.fstype == "bdev" and r.rdev then
+        -- the cache of a block device: named by the device, not a path
+        local d = devices[r.rdev]
+        if not d then
+          d = { M.block_device_path(r.rdev) }
+          devices[r.rdev] = d
+        end
+        r.path, r.path_error = d[1], d[2]
+      elseif rel then
         if rel ~= last_rel or r.dev ~= last_dev then
           last_dev, last_rel = r.dev, rel
           last_path, last_err = M.resolve(mounts, r.dev, rel)
