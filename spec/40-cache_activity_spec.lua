@@ -159,8 +159,14 @@ describe("page-cache activity per inode", function()
     if skip then pending(skip) return end
     local n = tonumber(big.info.pages)
     local r1, r2 = row_of(pass1, big), row_of(pass2, big)
-    assert.equal(0, r1.refaults)
-    assert.equal(0, refaults1)
+    -- Pass 1 reads a file with no shadow entries: next to none refault
+    -- (a readahead page reclaimed before it was read would). The cgroup's
+    -- counter also counts any other file page its reader faults in again,
+    -- e.g. its own code after DAMON paged it out (seen in CI: a few pages),
+    -- so it gets the same 2% tolerance as pass 2.
+    assert.is_true(r1.refaults <= n * 0.01, ("%d refaults in pass 1"):format(r1.refaults))
+    assert.is_true(math.abs(r1.refaults - refaults1) <= n * 0.02,
+      ("%d refaults in pass 1, the memory cgroup counted %d"):format(r1.refaults, refaults1))
     -- Pass 2 re-reads pages reclaim evicted: nearly every add refaults.
     -- The kernel's workingset_refault_file of the cgroup (only this
     -- reader is in it) is the ground truth; tolerance 2% of the file.
