@@ -647,6 +647,15 @@ describe("pagecache", function()
       assert.same({}, got.dups)
       assert.same(span({}, 0, 8 * MIB_PAGES), keys(got.folios))
       assert.equal("tmpfs", next(got.folios) and got.folios[0].fstype)
+      -- path = a directory with this mount beneath it spans both filesystems
+      local spec_file = dir .. "/on-parent"
+      fx("create", spec_file, 1)
+      local under = files_by_inode { path = dir }
+      assert.equal(f, under[a.ino] and under[a.ino].path)
+      local b = lfs.attributes(spec_file)
+      assert.equal(spec_file, under[b.ino] and under[b.ino].dev == b.dev and under[b.ino].path)
+      -- and the mount alone holds only tmpfs files
+      for _, rec in pairs(files_by_inode { path = mnt }) do assert.equal(a.dev, rec.dev) end
     end)
 
     it("reports a file on a loop-mounted ext4 image with that filesystem's device", function()

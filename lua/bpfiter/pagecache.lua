@@ -69,6 +69,17 @@ function M.block_device_path(rdev)
   return "/dev/" .. name
 end
 
+--- Whether every filesystem mounted at or under directory prefix (ending
+-- in "/") is dev: then the files under it are all on dev.
+local function only_dev_under(mounts, prefix, dev)
+  for d, list in pairs(mounts) do
+    for _, m in ipairs(list) do
+      if d ~= dev and (m.mountpoint .. "/"):sub(1, #prefix) == prefix then return false end
+    end
+  end
+  return true
+end
+
 local KERNEL_OPTIONS = { scope = "string", dev = "integer", ino = "integer", min_pages = "integer",
                          evicted = "boolean", runs = "boolean" }
 
@@ -130,6 +141,10 @@ local function split_options(fname, opts)
     if not id then return nil, fname .. ": " .. (msg:match("^%w+: (.*)$") or msg), errno end
     if id.is_dir then
       filter.prefix = id.path == "/" and "/" or id.path .. "/"
+      -- no other filesystem mounted beneath: walk only this one
+      if kernel.dev == nil and only_dev_under(M.mounts(), filter.prefix, id.dev) then
+        kernel.dev = id.dev
+      end
     else
       -- file= lets the program find the inode through an fd the walk
       -- holds, not by walking the filesystem's inodes; dev and ino then
