@@ -11,13 +11,13 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "collector.h"
 #include "errors.h"
 #include "cache_activity_record.h"
 #include "cache_activity.skel.h"
@@ -346,16 +346,8 @@ static int cache_activity_reset(lua_State *L)
 /* collector:wait(seconds): sleep while collecting; returns the collector. */
 static int cache_activity_wait(lua_State *L)
 {
-	lua_Number s;
-	struct timespec ts;
-
 	check_open(L);
-	s = luaL_checknumber(L, 2);
-	luaL_argcheck(L, s >= 0 && s < 1e9, 2, "seconds must be a non-negative number");
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (lua_Number)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
+	collector_sleep(L, 2);
 	lua_settop(L, 1);
 	return 1;
 }

@@ -8,13 +8,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "collector.h"
 #include "errors.h"
 #include "cpu_wait_record.h"
 #include "cpu_wait.skel.h"
@@ -168,16 +168,8 @@ static int cpu_wait_reset(lua_State *L)
 /* collector:wait(seconds): sleep while collecting; returns the collector. */
 static int cpu_wait_wait(lua_State *L)
 {
-	lua_Number s;
-	struct timespec ts;
-
 	check_open(L);
-	s = luaL_checknumber(L, 2);
-	luaL_argcheck(L, s >= 0 && s < 1e9, 2, "seconds must be a non-negative number");
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (lua_Number)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
+	collector_sleep(L, 2);
 	lua_settop(L, 1);
 	return 1;
 }
