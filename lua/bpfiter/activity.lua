@@ -74,8 +74,7 @@ local function losses(counters)
   return info.inodes_evicted + info.events_lost, info
 end
 
-local Collector = {}
-Collector.__index = Collector
+local Collector = require("bpfiter.collector").class()
 
 --- One row per inode with activity since the start or the last reset(),
 -- most pages added first: dev, major, minor, inode, generation, added,
@@ -99,9 +98,6 @@ function Collector:read()
   return rows, dropped, info
 end
 
---- The core's rows (tasks unsorted, all of them) and counters.
-function Collector:snapshot() return self.collector:snapshot() end
-
 --- Forgets the counts so far (not the remembered evictions); collecting
 -- goes on. Returns the collector.
 function Collector:reset()
@@ -110,20 +106,6 @@ function Collector:reset()
   return self
 end
 
---- Sleeps for `seconds` while collecting; returns the collector.
-function Collector:wait(seconds)
-  self.collector:wait(seconds)
-  return self
-end
-
---- Detaches the programs and frees their maps (also on __close and garbage
--- collection); safe twice.
-function Collector:close() self.collector:close() end
-Collector.stop = Collector.close
-Collector.__close = Collector.close
-Collector.__gc = Collector.close
-
-function Collector:__tostring() return tostring(self.collector) end
 
 --- bpfiter.cache_activity_collector{top = 5, max_inodes = 16384,
 -- max_ghosts = 131072, max_tasks = 32768} -> collector, or nil, message,

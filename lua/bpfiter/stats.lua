@@ -107,8 +107,7 @@ local function walk(opts)
   return rows
 end
 
-local Collector = {}
-Collector.__index = Collector
+local Collector = require("bpfiter.collector").class()
 
 --- One row per cgroup of the walk (root and order as given to cpu_wait), in
 -- walk order: the cgroup's fields plus waits, wait_mean_ns, wait_p50_ns,
@@ -142,32 +141,12 @@ function Collector:read()
   return rows, dropped
 end
 
---- Samples per cgroup v2 id, as the core keeps them: {[id] = {count =,
--- total_ns =, max_ns =, hist =}}, dropped.
-function Collector:snapshot() return self.collector:snapshot() end
-
 --- Forgets what was collected so far; collecting goes on.
 function Collector:reset()
   self.collector:reset()
   return self
 end
 
---- Sleeps for `seconds` while collecting; returns the collector.
-function Collector:wait(seconds)
-  self.collector:wait(seconds)
-  return self
-end
-
---- Detaches the programs and frees their maps (also on __close and garbage
--- collection); safe twice.
-function Collector:close() self.collector:close() end
-Collector.stop = Collector.close
-Collector.__close = Collector.close
-Collector.__gc = Collector.close
-
-function Collector:__tostring()
-  return tostring(self.collector)
-end
 
 --- bpfiter.cpu_wait{root =, order =, recursive =} -> collector, or nil,
 -- message, errno. Collecting starts at once. root and order select the
