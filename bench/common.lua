@@ -64,4 +64,17 @@ function C.compare(now, runs, warmup, fns)
   return medians, results
 end
 
+--- Durations in ns as "1.23 s", "4.56 ms" or "789 µs".
+function C.fmt_time(ns)
+  if ns >= 1e9 then return ("%.2f s"):format(ns / 1e9) end
+  if ns >= 1e6 then return ("%.2f ms"):format(ns / 1e6) end
+  return ("%.0f µs"):format(ns / 1e3)
+end
+
+--- 1234567 -> "1,234,567".
+function C.fmt_count(n)
+  local s = ("%d"):format(n)
+  return (s:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", ""))
+end
+
 return C

@@ -67,16 +67,7 @@ end
 
 -- ---- reporting ----
 
-local function fmt_time(ns)
-  if ns >= 1e9 then return ("%.2f s"):format(ns / 1e9) end
-  if ns >= 1e6 then return ("%.1f ms"):format(ns / 1e6) end
-  return ("%.0f µs"):format(ns / 1e3)
-end
-
-local function fmt_count(n)
-  local s = ("%d"):format(n)
-  return (s:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", ""))
-end
+local fmt_time, fmt_count = common.fmt_time, common.fmt_count
 
 local function fmt_kib(kib)
   if not kib then return "—" end
