@@ -1,13 +1,35 @@
 #include "attach.h"
 
 #include <errno.h>
+#include <string.h>
 #include <signal.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 
 #include <lauxlib.h>
+#include <bpf/libbpf.h>
 
 #include "errors.h"
+
+int rodata_get(struct bpf_object *obj, void *ro, size_t size)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".rodata");
+	const void *image;
+	size_t have = 0;
+
+	image = map ? bpf_map__initial_value(map, &have) : NULL;
+	if (!image || have != size)
+		return ENOENT;
+	memcpy(ro, image, size);
+	return 0;
+}
+
+int rodata_set(struct bpf_object *obj, const void *ro, size_t size)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".rodata");
+
+	return map ? -bpf_map__set_initial_value(map, ro, size) : ENOENT;
+}
 
 lua_Integer option_integer(lua_State *L, int opts, const char *name, lua_Integer def)
 {

@@ -386,18 +386,14 @@ static int epoll_attach(lua_State *L, const struct target *t, int opts, struct a
 /* A fresh key per program load for the opaque ids (sets, files). */
 static int epoll_prepare(struct bpf_object *obj)
 {
-	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".rodata");
 	struct epoll_bpf__rodata ro;
-	const void *image;
-	size_t size = 0;
+	int err = rodata_get(obj, &ro, sizeof(ro));
 
-	image = map ? bpf_map__initial_value(map, &size) : NULL;
-	if (!image || size != sizeof(ro))
-		return ENOENT;
-	memcpy(&ro, image, sizeof(ro));
+	if (err)
+		return err;
 	if (getrandom(&ro.id_key, sizeof(ro.id_key), 0) != sizeof(ro.id_key))
 		return errno ? errno : EIO;
-	return -bpf_map__set_initial_value(map, &ro, sizeof(ro));
+	return rodata_set(obj, &ro, sizeof(ro));
 }
 
 static const struct option epoll_options[] = {

@@ -7,6 +7,7 @@
 #include <lauxlib.h>
 #include <bpf/libbpf.h>
 
+#include "attach.h"
 #include "kmem_cache_record.h"
 #include "sysfs_list.h"
 #include "kmem_cache.skel.h"
@@ -45,22 +46,18 @@ static void kmem_cache_derive(lua_State *L, const void *rec)
 
 static int kmem_cache_prepare(struct bpf_object *obj)
 {
-	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".rodata");
 	struct kmem_cache_bpf__rodata ro;
-	const void *image;
 	unsigned count, end;
-	size_t size = 0;
+	int err = rodata_get(obj, &ro, sizeof(ro));
 
-	image = map ? bpf_map__initial_value(map, &size) : NULL;
-	if (!image || size != sizeof(ro))
-		return ENOENT;
-	memcpy(&ro, image, sizeof(ro));
+	if (err)
+		return err;
 	/* kmem_cache.node has nr_node_ids entries: the highest possible
 	 * node + 1. A kernel without NUMA has no such file, and one node. */
 	if (!sysfs_list_read("/sys/devices/system/node/possible", &count, &end))
 		end = 1;
 	ro.nr_node_ids = end;
-	return -bpf_map__set_initial_value(map, &ro, sizeof(ro));
+	return rodata_set(obj, &ro, sizeof(ro));
 }
 
 const struct target target_kmem_caches = {

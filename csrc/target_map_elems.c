@@ -14,6 +14,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "attach.h"
 #include "bpf_names.h"
 #include "errors.h"
 #include "map_elem_record.h"
@@ -467,23 +468,18 @@ static int map_elem_attach(lua_State *L, const struct target *t, int opts, struc
  * value), and one scratch slot per CPU id. */
 static int map_elem_prepare(struct bpf_object *obj)
 {
-	struct bpf_map *ro_map = bpf_object__find_map_by_name(obj, ".rodata");
 	struct bpf_map *slots = bpf_object__find_map_by_name(obj, "slots");
 	struct map_elem_bpf__rodata ro;
-	const void *image;
 	unsigned count, end;
-	size_t size = 0;
+	int err = rodata_get(obj, &ro, sizeof(ro));
 
-	image = ro_map ? bpf_map__initial_value(ro_map, &size) : NULL;
-	if (!image || size != sizeof(ro) || !slots)
-		return ENOENT;
-	memcpy(&ro, image, sizeof(ro));
-	if (!sysfs_list_read("/sys/devices/system/cpu/possible", &count, &end))
+	if (err)
+		return err;
+	if (!slots || !sysfs_list_read("/sys/devices/system/cpu/possible", &count, &end))
 		return ENOENT;
 	ro.nr_cpus = count;
-	if (bpf_map__set_initial_value(ro_map, &ro, sizeof(ro)))
-		return EINVAL;
-	return -bpf_map__set_max_entries(slots, end);
+	err = rodata_set(obj, &ro, sizeof(ro));
+	return err ? err : -bpf_map__set_max_entries(slots, end);
 }
 
 static const struct option map_elem_options[] = {

@@ -310,20 +310,16 @@ static int cached_files_attach(lua_State *L, const struct target *t, int opts, s
 /* Both targets load the same object; the stream header names the target. */
 static int name_stream(struct bpf_object *obj, const char *name)
 {
-	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".rodata");
 	struct pagecache_bpf__rodata ro;
-	const void *image;
-	size_t size = 0;
+	int err = rodata_get(obj, &ro, sizeof(ro));
 
-	image = map ? bpf_map__initial_value(map, &size) : NULL;
-	if (!image || size != sizeof(ro))
-		return ENOENT;
-	memcpy(&ro, image, sizeof(ro));
+	if (err)
+		return err;
 	memset((void *)ro.bpfiter_begin.target, 0, sizeof(ro.bpfiter_begin.target));
 	memset((void *)ro.bpfiter_end.target, 0, sizeof(ro.bpfiter_end.target));
 	strncpy((char *)ro.bpfiter_begin.target, name, sizeof(ro.bpfiter_begin.target));
 	strncpy((char *)ro.bpfiter_end.target, name, sizeof(ro.bpfiter_end.target));
-	return -bpf_map__set_initial_value(map, &ro, sizeof(ro));
+	return rodata_set(obj, &ro, sizeof(ro));
 }
 
 static int cached_files_prepare(struct bpf_object *obj)
