@@ -561,6 +561,24 @@ static __always_inline bool inode_link_ok(struct pagecache_walk *w, __u64 next)
 	return next != w->inode && (__u64)VIEW(inode, next)->i_sb == w->sb;
 }
 
+/* The next inode towards the list's head, or 0 when there is none to take
+ * (end of the superblock's list: on to the next one; broken links: the
+ * place is counted again). */
+static __always_inline __u64 step_inode(struct pagecache_walk *w)
+{
+	__u64 next = inode_prev(w->sb, w->inode);
+
+	if (!next) {
+		w->phase = P_SB_NEXT;
+		return 0;
+	}
+	if (!inode_link_ok(w, next)) {
+		lost_place(w);
+		return 0;
+	}
+	return next;
+}
+
 /* PC_ONE_FILE: the inode behind the reader's fd w->fd (the reader runs
  * this program in its read()), if it is the one asked for; else 0. */
 static __always_inline __u64 held_inode(struct pagecache_walk *w)
@@ -660,29 +678,17 @@ static long walk_step(__u32 i, void *ctx)
 			w->phase = P_INODE_NEXT;
 			return 0;
 		}
-		next = inode_prev(w->sb, w->inode);
-		if (!next) {
-			w->phase = P_SB_NEXT;
+		next = step_inode(w);
+		if (!next)
 			return 0;
-		}
-		if (!inode_link_ok(w, next)) {
-			lost_place(w);
-			return 0;
-		}
 		w->inode = next;
 		w->cur_ino = VIEW(inode, next)->i_ino;
 		w->skip--;
 		return 0;
 	case P_INODE_NEXT:
-		next = inode_prev(w->sb, w->inode);
-		if (!next) {
-			w->phase = P_SB_NEXT;
+		next = step_inode(w);
+		if (!next)
 			return 0;
-		}
-		if (!inode_link_ok(w, next)) {
-			lost_place(w);
-			return 0;
-		}
 		if (w->ino_ord >= MAX_INODES_PER_SB) {
 			w->bounds++;
 			w->phase = P_SB_NEXT;

@@ -123,6 +123,14 @@ static void take_file(struct pagecache_walk_state *w, const struct pagecache_rec
 	w->have_file = true;
 }
 
+/* The walk's last record: raises when a safety bound cut the walk short. */
+static void check_summary(lua_State *L, struct iterator *it, const struct pagecache_record *r)
+{
+	if (r->pages)
+		iterator_abort(L, it, ERANGE, "the walk hit one of its safety bounds (a list longer"
+			       " than the program follows): some files may be missing");
+}
+
 static int pagecache_step(lua_State *L, struct iterator *it, void *state)
 {
 	struct pagecache_walk_state *w = state;
@@ -149,11 +157,7 @@ static int pagecache_step(lua_State *L, struct iterator *it, void *state)
 			}
 			return 1;
 		case PC_REC_SUMMARY:
-			if (r->pages)
-				return iterator_abort(L, it, ERANGE,
-						      "the walk hit one of its safety bounds (a list"
-						      " longer than the program follows): some files"
-						      " may be missing");
+			check_summary(L, it, r);
 			continue;
 		default:
 			return iterator_abort(L, it, EPROTO, "unknown record type");
@@ -182,11 +186,7 @@ static int cached_files_step(lua_State *L, struct iterator *it, void *state)
 			return 1;
 		}
 		if (r->type == PC_REC_SUMMARY) {
-			if (r->pages)
-				return iterator_abort(L, it, ERANGE,
-						      "the walk hit one of its safety bounds (a list"
-						      " longer than the program follows): some files"
-						      " may be missing");
+			check_summary(L, it, r);
 			continue;
 		}
 		return iterator_abort(L, it, EPROTO, "unexpected record type");
