@@ -77,4 +77,17 @@ function C.fmt_count(n)
   return (s:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", ""))
 end
 
+--- Runs main, then the cleanup functions (last registered first), then
+-- report (what was measured so far, also after a failure), and exits.
+function C.run(main, cleanup, report)
+  local ok, err = xpcall(main, debug.traceback)
+  for i = #cleanup, 1, -1 do pcall(cleanup[i]) end
+  report()
+  if not ok then
+    io.stderr:write("bench failed: ", tostring(err), "\n")
+    os.exit(1)
+  end
+  os.exit(0)
+end
+
 return C

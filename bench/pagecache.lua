@@ -457,11 +457,4 @@ local function main()
     .. "the program walks the filesystem's inode list to find it, about as long as that list (profile rows)."
 end
 
-local ok, err = xpcall(main, debug.traceback)
-for i = #cleanup, 1, -1 do pcall(cleanup[i]) end
-print_report()
-if not ok then
-  io.stderr:write("bench failed: ", tostring(err), "\n")
-  os.exit(1)
-end
-os.exit(0)
+common.run(main, cleanup, print_report)

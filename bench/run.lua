@@ -289,11 +289,4 @@ local function main()
     .. "is compiled at run time and loaded in the child before the interval starts."
 end
 
-local ok, err = xpcall(main, debug.traceback)
-for i = #cleanup, 1, -1 do pcall(cleanup[i]) end
-print_report()
-if not ok then
-  io.stderr:write("bench failed: ", tostring(err), "\n")
-  os.exit(1)
-end
-os.exit(0)
+common.run(main, cleanup, print_report)
