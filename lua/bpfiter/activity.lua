@@ -14,38 +14,20 @@ local DEFAULT_TOP = 5
 M.fields = { "dev", "major", "minor", "inode", "generation", "added", "removed",
   "evicted", "refaults", "dirtied", "tasks" }
 
-local function argerror(fname, fmt, ...)
-  error(("bad argument #1 to '%s' (%s)"):format(fname, fmt:format(...)), 4)
+local collector_base = require "bpfiter.collector"
+
+local function table_size(v)
+  if math.type(v) ~= "integer" or v < 1 or v > 16777216 then
+    return "an integer in 1..16777216, got " .. tostring(v)
+  end
 end
 
-local SIZES = { max_inodes = true, max_ghosts = true, max_tasks = true }
-local OPTIONS = { max_inodes = true, max_ghosts = true, max_tasks = true, top = true,
-  duration = true }
-
--- Raises (at the caller of the public function) for options it cannot take.
-local function check_options(fname, opts, allow_duration)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    argerror(fname, "table expected, got %s", type(opts))
-  end
-  for k, v in pairs(opts) do
-    if not OPTIONS[k] or (k == "duration" and not allow_duration) then
-      argerror(fname, "unknown option '%s' for %s", tostring(k), fname)
-    end
-    if SIZES[k] and (math.type(v) ~= "integer" or v < 1 or v > 16777216) then
-      argerror(fname, "option '%s' must be an integer in 1..16777216, got %s", k, tostring(v))
-    end
-  end
-  if opts.top ~= nil and (math.type(opts.top) ~= "integer" or opts.top < 0) then
-    argerror(fname, "option 'top' must be a non-negative integer, got %s", tostring(opts.top))
-  end
-  if allow_duration and opts.duration ~= nil and
-     (type(opts.duration) ~= "number" or not (opts.duration > 0 and opts.duration < 1e9)) then
-    argerror(fname, "option 'duration' must be a positive number of seconds, got %s",
-      tostring(opts.duration))
-  end
-  return opts
-end
+local OPTIONS = {
+  max_inodes = table_size, max_ghosts = table_size, max_tasks = table_size,
+  top = function(v)
+    if math.type(v) ~= "integer" or v < 0 then return "a non-negative integer, got " .. tostring(v) end
+  end,
+}
 
 local function by_pages(a, b)
   if a.pages ~= b.pages then return a.pages > b.pages end
@@ -74,7 +56,7 @@ local function losses(counters)
   return info.inodes_evicted + info.events_lost, info
 end
 
-local Collector = require("bpfiter.collector").class()
+local Collector = collector_base.class()
 
 --- One row per inode with activity since the start or the last reset(),
 -- most pages added first: dev, major, minor, inode, generation, added,
@@ -112,7 +94,7 @@ end
 -- errno. Collecting starts at once. top: processes kept per row by read().
 -- max_*: sizes of the inode, eviction-memory and (inode, process) tables.
 function M.collector(opts)
-  opts = check_options("cache_activity_collector", opts, false)
+  opts = collector_base.check_options("cache_activity_collector", opts, OPTIONS, false)
   local collector, msg, errno = core.cache_activity(opts.max_inodes, opts.max_ghosts,
     opts.max_tasks)
   if not collector then return nil, msg, errno end
@@ -123,7 +105,7 @@ end
 -- `duration` seconds, then returns read()'s rows, dropped and details, or
 -- nil, message, errno.
 function M.cache_activity(opts)
-  opts = check_options("cache_activity", opts, true)
+  opts = collector_base.check_options("cache_activity", opts, OPTIONS, true)
   local c, msg, errno = M.collector { top = opts.top, max_inodes = opts.max_inodes,
     max_ghosts = opts.max_ghosts, max_tasks = opts.max_tasks }
   if not c then return nil, msg, errno end

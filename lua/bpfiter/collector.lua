@@ -3,6 +3,32 @@
 -- wraps a core collector as self.collector and adds its own read().
 local M = {}
 
+local function positive_seconds(v)
+  if type(v) ~= "number" or not (v > 0 and v < 1e9) then
+    return "a positive number of seconds, got " .. tostring(v)
+  end
+end
+
+--- Checks the options table of a collector function named fname: each key
+-- must be in `known` (name -> check(value), which returns what the value
+-- must be when it is wrong), or be duration (a positive number of seconds)
+-- when allow_duration. Raises "bad argument #1 to 'fname' (...)" at the
+-- caller of the public function that called this. Returns opts ({} for nil).
+function M.check_options(fname, opts, known, allow_duration)
+  local function fail(fmt, ...)
+    error(("bad argument #1 to '%s' (%s)"):format(fname, fmt:format(...)), 4)
+  end
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then fail("table expected, got %s", type(opts)) end
+  for k, v in pairs(opts) do
+    local check = known[k] or (k == "duration" and allow_duration and positive_seconds)
+    if not check then fail("unknown option '%s' for %s", tostring(k), fname) end
+    local want = check(v)
+    if want then fail("option '%s' must be %s", k, want) end
+  end
+  return opts
+end
+
 --- A new collector class with the shared methods; the caller adds read()
 -- and reset(), and builds objects with setmetatable({collector = c}, class).
 function M.class()

@@ -58,42 +58,23 @@ end
 M.fields = { "waits", "wait_mean_ns", "wait_p50_ns", "wait_p90_ns", "wait_p99_ns",
   "wait_max_ns", "wait_total_ns", "wait_hist" }
 
-local function argerror(fname, fmt, ...)
-  error(("bad argument #1 to '%s' (%s)"):format(fname, fmt:format(...)), 4)
-end
+local collector_base = require "bpfiter.collector"
 
-local OPTIONS = { root = true, order = true, recursive = true, duration = true }
-
--- Raises (at the caller of the public function) for options it cannot take.
-local function check_options(fname, opts, allow_duration)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    argerror(fname, "table expected, got %s", type(opts))
-  end
-  for k, v in pairs(opts) do
-    if not OPTIONS[k] or (k == "duration" and not allow_duration) then
-      argerror(fname, "unknown option '%s' for %s", tostring(k), fname)
+local OPTIONS = {
+  root = function(v)
+    if type(v) ~= "string" and math.type(v) ~= "integer" then
+      return "an integer or a string, got " .. (math.type(v) or type(v))
     end
-  end
-  local root = opts.root
-  if root ~= nil and type(root) ~= "string" and math.type(root) ~= "integer" then
-    argerror(fname, "option 'root' must be an integer or a string, got %s",
-      math.type(root) or type(root))
-  end
-  if opts.order ~= nil and not ORDERS[opts.order] then
-    argerror(fname, "option 'order' must be \"pre\", \"post\", \"up\" or \"self\", got %s",
-      type(opts.order) == "string" and ('"' .. opts.order .. '"') or type(opts.order))
-  end
-  if opts.recursive ~= nil and type(opts.recursive) ~= "boolean" then
-    argerror(fname, "option 'recursive' must be a boolean, got %s", type(opts.recursive))
-  end
-  if allow_duration and opts.duration ~= nil and
-     (type(opts.duration) ~= "number" or not (opts.duration > 0 and opts.duration < 1e9)) then
-    argerror(fname, "option 'duration' must be a positive number of seconds, got %s",
-      tostring(opts.duration))
-  end
-  return opts
-end
+  end,
+  order = function(v)
+    if not ORDERS[v] then
+      return '"pre", "post", "up" or "self", got ' .. (type(v) == "string" and ('"' .. v .. '"') or type(v))
+    end
+  end,
+  recursive = function(v)
+    if type(v) ~= "boolean" then return "a boolean, got " .. type(v) end
+  end,
+}
 
 -- The cgroup walk rows are joined with: an array, or nil, message, errno.
 local function walk(opts)
@@ -107,7 +88,7 @@ local function walk(opts)
   return rows
 end
 
-local Collector = require("bpfiter.collector").class()
+local Collector = collector_base.class()
 
 --- One row per cgroup of the walk (root and order as given to cpu_wait), in
 -- walk order: the cgroup's fields plus waits, wait_mean_ns, wait_p50_ns,
@@ -154,7 +135,7 @@ end
 -- cgroup v2 hierarchy (waits are kept per v2 cgroup). recursive = true:
 -- each row also counts the waits of its descendants in the walk.
 function M.cpu_wait(opts)
-  opts = check_options("cpu_wait", opts, false)
+  opts = collector_base.check_options("cpu_wait", opts, OPTIONS, false)
   local rows, msg, errno = walk(opts)  -- a bad root fails here, not at read()
   if not rows then return nil, msg, errno end
   if rows[1] and rows[1].hierarchy_id ~= 0 then
@@ -174,7 +155,7 @@ end
 -- collects for `duration` seconds, then returns collector:read()'s rows and
 -- dropped count, or nil, message, errno.
 function M.cgroup_cpu_wait(opts)
-  opts = check_options("cgroup_cpu_wait", opts, true)
+  opts = collector_base.check_options("cgroup_cpu_wait", opts, OPTIONS, true)
   local c, msg, errno = M.cpu_wait { root = opts.root, order = opts.order,
     recursive = opts.recursive }
   if not c then return nil, msg, errno end
