@@ -64,6 +64,15 @@ function C.compare(now, runs, warmup, fns)
   return medians, results
 end
 
+--- The running interpreter, to start child processes with: arg's lowest
+-- index (options such as -e come after it).
+function C.interpreter()
+  local i = -1
+  if not arg then return "lua5.4" end
+  while arg[i - 1] do i = i - 1 end
+  return arg[i] or "lua5.4"
+end
+
 --- Durations in ns as "1.23 s", "4.56 ms" or "789 µs".
 function C.fmt_time(ns)
   if ns >= 1e9 then return ("%.2f s"):format(ns / 1e9) end

@@ -45,13 +45,7 @@ local BIG_MIB = tonumber(os.getenv("BENCH_PAGECACHE_MIB")) or 4096
 local PAGE = 4096
 local NOTHING = 1 << 50 -- a min_pages / ino nothing has
 
--- The interpreter is arg's lowest index (options such as -e come after it).
-local LUA = "lua5.4"
-if arg then
-  local i = -1
-  while arg[i - 1] do i = i - 1 end
-  LUA = arg[i] or LUA
-end
+local LUA = common.interpreter()
 
 local cleanup = {} -- run at exit, last registered first
 local now = common.build_clock(cleanup).now

@@ -25,13 +25,7 @@ baselines.skip_pids[1] = true
 local RUNS, WARMUP = 7, 1
 local RSS_PASSES, RSS_FIRST_SAMPLE = 200, 10
 local THREADS, MAPPINGS, SELF_FDS, FILE_FIXTURES = 5000, 10000, 5000, 3
--- The interpreter is arg's lowest index (options such as -e come after it).
-local LUA = "lua5.4"
-if arg then
-  local i = -1
-  while arg[i - 1] do i = i - 1 end
-  LUA = arg[i] or LUA
-end
+local LUA = common.interpreter()
 
 local cleanup = {} -- functions run at exit, last registered first
 
