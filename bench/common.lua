@@ -73,6 +73,14 @@ function C.interpreter()
   return arg[i] or "lua5.4"
 end
 
+--- Prints a markdown table: its header and alignment lines as given, then
+-- one line per row (an array of cell strings).
+function C.print_table(header, align, rows)
+  print(header)
+  print(align)
+  for _, r in ipairs(rows) do print("| " .. table.concat(r, " | ") .. " |") end
+end
+
 --- Durations in ns as "1.23 s", "4.56 ms" or "789 µs".
 function C.fmt_time(ns)
   if ns >= 1e9 then return ("%.2f s"):format(ns / 1e9) end

@@ -84,24 +84,19 @@ local function print_report()
   print()
   for _, line in ipairs(env) do print("- " .. line) end
   print()
-  print("| what | bpfiter | baseline | ratio (baseline / bpfiter) | target | met? |")
-  print("|---|---:|---:|---:|---|---|")
-  for _, r in ipairs(rows) do print("| " .. table.concat(r, " | ") .. " |") end
+  common.print_table("| what | bpfiter | baseline | ratio (baseline / bpfiter) | target | met? |",
+    "|---|---:|---:|---:|---|---|", rows)
   if #procs > 0 then
     print()
     print("Whole processes (wall time as the parent sees it, peak RSS of the largest process):")
     print()
-    print("| command | wall (median) | peak RSS |")
-    print("|---|---:|---:|")
-    for _, r in ipairs(procs) do print("| " .. table.concat(r, " | ") .. " |") end
+    common.print_table("| command | wall (median) | peak RSS |", "|---|---:|---:|", procs)
   end
   if #profile > 0 then
     print()
     print("Where bpfiter's time goes (in-process, median):")
     print()
-    print("| step | time | records |")
-    print("|---|---:|---:|")
-    for _, r in ipairs(profile) do print("| " .. table.concat(r, " | ") .. " |") end
+    common.print_table("| step | time | records |", "|---|---:|---:|", profile)
   end
   print()
   for _, line in ipairs(notes) do print("- " .. line) end

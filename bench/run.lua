@@ -93,9 +93,8 @@ local function print_report()
   print()
   for _, line in ipairs(env) do print("- " .. line) end
   print()
-  print("| what | bpfiter | alternative | ratio (alt / bpfiter) | target | met? |")
-  print("|---|---:|---:|---:|---|---|")
-  for _, r in ipairs(rows) do print("| " .. table.concat(r, " | ") .. " |") end
+  common.print_table("| what | bpfiter | alternative | ratio (alt / bpfiter) | target | met? |",
+    "|---|---:|---:|---:|---|---|", rows)
   print()
   for _, line in ipairs(notes) do print("- " .. line) end
 end
