@@ -179,6 +179,7 @@ local function walk(fname, opts)
   local mounts = M.mounts()
   local last_dev, last_rel, last_path, last_err
   local devices = {} -- rdev -> {path, error}: block-device caches
+  local want_dev, want_ino, want -- wanted() of the file the records are of
   -- Takes the iterator as its argument, never as an upvalue, so that
   -- dropping the iterator lets the collector release it.
   local function next_record(iterator)
@@ -201,7 +202,11 @@ local function walk(fname, opts)
         end
         r.path, r.path_error = last_path, last_err
       end
-      if wanted(r, filter) then return r end
+      -- a file's records come together: decide once per file
+      if r.inode ~= want_ino or r.dev ~= want_dev then
+        want_dev, want_ino, want = r.dev, r.inode, wanted(r, filter)
+      end
+      if want then return r end
     end
   end
   return next_record, it, nil, closing
