@@ -21,14 +21,23 @@ LUA_LIBS      := $(shell pkg-config --libs lua5.4 2>/dev/null || echo -llua5.4 -
 ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/;s/ppc64le/powerpc/;s/s390x/s390/')
 
 CFLAGS    ?= -O2 -g
-MODULE_CFLAGS := -std=gnu11 -fPIC -Wall -Wextra -Werror -I$(LUA_INCDIR) -I$(B) -Ibpf -Icsrc $(LIBBPF_CFLAGS)
+# Sources by concern: csrc/{core,targets,collectors,util} and
+# bpf/{common,targets,collectors}; headers are included by bare name.
+CSRC_DIRS := csrc csrc/core csrc/targets csrc/collectors csrc/util
+BPF_DIRS  := bpf/common bpf/targets bpf/collectors
+BPF_INCS  := $(BPF_DIRS:%=-I%)
+MODULE_CFLAGS := -std=gnu11 -fPIC -Wall -Wextra -Werror -I$(LUA_INCDIR) -I$(B) $(BPF_INCS) $(CSRC_DIRS:%=-I%) $(LIBBPF_CFLAGS)
 LIBFLAG   ?= -shared
-BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(B) -Ibpf
+BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(B) $(BPF_INCS)
 
-BPF_PROGS := $(patsubst bpf/%.bpf.c,%,$(wildcard bpf/*.bpf.c))
+BPF_SRCS  := $(foreach d,bpf/targets bpf/collectors,$(wildcard $(d)/*.bpf.c))
+BPF_PROGS := $(notdir $(BPF_SRCS:.bpf.c=))
 SKELS     := $(BPF_PROGS:%=$(B)/%.skel.h)
-CORE_SRCS := $(filter-out csrc/embed.c,$(wildcard csrc/*.c))
-CORE_OBJS := $(CORE_SRCS:csrc/%.c=$(B)/%.o)
+C_HEADERS := $(foreach d,$(CSRC_DIRS),$(wildcard $(d)/*.h))
+BPF_HEADERS := $(foreach d,$(BPF_DIRS),$(wildcard $(d)/*.h))
+CORE_SRCS := $(filter-out csrc/core/embed.c,$(foreach d,$(CSRC_DIRS),$(wildcard $(d)/*.c)))
+CORE_OBJS := $(CORE_SRCS:csrc/%.c=$(B)/obj/%.o)
+vpath %.bpf.c bpf/targets bpf/collectors
 LUA_FILES := $(wildcard lua/bpfiter/*.lua)
 
 DEBIAN_PACKAGES := lua5.4 liblua5.4-dev libbpf-dev bpftool clang llvm lua-busted \
@@ -45,15 +54,16 @@ $(B) $(B)/bpfiter:
 # The kernel's own BTF when it has one; the checked-in copy otherwise.
 $(B)/vmlinux.h: | $(B)
 	if [ -r /sys/kernel/btf/vmlinux ] && $(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp; \
-	then mv $@.tmp $@; else echo "using bpf/vmlinux.fallback.h"; cp bpf/vmlinux.fallback.h $@; fi
+	then mv $@.tmp $@; else echo "using bpf/common/vmlinux.fallback.h"; cp bpf/common/vmlinux.fallback.h $@; fi
 
-$(B)/%.bpf.o: bpf/%.bpf.c bpf/*.h $(B)/vmlinux.h
+$(B)/%.bpf.o: %.bpf.c $(BPF_HEADERS) $(B)/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(B)/%.skel.h: $(B)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
-$(B)/%.o: csrc/%.c csrc/*.h bpf/*_record.h bpf/record_common.h $(SKELS) | $(B)
+$(B)/obj/%.o: csrc/%.c $(C_HEADERS) $(BPF_HEADERS) $(SKELS) | $(B)
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(MODULE_CFLAGS) -c $< -o $@
 
 $(B)/bpfiter/core.so: $(CORE_OBJS) | $(B)/bpfiter
@@ -61,13 +71,13 @@ $(B)/bpfiter/core.so: $(CORE_OBJS) | $(B)/bpfiter
 
 # The Lua layer but the CLI, init.lua first (luaopen_bpfiter loads it).
 EMBEDDED_LUA := lua/bpfiter/init.lua $(filter-out lua/bpfiter/init.lua lua/bpfiter/cli.lua,$(LUA_FILES))
-$(B)/init_lua.c: $(EMBEDDED_LUA) csrc/embed.lua | $(B)
-	$(LUA) csrc/embed.lua $@ $(EMBEDDED_LUA)
+$(B)/init_lua.c: $(EMBEDDED_LUA) csrc/core/embed.lua | $(B)
+	$(LUA) csrc/core/embed.lua $@ $(EMBEDDED_LUA)
 
-$(B)/init_lua.o: $(B)/init_lua.c csrc/embedded_lua.h
+$(B)/init_lua.o: $(B)/init_lua.c csrc/core/embedded_lua.h
 	$(CC) $(CFLAGS) $(MODULE_CFLAGS) -c $< -o $@
 
-$(B)/libbpfiter.a: $(CORE_OBJS) $(B)/embed.o $(B)/init_lua.o
+$(B)/libbpfiter.a: $(CORE_OBJS) $(B)/obj/core/embed.o $(B)/init_lua.o
 	rm -f $@ && ar rcs $@ $^
 
 # Test programs: every spec/*.c is a fixture specs spawn (ground truth),

@@ -17,6 +17,7 @@
 #include "decode.h"
 #include "errors.h"
 #include "iterator.h"
+#include "options.h"
 #include "record_common.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -53,7 +54,7 @@ static int view_pin(lua_State *L)
 				    "travel through a ring buffer only the loading process reads",
 				    name);
 	lua_settop(L, 4);
-	iterator_check_options(L, t, 3, OPT_KERNEL);
+	options_check(L, t, 3, OPT_KERNEL);
 	/* Lua has no octal literals: "0640" (a string) or 416 (tonumber("640", 8)). */
 	if (lua_type(L, 4) == LUA_TSTRING) {
 		char *end;

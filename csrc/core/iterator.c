@@ -1,6 +1,6 @@
-/* The generic iterator: load a target's program once per Lua state, create
- * a link and an iterator fd per walk, read records and decode them, and
- * release everything on close, __close, __gc or end of walk. */
+/* The walk object: a link and an iterator fd per walk of a loaded program
+ * (program.c), records read and decoded, and everything released on close,
+ * __close, __gc or end of walk. */
 #include "iterator.h"
 
 #include <errno.h>
@@ -15,15 +15,13 @@
 #include "decode.h"
 #include "record_common.h"
 #include "errors.h"
+#include "options.h"
+#include "program.h"
 
 #define ITERATOR_MT "bpfiter.iterator"
-#define PROGRAMS_MT "bpfiter.program"
-#define PROGRAMS_KEY "bpfiter.programs"
 #define READ_BUFFER ITERATOR_READ_BUFFER
 
 enum iter_state { IT_OPEN, IT_DONE, IT_CLOSED };
-
-struct program;
 
 struct iterator {
 	const struct target *target;
@@ -45,197 +43,6 @@ struct iterator {
 	int ring_err;		/* the ring held something that is not an item */
 	_Alignas(8) unsigned char filter[];	/* target->filter_size bytes */
 };
-
-/* ---- programs: loaded once per Lua state, closed with it ---- */
-
-/* target.ring: one consumer of the program's ring for all its walks in
- * this Lua state. Walks may interleave, but each read() is emptied into
- * the walk that made it (reader) before the next one. */
-struct program {
-	struct bpf_object *obj;
-	int fd;
-	struct ring_buffer *ring;
-	struct iterator *reader;
-};
-
-static int ring_item(void *ctx, void *data, size_t size);
-
-static int program_gc(lua_State *L)
-{
-	struct program *p = luaL_checkudata(L, 1, PROGRAMS_MT);
-
-	ring_buffer__free(p->ring);
-	p->ring = NULL;
-	if (p->obj)
-		bpf_object__close(p->obj);
-	p->obj = NULL;
-	return 0;
-}
-
-/* The verifier also says EACCES; only an unprivileged caller gets the hint. */
-static const char *load_hint(int err)
-{
-	if (err == EPERM || (err == EACCES && geteuid() != 0))
-		return " (needs root, or CAP_BPF and CAP_PERFMON)";
-	return "";
-}
-
-/* Opens and loads t's object into p. Returns 0, or an errno with the
- * reason in msg. */
-static int load_program(const struct target *t, struct program *p, char *msg, size_t msgsize)
-{
-	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .object_name = t->name);
-	struct bpf_program *prog;
-	const char *why;
-	const void *bytes;
-	size_t size;
-	int err;
-
-	bpfiter_libbpf_capture();
-	bytes = t->elf_bytes(&size);
-	p->obj = bpf_object__open_mem(bytes, size, &open_opts);
-	if (!p->obj) {
-		snprintf(msg, msgsize, "opening the BPF object failed");
-		return errno;
-	}
-	err = t->prepare ? t->prepare(p->obj) : 0;
-	if (!err)
-		err = -bpf_object__load(p->obj);
-	prog = bpf_object__find_program_by_name(p->obj, t->program);
-	if (!err && prog && t->ring) {
-		struct bpf_map *ring = bpf_object__find_map_by_name(p->obj, BPFITER_RING_MAP);
-
-		p->ring = ring ? ring_buffer__new(bpf_map__fd(ring), ring_item, p, NULL) : NULL;
-		if (!p->ring) {
-			snprintf(msg, msgsize, "opening the ring buffer failed");
-			err = ring ? errno : ENOENT;
-			bpf_object__close(p->obj);
-			p->obj = NULL;
-			return err;
-		}
-	}
-	if (!err && prog) {
-		p->fd = bpf_program__fd(prog);
-		return 0;
-	}
-	why = bpfiter_libbpf_last();
-	/* ESRCH is also libbpf's word for a kernel symbol (extern) it did not find */
-	if (err == ESRCH && prog && strncmp(bpf_program__section_name(prog), "iter/", 5) == 0 &&
-	    !strstr(why, "extern")) {
-		/* libbpf found no bpf_iter_NAME in the kernel's BTF */
-		snprintf(msg, msgsize, "kernel has no %s iterator",
-			 bpf_program__section_name(prog) + 5);
-		err = ENOTSUP;
-	} else {
-		err = err ? err : ENOENT;
-		snprintf(msg, msgsize, "loading the BPF program failed%s%s%s%s", load_hint(err),
-			 *why ? " [libbpf: " : "", why, *why ? "]" : "");
-	}
-	bpf_object__close(p->obj);
-	p->obj = NULL;
-	return err;
-}
-
-/* Returns the program fd, loading it on first use in this Lua state, or
- * pushes the failure triple and returns -1. */
-static int program_fd(lua_State *L, const struct target *t)
-{
-	struct program *p;
-	char msg[400];
-	int err;
-
-	lua_getfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
-	lua_getfield(L, -1, t->name);
-	p = lua_touserdata(L, -1);
-	if (p && p->obj) {
-		lua_pop(L, 2);
-		return p->fd;
-	}
-	lua_pop(L, 1);
-
-	p = lua_newuserdatauv(L, sizeof(*p), 0);
-	*p = (struct program){ .obj = NULL, .ring = NULL };
-	luaL_setmetatable(L, PROGRAMS_MT);
-	err = load_program(t, p, msg, sizeof(msg));
-	if (err) {
-		lua_pop(L, 2);
-		bpfiter_fail(L, err, t->name, "%s", msg);
-		return -1;
-	}
-	lua_setfield(L, -2, t->name);
-	lua_pop(L, 1);
-	return p->fd;
-}
-
-/* t's program, once program_fd loaded it (it stays in the registry). */
-static struct program *loaded_program(lua_State *L, const struct target *t)
-{
-	struct program *p;
-
-	lua_getfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
-	lua_getfield(L, -1, t->name);
-	p = lua_touserdata(L, -1);
-	lua_pop(L, 2);
-	return p && p->obj ? p : NULL;
-}
-
-/* ---- options ---- */
-
-static const char *option_type_name(enum option_type type)
-{
-	switch (type) {
-	case OPT_INTEGER: return "an integer";
-	case OPT_BOOLEAN: return "a boolean";
-	case OPT_STRING: return "a string";
-	case OPT_INTEGER_OR_STRING: return "an integer or a string";
-	}
-	return "?";
-}
-
-static bool option_type_ok(lua_State *L, int idx, enum option_type type)
-{
-	switch (type) {
-	case OPT_INTEGER: return lua_isinteger(L, idx);
-	case OPT_BOOLEAN: return lua_isboolean(L, idx);
-	case OPT_STRING: return lua_type(L, idx) == LUA_TSTRING;
-	case OPT_INTEGER_OR_STRING:
-		return lua_isinteger(L, idx) || lua_type(L, idx) == LUA_TSTRING;
-	}
-	return false;
-}
-
-/* Checks every key of the options table at index opts (absent or nil: an
- * empty table is put there) against the target's list; raises the argument
- * error a wrong name, type or scope deserves. */
-void iterator_check_options(lua_State *L, const struct target *t, int opts, unsigned scopes)
-{
-	if (lua_isnoneornil(L, opts)) {
-		lua_newtable(L);
-		lua_replace(L, opts);	/* hooks can always read index opts */
-		return;
-	}
-	luaL_checktype(L, opts, LUA_TTABLE);
-	lua_pushnil(L);
-	while (lua_next(L, opts)) {
-		const struct option *o = NULL;
-		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-
-		for (const struct option *p = t->options; key && p && p->name; p++)
-			if (strcmp(p->name, key) == 0)
-				o = p;
-		if (!o)
-			bpfiter_argerror(L, opts, "unknown option '%s' for %s",
-					 key ? key : luaL_tolstring(L, -2, NULL), t->name);
-		if (!(o->scope & scopes))
-			bpfiter_argerror(L, opts, o->scope == OPT_READER ?
-					 "option '%s' filters records when reading: pass it to bpfiter.open" :
-					 "option '%s' is fixed when the view is pinned", o->name);
-		if (!option_type_ok(L, -1, o->type))
-			bpfiter_argerror(L, opts, "option '%s' must be %s, got %s", o->name,
-					 option_type_name(o->type), luaL_typename(L, -1));
-		lua_pop(L, 1);
-	}
-}
 
 /* ---- link and iterator fd ---- */
 
@@ -287,7 +94,7 @@ int iterator_create_link(lua_State *L, const struct target *t, int opts, int *he
 		return -1;	/* program_fd pushed the failure */
 	if (link_fd < 0) {
 		bpfiter_fail(L, err, t->name, "creating the iterator link failed%s",
-			     load_hint(err));
+			     program_load_hint(err));
 		return -1;
 	}
 	return link_fd;
@@ -317,12 +124,12 @@ static void iterator_release(struct iterator *it, enum iter_state state)
 }
 
 /* Appends one item the program put in the ring to its reader's rbuf. */
-static int ring_item(void *ctx, void *data, size_t size)
+static int ring_item(void *reader, const void *data, size_t size)
 {
-	struct iterator *it = ((struct program *)ctx)->reader;
+	struct iterator *it = reader;
 
 	if (size < sizeof(struct bpfiter_record_head) ||
-	    ((struct bpfiter_record_head *)data)->kind != BPFITER_KIND_RECORD ||
+	    ((const struct bpfiter_record_head *)data)->kind != BPFITER_KIND_RECORD ||
 	    decode_item_length(it->target, data) != size) {
 		it->ring_err = EPROTO;
 		return -EPROTO;
@@ -396,7 +203,7 @@ int iterator_open(lua_State *L)
 	int link_fd, held_fd, fd;
 
 	lua_settop(L, 1);
-	iterator_check_options(L, t, 1, OPT_KERNEL | OPT_READER);
+	options_check(L, t, 1, OPT_KERNEL | OPT_READER);
 	link_fd = iterator_create_link(L, t, 1, &held_fd);
 	if (link_fd < 0)
 		return 3;
@@ -409,7 +216,7 @@ int iterator_open(lua_State *L)
 			close(held_fd);
 		return bpfiter_fail(L, err, t->name, "creating the iterator failed");
 	}
-	return push_iterator(L, t, fd, link_fd, held_fd, 1, t->ring ? loaded_program(L, t) : NULL);
+	return push_iterator(L, t, fd, link_fd, held_fd, 1, t->ring ? program_loaded(L, t) : NULL);
 }
 
 int iterator_push_view(lua_State *L, const struct target *t, int fd, uint32_t kind, int opts,
@@ -421,7 +228,7 @@ int iterator_push_view(lua_State *L, const struct target *t, int fd, uint32_t ki
 	if (n != 4)
 		return n;
 	it = lua_touserdata(L, -1);
-	iterator_check_options(L, t, opts, OPT_READER);
+	options_check(L, t, opts, OPT_READER);
 	if (t->filter_init)
 		t->filter_init(L, opts, it->filter);
 	it->header_seen = true;
@@ -441,6 +248,7 @@ static bool drain_ring(lua_State *L, struct iterator *it)
 	if (!it->ring)
 		return false;
 	it->ring->reader = it;
+	it->ring->on_item = ring_item;
 	n = ring_buffer__consume(it->ring->ring);
 	if (n < 0 || it->ring_err) {
 		const char *name = it->target->name;
@@ -674,16 +482,5 @@ void iterator_register(lua_State *L)
 	}
 	lua_pop(L, 1);
 
-	if (luaL_newmetatable(L, PROGRAMS_MT)) {
-		lua_pushcfunction(L, program_gc);
-		lua_setfield(L, -2, "__gc");
-	}
-	lua_pop(L, 1);
-
-	lua_getfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
-	if (lua_isnil(L, -1)) {
-		lua_newtable(L);
-		lua_setfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
-	}
-	lua_pop(L, 1);
+	program_register(L);
 }

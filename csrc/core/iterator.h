@@ -11,10 +11,6 @@ void iterator_register(lua_State *L);
 /* Lua function body of every target: upvalue 1 is the struct target. */
 int iterator_open(lua_State *L);
 
-/* Checks the options table at index opts for target t, allowing options of
- * the given scopes (OPT_KERNEL, OPT_READER); raises argument errors. */
-void iterator_check_options(lua_State *L, const struct target *t, int opts, unsigned scopes);
-
 /* A link of target t configured by the options at index opts; returns its
  * fd, or pushes the failure triple and returns -1. *held_fd gets the fd
  * the walk needs open while it runs (struct attach), or -1; held_fd NULL:

@@ -1,30 +1,8 @@
-/* files: one record per open fd (task_file iterator). */
-#include "target.h"
+/* The kind of an open file, from its i_mode and the name readlink shows. */
+#include "file_kind.h"
 
 #include <string.h>
 #include <sys/stat.h>
-#include <lauxlib.h>
-
-#include "attach.h"
-#include "file_kind.h"
-#include "file_record.h"
-#include "file.skel.h"
-
-static const struct field file_fields[] = {
-	FIELD(file_record, pid, F_U32, "pid"),
-	FIELD(file_record, fd, F_U32, "fd"),
-	FIELD(file_record, tail_len, F_TAIL, "path"),
-	FIELD(file_record, ino, F_U64, "inode"),
-	FIELD(file_record, dev, F_DEV, "dev"),
-	FIELD(file_record, dev, F_MAJOR, "major"),
-	FIELD(file_record, dev, F_MINOR, "minor"),
-	FIELD(file_record, rdev, F_DEV, "rdev"),
-	FIELD(file_record, mode, F_U32, "mode"),
-	FIELD(file_record, flags, F_U32, "flags"),
-	FIELD(file_record, pos, F_S64, "pos"),
-	FIELD(file_record, mnt_id, F_U32, "mnt_id"),
-	FIELDS_END,
-};
 
 /* Anonymous inodes have no file type bits; their name tells what they are. */
 static const char *anon_kind(const char *path, size_t len)
@@ -72,28 +50,3 @@ const char *file_kind_of(uint32_t mode, const char *path, size_t len)
 	}
 	return "unknown";
 }
-
-static const char *file_kind(const struct file_record *r)
-{
-	return file_kind_of(r->mode, (const char *)(r + 1), r->tail_len);
-}
-
-static void file_derive(lua_State *L, const void *rec)
-{
-	lua_pushstring(L, file_kind(rec));
-	lua_setfield(L, -2, "kind");
-}
-
-static const struct option file_options[] = {
-	{ "pid", OPT_INTEGER, OPT_KERNEL },
-	OPTIONS_END,
-};
-
-const struct target target_files = {
-	.name = "files", .program = "dump_file",
-	.elf_bytes = file_bpf__elf_bytes,
-	.record_size = sizeof(struct file_record),
-	.fields = file_fields, .options = file_options,
-	.attach = attach_task_pid,
-	.derive = file_derive, .derived = (const char *const[]){ "kind", NULL },
-};
