@@ -46,7 +46,8 @@ LUA_FILES := $(wildcard lua/bpfiter/*.lua)
 
 DEBIAN_PACKAGES := lua5.4 liblua5.4-dev libbpf-dev bpftool clang llvm lua-busted \
 	luarocks libelf-dev zlib1g-dev pkg-config make gcc libc6-dev lua-cjson \
-	lua-filesystem util-linux procps iproute2 vmtouch libclang-rt-14-dev zip unzip
+	lua-filesystem util-linux procps iproute2 vmtouch libclang-rt-14-dev zip unzip \
+	lua-luv prometheus curl
 
 .SECONDARY:
 .PHONY: all deps demo check asan bench install install-lua uninstall rock clean fixtures
@@ -76,7 +77,7 @@ $(B)/bpfiter/core.so: $(CORE_OBJS) | $(B)/bpfiter
 	$(CC) $(LIBFLAG) -o $@ $(CORE_OBJS) $(LIBBPF_LIBS)
 
 # The Lua layer but the CLI, init.lua first (luaopen_bpfiter loads it).
-EMBEDDED_LUA := lua/bpfiter/init.lua $(filter-out lua/bpfiter/init.lua lua/bpfiter/cli.lua,$(LUA_FILES))
+EMBEDDED_LUA := lua/bpfiter/init.lua $(filter-out lua/bpfiter/init.lua lua/bpfiter/cli.lua lua/bpfiter/export.lua,$(LUA_FILES))
 $(B)/init_lua.c: $(EMBEDDED_LUA) csrc/core/embed.lua | $(B)
 	$(LUA) csrc/core/embed.lua $@ $(EMBEDDED_LUA)
 
@@ -145,6 +146,7 @@ bench: all fixtures
 	$(SPEC_ENV) $(LUA) bench/epoll.lua
 	$(SPEC_ENV) $(LUA) bench/cache_activity.lua
 	$(SPEC_ENV) $(LUA) bench/pagecache.lua
+	$(SPEC_ENV) $(LUA) bench/metrics.lua
 
 PREFIX      ?= /usr/local
 DESTDIR     ?=

@@ -23,6 +23,7 @@ supported_platforms = { "linux" }
 dependencies = {
   "lua >= 5.4, < 5.5",
   "lua-cjson >= 2.1", -- the CLI's --json
+  "luv >= 1.36", -- bpfiter serve
 }
 build = {
   type = "make",

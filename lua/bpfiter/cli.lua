@@ -63,6 +63,9 @@ usage: bpfiter TARGET [options]     list kernel objects (TARGET: %s)
        bpfiter pin TARGET PATH [--mode 0640] [--OPTION V]   pin a view in bpffs
        bpfiter cat PATH [options]   read a pinned view (no BPF privileges needed)
        bpfiter unpin PATH           remove a pinned view
+       bpfiter export [--textfile PATH.prom] [--collectors a,b] [--top N]
+                                    metrics of this machine (OpenMetrics)
+       bpfiter serve [--listen HOST:PORT]   a /metrics endpoint for Prometheus
        bpfiter version
        bpfiter help [TARGET]        this text, or a target's fields
 
@@ -591,6 +594,8 @@ local function run(argv)
     return cat(argv)
   elseif cmd == "unpin" then
     return unpin(argv)
+  elseif cmd == "export" or cmd == "serve" then
+    return require("bpfiter.export")[cmd]({ table.unpack(argv, 2) })
   elseif is_target(cmd) then
     return list(cmd, argv)
   end

@@ -51,6 +51,12 @@ for _, name in ipairs { "pagecache", "cached_files" } do
   options[#options + 1] = { name = "pid", type = "integer", scope = "reader" }
 end
 
+--- Metric families of this machine (lua/bpfiter/metrics.lua, loaded on
+-- first use): bpfiter.metrics{collectors =, top =, cgroups =, cgroup_depth =,
+-- window =} -> families, failures. For a long-lived source (a server), use
+-- require("bpfiter.metrics").new{...}:collect().
+function M.metrics(opts) return require("bpfiter.metrics").collect(opts) end
+
 --- Page-cache activity per inode (lua/bpfiter/activity.lua, loaded on first
 -- use): cache_activity{duration =} collects for a while and returns rows;
 -- cache_activity_collector{} is the collector; cache_activity_join(rows,
