@@ -62,14 +62,14 @@ $(B)/vmlinux.h: | $(B)
 	then mv $@.tmp $@; else echo "using bpf/common/vmlinux.fallback.h"; cp bpf/common/vmlinux.fallback.h $@; fi
 
 # Embedded objects keep BTF (CO-RE needs it) but lose DWARF: a tenth the size.
-$(B)/%.bpf.o: %.bpf.c $(BPF_HEADERS) $(B)/vmlinux.h
+$(B)/%.bpf.o: %.bpf.c $(BPF_HEADERS) $(B)/vmlinux.h Makefile
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
 	$(LLVM_STRIP) -g $@.tmp && mv $@.tmp $@
 
 $(B)/%.skel.h: $(B)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
-$(B)/obj/%.o: csrc/%.c $(C_HEADERS) $(BPF_HEADERS) $(SKELS) | $(B)
+$(B)/obj/%.o: csrc/%.c $(C_HEADERS) $(BPF_HEADERS) $(SKELS) Makefile | $(B)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(MODULE_CFLAGS) -c $< -o $@
 
@@ -81,7 +81,7 @@ EMBEDDED_LUA := lua/bpfiter/init.lua $(filter-out lua/bpfiter/init.lua lua/bpfit
 $(B)/init_lua.c: $(EMBEDDED_LUA) csrc/core/embed.lua | $(B)
 	$(LUA) csrc/core/embed.lua $@ $(EMBEDDED_LUA)
 
-$(B)/init_lua.o: $(B)/init_lua.c csrc/core/embedded_lua.h
+$(B)/init_lua.o: $(B)/init_lua.c csrc/core/embedded_lua.h Makefile
 	$(CC) $(CFLAGS) $(MODULE_CFLAGS) -c $< -o $@
 
 # One relocatable object whose internal names are local: a host linking the
