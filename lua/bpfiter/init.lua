@@ -24,6 +24,14 @@ local M = {
   --- options[target]: {name =, type = "integer"|"boolean"|..., scope =
   -- "kernel"|"reader"} for every option it accepts.
   options = core.options,
+  --- The verified-program cache (csrc/core/program_cache.c):
+  -- program_cache() -> {dir =, enabled =, reason =, entries = {{target =,
+  -- file =, id =, name =, tag =}}}; program_cache_clear() -> number removed
+  -- or nil, message, errno; program_info(target) -> {id =, cached =} for a
+  -- program this Lua state holds, or nil.
+  program_cache = core.program_cache,
+  program_cache_clear = core.program_cache_clear,
+  program_info = core.program_info,
   pin = core.pin,
   open = core.open,
   unpin = core.unpin,
