@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "errors.h"
+#include "fds.h"
 #include "target.h"
 
 #define SECTIONS_KEY "bpfiter.target_iterators"
@@ -135,13 +136,14 @@ static void push_decoders(lua_State *L, int iterators, const char *name)
  * sorted by name | nil, message, errno */
 static int discover(lua_State *L)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
+	struct btf *btf;
 	struct names funcs = { 0 }, structs = { 0 };
 	bool ok = true;
 	uint32_t count;
 	int iterators, n = 0;
 
-	if (libbpf_get_error(btf)) {
+	RETRY_PTR_AFTER_GC(L, btf, btf__load_vmlinux_btf());
+	if (!btf) {
 		int err = errno;
 		return bpfiter_fail(L, err, "targets", "reading the kernel's BTF");
 	}

@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "errors.h"
+#include "fds.h"
 #include "program_cache.h"
 #include "record_common.h"
 
@@ -135,7 +136,11 @@ int program_fd(lua_State *L, const struct target *t)
 	p = lua_newuserdatauv(L, sizeof(*p), 0);
 	*p = (struct program){ .obj = NULL, .fd = -1, .ring = NULL };
 	luaL_setmetatable(L, PROGRAMS_MT);
+	/* libbpf marks an object loaded even when loading failed: a retry
+	 * opens it anew */
 	err = load_program(t, p, msg, sizeof(msg));
+	if (err && fds_reclaim(L, err))
+		err = load_program(t, p, msg, sizeof(msg));
 	if (err) {
 		lua_pop(L, 2);
 		bpfiter_fail(L, err, t->name, "%s", msg);
