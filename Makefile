@@ -47,7 +47,7 @@ LUA_FILES := $(wildcard lua/bpfiter/*.lua)
 DEBIAN_PACKAGES := lua5.4 liblua5.4-dev libbpf-dev bpftool clang llvm lua-busted \
 	luarocks libelf-dev zlib1g-dev pkg-config make gcc libc6-dev lua-cjson \
 	lua-filesystem util-linux procps iproute2 vmtouch libclang-rt-14-dev zip unzip \
-	lua-luv prometheus curl
+	lua-luv prometheus curl python3
 
 .SECONDARY:
 .PHONY: all deps demo check asan bench install install-lua uninstall rock clean fixtures
