@@ -3,7 +3,6 @@
 -- fds, every walk collects the dropped ones and tries again, or fails with
 -- nil, message, EMFILE.
 local bpfiter = require "bpfiter"
-local lfs = require "lfs"
 local H = require "helper"
 
 local EMFILE = 24
@@ -76,18 +75,15 @@ describe("resources", function()
 end)
 
 describe("out of fds (ulimit -n 64)", function()
-  local dir, fs, map, view
+  local bpffs, map, view
   -- Every target, the pinned-view reader and the two collectors.
   local starts = {}
   for _, t in ipairs(bpfiter.target_names) do starts[#starts + 1] = t end
   for _, t in ipairs { "open", "cpu_wait", "cache_activity_collector" } do starts[#starts + 1] = t end
 
   setup(function()
-    dir = H.mktemp_dir()
-    fs = dir .. "/fs"
-    assert(lfs.mkdir(fs))
-    assert(os.execute(("mount -t bpf bpf '%s'"):format(fs)), "mounting a bpffs")
-    map, view = fs .. "/map", fs .. "/view"
+    bpffs = H.bpffs()
+    map, view = bpffs.fs .. "/map", bpffs.fs .. "/view"
     local out, status = H.run(("env -u LD_PRELOAD bpftool map create '%s' type hash key 4 value 8 " ..
       "entries 16 name fdspec%d"):format(map, me))
     assert(status == 0, out)
@@ -98,8 +94,7 @@ describe("out of fds (ulimit -n 64)", function()
   end)
 
   teardown(function()
-    if fs then os.execute(("umount '%s' 2>/dev/null"):format(fs)) end
-    H.rm_rf(dir)
+    if bpffs then bpffs.remove() end
   end)
 
   -- The child's stdout and stderr, and its exit status.

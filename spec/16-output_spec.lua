@@ -2,7 +2,6 @@
 -- over: file names that are not UTF-8 or carry ESC and newlines, a comm with
 -- control bytes, binary map keys and values. JSON is checked with a second,
 -- strict parser (Python's), against the bytes this spec created itself.
-local lfs = require "lfs"
 local cjson = require "cjson"
 local H = require "helper"
 
@@ -144,13 +143,20 @@ describe("output encoding", function()
     assert.equal(COMM, comm)
   end)
 
-  it("--json is valid UTF-8 JSON (Python, strict) and gives every path back byte for byte", function()
-    local out, code = cli("files --pid " .. holder.pid .. " --json")
+  -- files --pid HOLDER in format (json, csv), read back by Python's
+  -- parser `script`: every path as /proc gives it. Returns the output.
+  local function assert_paths_back(format, script)
+    local out, code = cli("files --pid " .. holder.pid .. " --" .. format)
     assert.equal(0, code)
-    local got = py_fields(dir, PY_JSON, out, "fd", "path")
+    local got = py_fields(dir, script, out, "fd", "path")
     for fd, path in pairs(proc_paths()) do
       assert.equal(hex(path), got[fd])
     end
+    return out
+  end
+
+  it("--json is valid UTF-8 JSON (Python, strict) and gives every path back byte for byte", function()
+    local out = assert_paths_back("json", PY_JSON)
     -- lua-cjson reads it too; text that is UTF-8 stays a string, the rest
     -- is an array of byte values
     for _, r in ipairs(cjson.decode(out)) do
@@ -182,12 +188,7 @@ describe("output encoding", function()
   end)
 
   it("--csv is valid CSV (Python's csv) with every path's bytes kept", function()
-    local out, code = cli("files --pid " .. holder.pid .. " --csv")
-    assert.equal(0, code)
-    local got = py_fields(dir, PY_CSV, out, "fd", "path")
-    for fd, path in pairs(proc_paths()) do
-      assert.equal(hex(path), got[fd])
-    end
+    assert_paths_back("csv", PY_CSV)
   end)
 
   it("the table escapes control characters, backslashes and bytes that are not UTF-8", function()
@@ -217,16 +218,12 @@ describe("output encoding", function()
 end)
 
 describe("map_elems output matches bpftool", function()
-  local dir, fs, hash, percpu
+  local bpffs, dir, hash, percpu
 
   setup(function()
-    local p = assert(io.popen("env -u LD_PRELOAD mktemp -d /tmp/bpfiter-spec-out-XXXXXX"))
-    dir = p:read("l")
-    p:close()
-    fs = dir .. "/fs"
-    assert(lfs.mkdir(fs))
-    assert(os.execute(("mount -t bpf bpf %s"):format(q(fs))), "mounting a bpffs")
-    hash, percpu = fs .. "/hash", fs .. "/percpu"
+    bpffs = H.bpffs()
+    dir = bpffs.dir
+    hash, percpu = bpffs.fs .. "/hash", bpffs.fs .. "/percpu"
     for _, cmd in ipairs {
       ("map create %s type hash key 4 value 12 entries 4 name out%d"):format(q(hash), me),
       -- a value with ESC, newline, NUL and bytes that are not UTF-8
@@ -242,8 +239,7 @@ describe("map_elems output matches bpftool", function()
   end)
 
   teardown(function()
-    if fs then os.execute(("umount %s 2>/dev/null"):format(q(fs))) end
-    H.rm_rf(dir)
+    if bpffs then bpffs.remove() end
   end)
 
   local function bpftool(args)
