@@ -76,10 +76,10 @@ end)
 
 describe("out of fds (ulimit -n 64)", function()
   local bpffs, map, view
-  -- Every target, the pinned-view reader and the two collectors.
+  -- Every target, the pinned-view reader, the two collectors, discovery.
   local starts = {}
   for _, t in ipairs(bpfiter.target_names) do starts[#starts + 1] = t end
-  for _, t in ipairs { "open", "cpu_wait", "cache_activity_collector" } do starts[#starts + 1] = t end
+  for _, t in ipairs { "open", "cpu_wait", "cache_activity_collector", "targets" } do starts[#starts + 1] = t end
 
   setup(function()
     bpffs = H.bpffs()
@@ -119,6 +119,15 @@ describe("out of fds (ulimit -n 64)", function()
       assert.is_not_nil(msg, out)
       assert.equal(EMFILE, tonumber(errno))
       assert.matches("Too many open files", msg, 1, true)
+      assert.matches("\nok\n$", out)
+    end)
+  end
+
+  for _, target in ipairs(starts) do
+    it(target .. ": with no fd free for loading its program, fails with EMFILE, then loads", function()
+      local out, code = child("cold", target)
+      assert.equal(0, code, out)
+      assert.equal(EMFILE, tonumber(out:match("^fail .-|(%d+)\n")), out)
       assert.matches("\nok\n$", out)
     end)
   end

@@ -8,6 +8,9 @@
 --          every free fd with files it keeps, then starts a walk, which must
 --          fail cleanly; prints "fail MESSAGE|ERRNO", then frees the fds and
 --          prints "ok" when a walk succeeds again.
+-- cold:    the same, without the first walk: loading the program fails.
+--          (The Lua modules init.lua loads on first use are loaded first:
+--          require cannot open them without an fd.)
 local bpfiter = require "bpfiter"
 
 local mode, target, path = arg[1], arg[2], arg[3]
@@ -35,6 +38,7 @@ local function start()
   if target == "cpu_wait" then return bpfiter.cpu_wait {} end
   if target == "cache_activity_collector" then return bpfiter.cache_activity_collector {} end
   if target == "open" then return bpfiter.open(path) end -- a pinned view
+  if target == "targets" then return bpfiter.targets() end -- reads the kernel's BTF
   return bpfiter[target](options[target] or {})
 end
 
@@ -51,13 +55,16 @@ if mode == "drop" then
     if not ok then die("walk %d of %s failed: %s (errno %s)", i, target, msg, tostring(errno)) end
   end
   print("ok " .. drops)
-elseif mode == "exhaust" then
-  local first, it = start()
-  if not first then die("first walk of %s failed: %s", target, it) end
-  if type(first) == "function" then
-    for _ in first, it do end
-  else
-    first:close() -- a collector
+elseif mode == "exhaust" or mode == "cold" then
+  for _, m in ipairs { "pagecache", "stats", "activity" } do require("bpfiter." .. m) end
+  if mode == "exhaust" then
+    local first, it = start()
+    if not first then die("first walk of %s failed: %s", target, it) end
+    if type(first) == "function" then
+      for _ in first, it do end
+    elseif first.close then
+      first:close() -- a collector
+    end
   end
   collectgarbage()
   collectgarbage()

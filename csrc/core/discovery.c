@@ -132,6 +132,18 @@ static void push_decoders(lua_State *L, int iterators, const char *name)
 	}
 }
 
+/* The kernel's BTF, or NULL with errno set (EMFILE when out of fds). */
+static struct btf *vmlinux_btf(void)
+{
+	struct btf *btf;
+
+	bpfiter_libbpf_capture();	/* its "failed to find" goes in our message */
+	btf = btf__load_vmlinux_btf();
+	if (!btf)
+		errno = fds_errno(errno);
+	return btf;
+}
+
 /* discover() -> {{name =, context = {...}, bpfiter = {names...}}, ...}
  * sorted by name | nil, message, errno */
 static int discover(lua_State *L)
@@ -142,7 +154,7 @@ static int discover(lua_State *L)
 	uint32_t count;
 	int iterators, n = 0;
 
-	RETRY_PTR_AFTER_GC(L, btf, btf__load_vmlinux_btf());
+	RETRY_PTR_AFTER_GC(L, btf, vmlinux_btf());
 	if (!btf) {
 		int err = errno;
 		return bpfiter_fail(L, err, "targets", "reading the kernel's BTF");

@@ -18,6 +18,11 @@
  * collection, and true (the caller retries once). Otherwise false. */
 bool fds_reclaim(lua_State *L, int err);
 
+/* err, or EMFILE when a library reported running out of fds as something
+ * else (libbpf's vmlinux BTF loader says ESRCH for any failure to open)
+ * and this process cannot open an fd now. */
+int fds_errno(int err);
+
 /* var = call, where call returns an fd, or < 0 with errno set. */
 #define RETRY_AFTER_GC(L, var, call)					\
 	do {								\
