@@ -36,7 +36,7 @@ int fds_errno(int err);
 #define RETRY_PTR_AFTER_GC(L, var, call)				\
 	do {								\
 		(var) = (call);						\
-		if (!(var) && fds_reclaim((L), errno))		\
+		if (!(var) && fds_reclaim((L), errno))			\
 			(var) = (call);					\
 	} while (0)
 

@@ -106,7 +106,7 @@ end
 -- function that renders its value (e.g. addresses in hex).
 function M.table(records, fields, show)
   show = show or {}
-  local rows, width, numeric = {}, {}, {}
+  local rows, width, numeric, cols = {}, {}, {}, {}
   for c, f in ipairs(fields) do
     width[c], numeric[c] = #f, true
   end
@@ -116,15 +116,15 @@ function M.table(records, fields, show)
       local v = rec[f]
       if v ~= nil and type(v) ~= "number" then numeric[c] = false end
       local s = table_cell(f, v, show)
-      row[c] = s
-      if columns(s) > width[c] then width[c] = columns(s) end
+      row[c], cols[s] = s, cols[s] or columns(s)
+      if cols[s] > width[c] then width[c] = cols[s] end
     end
     rows[r] = row
   end
   local function line(row)
     local parts = {}
     for c, s in ipairs(row) do
-      local pad = (" "):rep(width[c] - columns(s))
+      local pad = (" "):rep(width[c] - (cols[s] or #s))
       if numeric[c] then
         parts[c] = pad .. s
       elseif c < #row then
