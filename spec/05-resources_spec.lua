@@ -3,6 +3,7 @@
 -- fds, every walk collects the dropped ones and tries again, or fails with
 -- nil, message, EMFILE.
 local bpfiter = require "bpfiter"
+local lfs = require "lfs"
 local H = require "helper"
 
 local EMFILE = 24
@@ -91,6 +92,10 @@ describe("out of fds (ulimit -n 64)", function()
       :format(map))
     assert(status == 0, out)
     assert(bpfiter.pin("tasks", view, { pid = me }))
+    assert(lfs.mkdir(bpffs.fs .. "/maps"))
+    out, status = H.run(("env -u LD_PRELOAD bpftool prog load '%s/spec-elems.bpf.o' '%s/prog' pinmaps '%s/maps'")
+      :format(H.build, bpffs.fs, bpffs.fs))
+    assert(status == 0, out)
   end)
 
   teardown(function()
@@ -98,8 +103,8 @@ describe("out of fds (ulimit -n 64)", function()
   end)
 
   -- The child's stdout and stderr, and its exit status.
-  local function child(mode, target)
-    local path = target == "map_elems" and map or target == "open" and view or ""
+  local function child(mode, target, path)
+    path = path or target == "map_elems" and map or target == "open" and view or ""
     return H.run(("sh -c 'ulimit -n 64 && exec lua5.4 %s %s %s %s'"):format(CHILD, mode, target, path))
   end
 
@@ -122,6 +127,14 @@ describe("out of fds (ulimit -n 64)", function()
       assert.matches("\nok\n$", out)
     end)
   end
+
+  it("map_elems: with no fd free for reading a map's BTF, a step raises EMFILE, never leaves it undecoded",
+    function()
+      local out, code = child("btf", "map_elems", bpffs.fs .. "/maps/elems_array")
+      assert.equal(0, code, out)
+      assert.matches("^raised [^\n]*Too many open files\n", out)
+      assert.matches("\nok\n$", out)
+    end)
 
   for _, target in ipairs(starts) do
     it(target .. ": with no fd free for loading its program, fails with EMFILE, then loads", function()

@@ -8,14 +8,22 @@
 --          every free fd with files it keeps, then starts a walk, which must
 --          fail cleanly; prints "fail MESSAGE|ERRNO", then frees the fds and
 --          prints "ok" when a walk succeeds again.
--- cold:    the same, without the first walk: loading the program fails.
+-- btf:     TARGET map_elems, PATH a map with BTF: starts a walk, takes every
+--          free fd, steps: reading the map's BTF needs an fd, so the step
+--          must raise (not give the element undecoded); prints "raised
+--          MESSAGE", then "ok" when a new walk decodes with fds back.
+-- cold:    the same as exhaust, without the first walk: loading the program fails.
 --          (The Lua modules init.lua loads on first use are loaded first:
 --          require cannot open them without an fd.)
 local bpfiter = require "bpfiter"
 
 local mode, target, path = arg[1], arg[2], arg[3]
 local DROPS = 200
-local me = tonumber(io.open("/proc/self/stat"):read("a"):match("^%d+"))
+local me
+do
+  local f <close> = assert(io.open("/proc/self/stat"))
+  me = tonumber(f:read("a"):match("^%d+"))
+end
 
 -- Where cgroup v2 is mounted: a root the walk must open (an fd).
 local function cgroup2_mount()
@@ -47,6 +55,20 @@ local function die(fmt, ...)
   os.exit(1)
 end
 
+-- Every free fd, held by files kept open.
+local function take_fds()
+  local held = {}
+  while true do
+    local f = io.open("/dev/null")
+    if not f then return held end
+    held[#held + 1] = f
+  end
+end
+
+local function free_fds(held)
+  for _, f in ipairs(held) do f:close() end
+end
+
 local drops = (target == "cpu_wait" or target == "cache_activity_collector") and 20 or DROPS
 if mode == "drop" then
   collectgarbage("stop") -- only the core's retry may collect the dropped walks
@@ -68,17 +90,25 @@ elseif mode == "exhaust" or mode == "cold" then
   end
   collectgarbage()
   collectgarbage()
-  local held = {}
-  while true do
-    local f = io.open("/dev/null")
-    if not f then break end
-    held[#held + 1] = f
-  end
+  local held = take_fds()
   local ok, msg, errno = start()
   if ok then die("a walk of %s started without a free fd", target) end
   print(("fail %s|%s"):format(msg, tostring(errno)))
-  for _, f in ipairs(held) do f:close() end
+  free_fds(held)
   ok, msg = start()
   if not ok then die("a walk of %s after freeing fds failed: %s", target, msg) end
+  print("ok")
+elseif mode == "btf" then
+  local step, it = start()
+  if not step then die("the walk of %s failed: %s", path, it) end
+  local held = take_fds()
+  local ok, rec = pcall(step, it)
+  free_fds(held)
+  if ok then die("stepped without a free fd: key %s", rec and tostring(rec.key)) end
+  print("raised " .. tostring(rec))
+  it:close()
+  step, it = start()
+  rec = step(it)
+  if not (rec and rec.key ~= nil) then die("a walk with fds back did not decode") end
   print("ok")
 end

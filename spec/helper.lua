@@ -32,7 +32,10 @@ end
 --- A private bpffs mounted at DIR/fs in a new temporary DIR: {dir =, fs =,
 -- remove = function} (remove unmounts, dropping every pin, and deletes DIR).
 function H.bpffs()
-  local b = { dir = H.mktemp_dir() }
+  -- no dot in the path: libbpf turns dots in pin paths into underscores
+  local p = io.popen("env -u LD_PRELOAD mktemp -d /tmp/bpfiter-bpffs-XXXXXX")
+  local b = { dir = p:read("l") }
+  p:close()
   b.fs = b.dir .. "/fs"
   function b.remove()
     os.execute(("umount '%s' 2>/dev/null"):format(b.fs))
