@@ -34,23 +34,31 @@ local function escape_utf8(run)
     :gsub("\194[\128-\159]", hex_escape))
 end
 
+--- s rewritten piece by piece: each run of valid UTF-8 (as Lua's
+-- utf8.len decides: no surrogates, no overlong forms) through valid(run),
+-- each byte that is not part of one through invalid(byte); both return
+-- strings. The one walk over bad UTF-8 every output format shares.
+function M.utf8_map(s, valid, invalid)
+  local out, i = {}, 1
+  while i <= #s do
+    local ok, bad = utf8.len(s, i)
+    if ok then
+      out[#out + 1] = valid(s:sub(i))
+      break
+    end
+    out[#out + 1] = valid(s:sub(i, bad - 1))
+    out[#out + 1] = invalid(s:sub(bad, bad))
+    i = bad + 1
+  end
+  return table.concat(out)
+end
+
 --- s made safe to print on a terminal and unambiguous: valid UTF-8 text
 -- stays as it is, except backslash (\\), \n, \t, \r, other control
 -- characters and every byte that is not part of valid UTF-8 (\xHH).
 function M.escape(s)
   if not s:find("[\0-\31\\\127-\255]") then return s end
-  local out, i = {}, 1
-  while i <= #s do
-    local valid, bad = utf8.len(s, i)
-    if valid then
-      out[#out + 1] = escape_utf8(s:sub(i))
-      break
-    end
-    out[#out + 1] = escape_utf8(s:sub(i, bad - 1))
-    out[#out + 1] = hex_escape(s:sub(bad, bad))
-    i = bad + 1
-  end
-  return table.concat(out)
+  return M.utf8_map(s, escape_utf8, hex_escape)
 end
 
 -- Raw bytes in hex the way `bpftool map dump` prints them: "01 00 00 00",

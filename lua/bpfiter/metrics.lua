@@ -13,6 +13,7 @@
 -- sample has buckets = {{le, cumulative count}, ...}, sum = and count =
 -- instead of value. Families are listed in the order collectors run.
 local bpfiter = require "bpfiter"
+local format = require "bpfiter.format"
 
 local M = {}
 
@@ -312,18 +313,10 @@ end
 
 -- Label values must be UTF-8: bytes that are not are written as \xHH
 -- (two backslashes in the exposition), so no scraper rejects the page.
+local function same(run) return run end
+local function hex_byte(b) return ("\\x%02x"):format(b:byte()) end
 local function utf8_label(v)
-  local out, i = {}, 1
-  while true do
-    local ok, bad = utf8.len(v, i)
-    if ok then
-      out[#out + 1] = v:sub(i)
-      return table.concat(out)
-    end
-    out[#out + 1] = v:sub(i, bad - 1)
-    out[#out + 1] = ("\\x%02x"):format(v:byte(bad))
-    i = bad + 1
-  end
+  return format.utf8_map(v, same, hex_byte)
 end
 
 local function format_value(v)
