@@ -1,10 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
-/* vmas: one record per memory mapping, from the task_vma iterator. */
+/* vmas: one record per memory mapping, from the task_vma iterator.
+ *
+ * Address order: the kernel's iterator (kernel/bpf/task_iter.c,
+ * task_vma_seq_get_next) lets go of the mmap lock when a writer waits and
+ * at every read() boundary, then finds its place again with
+ * find_vma(prev_end - 1): the mapping that now holds the address below
+ * where it stood. If the mappings changed meanwhile (a merge, a split, a
+ * mapping that grew), that one can start below the end of the last one
+ * shown: a duplicate start, or a record overlapping the one before. So the
+ * program remembers, per walk, the process and the end of the last record
+ * it wrote, and for that process skips a mapping that ends there or below
+ * (reported already) and reports one that starts below it from there on
+ * (start and file offset raised). Records of a process are then strictly
+ * increasing and never overlap. */
 #include "iter_common.bpf.h"
 #include "vma_record.h"
 
 BPFITER_SCRATCH(vma_record)
 BPFITER_TARGET("vmas", vma_record);
+
+/* Where a walk stands: the process and the end of the last record written.
+ * Keyed by the iterator session; dropped at the end of the walk, and
+ * evicted when walks abandoned midway pile up. */
+struct walk_pos {
+	__u32 pid;
+	__u32 pad;
+	__u64 end;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct walk_pos);
+} walk_pos SEC(".maps");
 
 #define VM_READ		0x1
 #define VM_WRITE	0x2
@@ -72,22 +101,39 @@ int dump_vma(struct bpf_iter__task_vma *ctx)
 	struct seq_file *seq = ctx->meta->seq;
 	struct task_struct *task = ctx->task;
 	struct vm_area_struct *vma = ctx->vma;
+	__u64 session = ctx->meta->session_id;
+	struct walk_pos *pos, next;
 	struct scratch_slot *s;
 	struct vma_record *r;
 	struct file *file;
-	__u64 flags;
+	__u64 flags, start;
 
 	BPFITER_FRAME(ctx->meta, vma);
-	if (!task || !vma)
+	if (!vma) {
+		bpf_map_delete_elem(&walk_pos, &session);
 		return 0;
+	}
+	if (!task)
+		return 0;
+	next.pid = task->tgid;
+	next.pad = 0;
+	next.end = vma->vm_end;
+	start = vma->vm_start;
+	pos = bpf_map_lookup_elem(&walk_pos, &session);
+	if (pos && pos->pid == next.pid) {
+		if (next.end <= pos->end)
+			return 0;
+		if (start < pos->end)
+			start = pos->end;
+	}
 	s = scratch_get();
 	if (!s)
 		return 0;
 	r = &s->rec;
 
-	r->pid = task->tgid;
-	r->start = vma->vm_start;
-	r->end = vma->vm_end;
+	r->pid = next.pid;
+	r->start = start;
+	r->end = next.end;
 	flags = vma->vm_flags;
 	r->vm_flags = flags;
 	r->perms[0] = flags & VM_READ ? 'r' : '-';
@@ -98,7 +144,7 @@ int dump_vma(struct bpf_iter__task_vma *ctx)
 	file = vma->vm_file;
 	if (file) {
 		struct inode *inode = file->f_inode;
-		r->offset = vma->vm_pgoff << PAGE_SHIFT;
+		r->offset = (vma->vm_pgoff << PAGE_SHIFT) + (start - vma->vm_start);
 		r->ino = inode->i_ino;
 		r->dev = inode->i_sb->s_dev;
 		r->tail_len = tail_len_from(
@@ -106,6 +152,9 @@ int dump_vma(struct bpf_iter__task_vma *ctx)
 	} else {
 		r->tail_len = anon_vma_name(vma, s->tail);
 	}
-	BPFITER_EMIT(seq, s);
+	/* Only a record that went out moves the walk on: when the kernel's
+	 * buffer is full it shows this mapping again in the next read(). */
+	if (BPFITER_EMIT(seq, s) == 0)
+		bpf_map_update_elem(&walk_pos, &session, &next, BPF_ANY);
 	return 0;
 }
