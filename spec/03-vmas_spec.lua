@@ -79,3 +79,53 @@ describe("vmas", function()
     assert.is_true(pids[me])
   end)
 end)
+
+describe("vmas of a process changing its mappings", function()
+  -- spec/vma_churn.c flips pages of a 2,000-page block between writable
+  -- and read-only (merging and splitting mappings) as fast as it can,
+  -- while the walks let go of its mmap lock (whenever it waits, and at
+  -- every read() boundary) and find their place again.
+  local fx, block, block_end
+  setup(function()
+    fx = H.spawn("vma_churn", 2000)
+    local start, pages = fx.info.block:match("^(%d+) (%d+)$")
+    block, block_end = tonumber(start), tonumber(start) + tonumber(pages) * 4096
+  end)
+  teardown(function() if fx then fx.stop() end end)
+
+  -- Records of one process in a walk: strictly increasing, never
+  -- overlapping; inside the block, whole pages of the two kinds it has.
+  local function check_walk(list, what)
+    local prev
+    for i, v in ipairs(list) do
+      assert(v.start < v["end"], what)
+      if prev and v.start < prev["end"] then
+        error(("%s: record %d [%x, %x) starts below the end of the one before [%x, %x)")
+          :format(what, i, v.start, v["end"], prev.start, prev["end"]), 2)
+      end
+      if v.start >= block and v["end"] <= block_end then
+        assert(v.start % 4096 == 0 and v["end"] % 4096 == 0, what)
+        assert(v.perms == "rw-p" or v.perms == "r--p", what .. ": " .. v.perms)
+      end
+      prev = v
+    end
+    -- the block is there from start to end (it never moves)
+    assert.is_true(#list > 0 and list[1].start < block and list[#list]["end"] >= block_end, what)
+  end
+
+  it("are in strictly increasing address order in 150 walks of the process", function()
+    for w = 1, 150 do
+      check_walk(H.collect(bpfiter.vmas { pid = fx.pid }), "walk " .. w)
+    end
+  end)
+
+  it("are in strictly increasing address order in walks of every process", function()
+    for w = 1, 5 do
+      local mine = {}
+      for v in bpfiter.vmas() do
+        if v.pid == fx.pid then mine[#mine + 1] = v end
+      end
+      check_walk(mine, "walk " .. w)
+    end
+  end)
+end)
