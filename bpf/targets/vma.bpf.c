@@ -141,8 +141,9 @@ static __always_inline long emit_vma(struct seq_file *seq, __u32 pid,
 }
 
 /* The mappings between address at and below, which the kernel's iterator
- * stepped over when it found its place again (it resumes a read() after
- * the end of the mapping it had fetched next, not of the last one shown),
+ * stepped over when it found its place again at the start of a read()
+ * (it resumes after the end of the mapping it had fetched next, not of the
+ * last one shown: task_vma_seq_stop),
  * found with the open-coded vma iterator under the mmap lock the task_vma
  * iterator holds. At most GAP_FILL_MAX of them, so that one show stays
  * within the kernel's 32 KiB per object (paths of 4 KiB). Returns the end
@@ -207,7 +208,10 @@ int dump_vma(struct bpf_iter__task_vma *ctx)
 		if (vma->vm_end <= pos->end)
 			return 0;
 		at = pos->end;
-		if (at < vma->vm_start) {
+		/* Only the first mapping of a read() can follow a gap the
+		 * kernel made: when it lets go of the lock for a writer it
+		 * resumes after the last mapping shown, skipping nothing. */
+		if (at < vma->vm_start && BPF_CORE_READ(seq, count) == 0) {
 			at = fill_gap(seq, task, pid, at, vma->vm_start);
 			if (!at)
 				return 0;
