@@ -289,8 +289,8 @@ static void read_whole_walk(lua_State *L, struct iterator *it)
 		err = errno;
 		again = n > 0 ? read_fully(it->fd, more, sizeof(more)) : -1;
 		drain_ring(L, it);
-		if (n > 0 && again == 0)
-			break;
+		if (n == 0 || (n > 0 && again == 0))
+			break;	/* (nothing at all: finish_stream says the walk was cut short) */
 		if (n < 0 && err != EAGAIN) {
 			iterator_release(it, IT_DONE);
 			bpfiter_raise(L, err, t->name, "reading the iterator failed");
@@ -315,7 +315,7 @@ static void read_whole_walk(lua_State *L, struct iterator *it)
 		}
 		it->ring = program_loaded(L, t);
 	}
-	it->end += (size_t)n;
+	it->end += (size_t)n;	/* n >= 0 */
 	it->whole_read = true;
 }
 
