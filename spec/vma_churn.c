@@ -3,8 +3,8 @@
  *
  *   vma_churn PAGES READY
  *
- * Maps PAGES pages in one block, every other page read-only, so the block
- * is PAGES separate mappings; writes "block START PAGES" to READY; then,
+ * Maps PAGES pages of a memfd in one block (file offset = address - START),
+ * every other page read-only, so the block is PAGES separate mappings; writes "block START PAGES" to READY; then,
  * until its stdin reaches EOF, flips odd pages picked at random between
  * writable (merged with both neighbours into one mapping that starts a
  * page lower) and read-only (split off again), in a thread of its own.
@@ -47,6 +47,7 @@ static void *churn(void *arg)
 int main(int argc, char **argv)
 {
 	pthread_t t;
+	int memfd;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	page = sysconf(_SC_PAGESIZE);
@@ -55,7 +56,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ready_open(argv[2]);
-	block = mmap(NULL, pages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memfd = memfd_create("vma_churn", 0);
+	if (memfd < 0 || ftruncate(memfd, pages * page))
+		die("memfd");
+	block = mmap(NULL, pages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE, memfd, 0);
 	if (block == MAP_FAILED)
 		die("mmap");
 	for (long i = 1; i < pages; i += 2)
