@@ -7,9 +7,13 @@
  * (st_bucket_done) once the batch holds all of them. When a read() ends,
  * the socket the kernel had already fetched next and the rest of its
  * batch are put back (seq_stop), and the next read() starts from the
- * bucket after that socket's: they are never shown. Every read() boundary
- * loses sockets that way, wherever it falls (mid-bucket, or on the first
- * socket of a fresh batch), whatever the program writes. So the walk must
+ * bucket after that socket's, because unlike tcp's and udp's, the unix
+ * seq_stop leaves st_bucket_done set: they are never shown. Every read()
+ * boundary loses sockets that way, wherever it falls (mid-bucket, or on
+ * the first socket of a fresh batch), whatever the program writes: larger
+ * reads only move the boundaries (the kernel's buffer is 32 KiB), holding
+ * a bucket's records back until its last socket loses the next bucket
+ * instead, and a second walk meets the same boundaries. So the walk must
  * end in the read() that began it: records go to the ring (nothing drains
  * it during that read(), so it must hold the whole walk) and the stream
  * gets only the header and the trailer, a few bytes that never fill the
