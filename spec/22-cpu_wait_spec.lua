@@ -8,7 +8,7 @@
 -- Both cgroups are frozen while the collector starts and while it is read,
 -- so the collector and schedstat cover exactly the same scheduling events.
 local bpfiter = require "bpfiter"
-local stats = require "bpfiter.stats"
+local stats = require "bpfiter.cpu_wait"
 local lfs = require "lfs"
 local H = require "helper"
 

@@ -1,4 +1,7 @@
-/* What the event collectors (cpu_wait, cache_activity) share. */
+/* The generic collector object: core.NAME(...) -> collector | nil,
+ * message, errno, collecting at once; collector:snapshot(), :reset(),
+ * :wait(seconds), :close() (also __close and __gc, safe twice). What
+ * differs between collectors is in their struct collector_ops. */
 #include "collector.h"
 
 #include <errno.h>
@@ -6,14 +9,131 @@
 
 #include <lauxlib.h>
 
-void collector_sleep(lua_State *L, int arg)
+#include "errors.h"
+#include "program.h"
+
+#define COLLECTOR_MT "bpfiter.collector"
+
+static const struct collector_ops *const collectors[] = {
+	&cpu_wait_collector,
+	&cache_activity_collector,
+};
+
+struct collector {
+	const struct collector_ops *ops;
+	void *skel;	/* NULL once closed */
+};
+
+static struct collector *check_open(lua_State *L)
 {
-	lua_Number s = luaL_checknumber(L, arg);
+	struct collector *c = luaL_checkudata(L, 1, COLLECTOR_MT);
+
+	if (!c->skel)
+		luaL_error(L, "bpfiter: %s: collector is closed", c->ops->name);
+	return c;
+}
+
+static int collector_open(lua_State *L)
+{
+	const struct collector_ops *ops = lua_touserdata(L, lua_upvalueindex(1));
+	/* On top of the constructor's arguments, which start() reads. */
+	struct collector *c = lua_newuserdatauv(L, sizeof(*c), 0);
+	const char *why;
+	int err;
+
+	c->ops = ops;
+	c->skel = NULL;
+	luaL_setmetatable(L, COLLECTOR_MT);
+	bpfiter_libbpf_capture();
+	err = ops->start(L, &c->skel);
+	if (!err)
+		return 1;
+	why = bpfiter_libbpf_last();
+	return bpfiter_fail(L, err, ops->name, "loading the %s failed%s%s%s%s", ops->programs,
+			    program_load_hint(err), *why ? " [libbpf: " : "", why, *why ? "]" : "");
+}
+
+static int collector_snapshot(lua_State *L)
+{
+	struct collector *c = check_open(L);
+
+	return c->ops->snapshot(L, c->skel);
+}
+
+/* Forgets what was collected so far; collecting goes on. */
+static int collector_reset(lua_State *L)
+{
+	struct collector *c = check_open(L);
+	int err = c->ops->reset(c->skel);
+
+	if (err)
+		return bpfiter_fail(L, err, c->ops->name, "reset");
+	lua_settop(L, 1);
+	return 1;
+}
+
+/* collector:wait(seconds): sleeps while collecting, resuming after signals;
+ * returns the collector. */
+static int collector_wait(lua_State *L)
+{
+	lua_Number s;
 	struct timespec ts;
 
-	luaL_argcheck(L, s >= 0 && s < 1e9, arg, "seconds must be a non-negative number");
+	check_open(L);
+	s = luaL_checknumber(L, 2);
+	luaL_argcheck(L, s >= 0 && s < 1e9, 2, "seconds must be a non-negative number");
 	ts.tv_sec = (time_t)s;
 	ts.tv_nsec = (long)((s - (lua_Number)ts.tv_sec) * 1e9);
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
+	lua_settop(L, 1);
+	return 1;
+}
+
+/* Detaches the programs and frees the maps. */
+static int collector_close(lua_State *L)
+{
+	struct collector *c = luaL_checkudata(L, 1, COLLECTOR_MT);
+
+	if (c->skel)
+		c->ops->stop(c->skel);
+	c->skel = NULL;
+	return 0;
+}
+
+static int collector_tostring(lua_State *L)
+{
+	struct collector *c = luaL_checkudata(L, 1, COLLECTOR_MT);
+
+	lua_pushfstring(L, "bpfiter.%s: %s", c->ops->name, c->skel ? "collecting" : "closed");
+	return 1;
+}
+
+void collectors_register(lua_State *L)
+{
+	static const luaL_Reg methods[] = {
+		{ "snapshot", collector_snapshot },
+		{ "reset", collector_reset },
+		{ "wait", collector_wait },
+		{ "close", collector_close },
+		{ NULL, NULL },
+	};
+	static const luaL_Reg meta[] = {
+		{ "__close", collector_close },
+		{ "__gc", collector_close },
+		{ "__tostring", collector_tostring },
+		{ NULL, NULL },
+	};
+
+	if (luaL_newmetatable(L, COLLECTOR_MT)) {
+		luaL_setfuncs(L, meta, 0);
+		luaL_newlib(L, methods);
+		lua_setfield(L, -2, "__index");
+	}
+	lua_pop(L, 1);
+	for (size_t i = 0; i < sizeof(collectors) / sizeof(collectors[0]); i++) {
+		lua_pushlightuserdata(L, (void *)collectors[i]);
+		lua_pushcclosure(L, collector_open, 1);
+		lua_setfield(L, -2, collectors[i]->name);
+	}
 }

@@ -1,11 +1,32 @@
-/* What the event collectors (cpu_wait, cache_activity) share. */
+/* The event collectors (cpu_wait, cache_activity): BPF programs attached to
+ * tracepoints for as long as a Lua object lives, counting into BPF maps that
+ * snapshot() reads. Not iterator targets. One generic Lua object (one
+ * metatable, one constructor shape, one error message) serves them all;
+ * each collector is a struct collector_ops: how to start, read, reset and
+ * stop its skeleton. */
 #ifndef BPFITER_COLLECTOR_H
 #define BPFITER_COLLECTOR_H
 
 #include <lua.h>
 
-/* collector:wait(seconds): sleeps the seconds at index arg (a programmer
- * error if negative or absurd), resuming after signals. */
-void collector_sleep(lua_State *L, int arg);
+struct collector_ops {
+	const char *name;	/* core.NAME, errors' and __tostring's prefix */
+	const char *programs;	/* what failed to load, for the message */
+	/* Opens, sizes (from the constructor's arguments at 1..n, raising on
+	 * bad ones), loads and attaches the skeleton into *skel. Returns 0, or
+	 * an errno with *skel NULL (a partial skeleton destroyed). */
+	int (*start)(lua_State *L, void **skel);
+	/* Push the snapshot's values and return their count, or push the
+	 * failure triple. */
+	int (*snapshot)(lua_State *L, void *skel);
+	/* Returns 0 or an errno. */
+	int (*reset)(void *skel);
+	void (*stop)(void *skel);
+};
+
+extern const struct collector_ops cpu_wait_collector, cache_activity_collector;
+
+/* Adds core.cpu_wait and core.cache_activity to the table on top. */
+void collectors_register(lua_State *L);
 
 #endif

@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 struct bpfiter_embedded_lua {
-	const char *module;	/* "bpfiter", "bpfiter.stats", ... */
+	const char *module;	/* "bpfiter", "bpfiter.cpu_wait", ... */
 	const char *chunkname;	/* "=bpfiter/init.lua", ... */
 	const char *source;
 	size_t size;

@@ -119,10 +119,7 @@ struct target {
 	void (*release)(void *state);
 };
 
-/* Adds core.file_identity (target_pagecache.c) to the table on top. */
-void pagecache_register(lua_State *L);
-
-/* The registry (targets.c), in the order bpfiter.targets lists them. */
+/* The registry (csrc/targets/registry.c), in the order bpfiter.targets lists them. */
 extern const struct target *const bpfiter_targets[];
 extern const size_t bpfiter_ntargets;
 

@@ -18,6 +18,7 @@
 #include "errors.h"
 #include "iterator.h"
 #include "options.h"
+#include "view.h"
 #include "record_common.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11

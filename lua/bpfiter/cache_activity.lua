@@ -80,14 +80,6 @@ function Collector:read()
   return rows, dropped, info
 end
 
---- Forgets the counts so far (not the remembered evictions); collecting
--- goes on. Returns the collector.
-function Collector:reset()
-  local ok, msg, errno = self.collector:reset()
-  if not ok then return nil, msg, errno end
-  return self
-end
-
 
 --- bpfiter.cache_activity_collector{top = 5, max_inodes = 16384,
 -- max_ghosts = 131072, max_tasks = 32768} -> collector, or nil, message,
