@@ -200,11 +200,9 @@ static int hold_file(lua_State *L, const struct target *t, int opts, struct page
 	struct stat st;
 	int fd, err;
 
-	if (opts) {
-		lua_getfield(L, opts, "file");
-		path = lua_tostring(L, -1);
-		lua_pop(L, 1);	/* the string stays in the options table */
-	}
+	lua_getfield(L, opts, "file");
+	path = lua_tostring(L, -1);
+	lua_pop(L, 1);	/* the string stays in the options table */
 	if (!path)
 		return 0;
 	fd = open(path, O_PATH | O_CLOEXEC);
@@ -237,12 +235,10 @@ static int attach_walk(lua_State *L, const struct target *t, int opts, struct at
 	uint32_t key = 0;
 	int fd, err;
 
-	if (opts) {
-		lua_getfield(L, opts, "scope");
-		if (!lua_isnil(L, -1))
-			scope = lua_tostring(L, -1);
-		lua_pop(L, 1);	/* the string stays in the options table */
-	}
+	lua_getfield(L, opts, "scope");
+	if (!lua_isnil(L, -1))
+		scope = lua_tostring(L, -1);
+	lua_pop(L, 1);	/* the string stays in the options table */
 	if (strcmp(scope, "open") == 0)
 		w.want |= PC_OPEN_ONLY;
 	else if (strcmp(scope, "all") != 0)
