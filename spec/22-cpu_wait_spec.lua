@@ -6,7 +6,9 @@
 -- pcount = times switched in) is the ground truth for counts and totals.
 --
 -- Both cgroups are frozen while the collector starts and while it is read,
--- so the collector and schedstat cover exactly the same scheduling events.
+-- so the collector and schedstat cover exactly the same scheduling events:
+-- every verdict compares with schedstat over that window, so it does not
+-- depend on how busy the machine is (CI machines are shared).
 local bpfiter = require "bpfiter"
 local stats = require "bpfiter.cpu_wait"
 local lfs = require "lfs"
@@ -28,16 +30,6 @@ local function schedstat(pid)
     delay, pcount = delay + tonumber(d), pcount + tonumber(p)
   end
   return { pcount = pcount, delay = delay, threads = #H.proc_tids(pid) }
-end
-
--- Our bpf_link fds (the collector's attached programs), from /proc/self/fd.
-local function link_fds()
-  local n = 0
-  for e in lfs.dir("/proc/self/fd") do
-    local a = e:match("^%d+$") and lfs.symlinkattributes("/proc/self/fd/" .. e)
-    if a and a.target == "anon_inode:bpf_link" then n = n + 1 end
-  end
-  return n
 end
 
 local V2 = H.cgroup2_mount()
@@ -93,17 +85,21 @@ describe("cpu wait per cgroup", function()
     for _, d in ipairs { "/busy", "/idle", "" } do lfs.rmdir(base .. d) end
   end)
 
-  it("shows clearly larger waits where more threads than CPUs share one CPU", function()
+  it("measures each cgroup's mean wait as the scheduler's run_delay per switch-in", function()
     if skip then pending(skip) return end
-    local b, i = rows[rel .. "/busy"], rows[rel .. "/idle"]
-    assert.is_true(b.waits > 0 and i.waits > 0)
-    -- NCPU + 2 spinners on one CPU each wait for the others' slices:
-    -- milliseconds; the napping thread finds its CPU free: microseconds,
-    -- typically 100 times less. The margins leave room for other load on
-    -- the machine, which lengthens the idle cgroup's rarer long waits most.
-    assert.is_true(b.wait_p50_ns > 1000000, "busy p50 " .. b.wait_p50_ns)
-    assert.is_true(b.wait_p50_ns > 10 * i.wait_p50_ns, ("p50 %d vs %d"):format(b.wait_p50_ns, i.wait_p50_ns))
-    assert.is_true(b.wait_mean_ns > 3 * i.wait_mean_ns, ("mean %d vs %d"):format(b.wait_mean_ns, i.wait_mean_ns))
+    -- How long the threads wait depends on everything else the machine
+    -- runs (on a loaded machine the napping thread can wait longer than
+    -- the spinners): the verdict rests on schedstat over the same frozen
+    -- window, never on expected magnitudes. Tolerance: 5% plus 50 us, the
+    -- tracepoints' clock against the run queue's, averaged.
+    for _, name in ipairs { "busy", "idle" } do
+      local r = rows[rel .. "/" .. name]
+      local switches = after[name].pcount - before[name].pcount
+      local want = (after[name].delay - before[name].delay) / switches
+      assert.is_true(switches > 0 and r.waits > 0)
+      assert.is_true(math.abs(r.wait_mean_ns - want) <= 0.05 * want + 50000,
+        ("%s: mean %d ns, run_delay per switch-in %.0f ns"):format(name, r.wait_mean_ns, want))
+    end
   end)
 
   it("counts one wait per switch-in, as the scheduler's schedstat pcount does", function()
@@ -170,9 +166,16 @@ describe("cpu wait per cgroup", function()
   it("collects for a duration with cgroup_cpu_wait", function()
     if skip then pending(skip) return end
     freeze(false)
+    -- schedstat read around the call brackets the collecting window: an
+    -- upper bound whatever the load; the spinners always switch in.
+    local first, t0 = schedstat(busy.pid), H.now()
     local out = H.by(assert(bpfiter.cgroup_cpu_wait { root = base .. "/busy", order = "self",
       duration = 0.3 }), "path")
-    assert.is_true(out[rel .. "/busy"].waits > 10)
+    local elapsed, last = H.now() - t0, schedstat(busy.pid)
+    local waits, switches = out[rel .. "/busy"].waits, last.pcount - first.pcount
+    assert.is_true(elapsed >= 0.29, "returned after " .. elapsed .. " s") -- 10 ms steps
+    assert.is_true(waits > 0 and waits <= switches + last.threads,
+      ("%d waits, %d switch-ins around the call"):format(waits, switches))
     assert.is_nil(out[rel .. "/idle"]) -- order self: that cgroup only
   end)
 
@@ -188,26 +191,26 @@ end)
 
 describe("cpu wait collectors", function()
   it("detach their programs on close, at the end of a <close> block and when collected", function()
-    local base = link_fds()
+    local base = H.link_fds()
     local c = assert(bpfiter.cpu_wait())
-    assert.equal(base + 3, link_fds())
+    assert.equal(base + 3, H.link_fds())
     assert.matches("^bpfiter.cpu_wait: collecting$", tostring(c))
     c:close()
     c:close() -- twice is fine
-    assert.equal(base, link_fds())
+    assert.equal(base, H.link_fds())
     assert.matches("^bpfiter.cpu_wait: closed$", tostring(c))
     assert.has_error(function() c:snapshot() end, "bpfiter: cpu_wait: collector is closed")
     do
       local _ <close> = assert(bpfiter.cpu_wait())
-      assert.equal(base + 3, link_fds())
+      assert.equal(base + 3, H.link_fds())
     end
-    assert.equal(base, link_fds())
+    assert.equal(base, H.link_fds())
     c = assert(bpfiter.cpu_wait())
-    assert.equal(base + 3, link_fds())
+    assert.equal(base + 3, H.link_fds())
     c = nil
     collectgarbage()
     collectgarbage()
-    assert.equal(base, link_fds())
+    assert.equal(base, H.link_fds())
   end)
 
   it("estimates quantiles inside log2 buckets, never above the largest wait", function()

@@ -18,6 +18,11 @@ function H.read_file(path)
   return s
 end
 
+--- Seconds since boot, to 10 ms (/proc/uptime): for elapsed times.
+function H.now()
+  return tonumber(H.read_file("/proc/uptime"):match("^[%d.]+"))
+end
+
 function H.mktemp_dir()
   local p = io.popen("env -u LD_PRELOAD mktemp -d /tmp/bpfiter-spec.XXXXXX")
   local dir = p:read("l")
@@ -137,6 +142,17 @@ function H.fd_count()
   local n = 0
   for e in lfs.dir("/proc/self/fd") do
     if e:match("^%d+$") then n = n + 1 end
+  end
+  return n
+end
+
+--- This process's bpf_link fds (a collector holds one per attached
+-- program), from /proc/self/fd.
+function H.link_fds()
+  local n = 0
+  for e in lfs.dir("/proc/self/fd") do
+    local a = e:match("^%d+$") and lfs.symlinkattributes("/proc/self/fd/" .. e)
+    if a and a.target == "anon_inode:bpf_link" then n = n + 1 end
   end
   return n
 end
