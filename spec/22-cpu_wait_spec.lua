@@ -5,10 +5,14 @@
 -- per-thread accounting (/proc/PID/task/TID/schedstat: run_delay, and
 -- pcount = times switched in) is the ground truth for counts and totals.
 --
--- Both cgroups are frozen while the collector starts and while it is read,
--- so the collector and schedstat cover exactly the same scheduling events:
--- every verdict compares with schedstat over that window, so it does not
--- depend on how busy the machine is (CI machines are shared).
+-- The collectors run from before the window, so a wait in flight at either
+-- end is seen whole by both them and schedstat. The window opens with a
+-- reset() and closes with a read(), each while both cgroups are frozen and
+-- between two schedstat reads that agree: no switch-in fell between them
+-- (a thread counted frozen can still be queued on a loaded machine, and
+-- switch in later). So the collectors and schedstat cover exactly the same
+-- scheduling events, and every verdict compares with schedstat: none
+-- depends on how busy the machine is (CI machines are shared).
 local bpfiter = require "bpfiter"
 local stats = require "bpfiter.cpu_wait"
 local lfs = require "lfs"
@@ -21,15 +25,17 @@ for line in H.read_file("/proc/cpuinfo"):gmatch("[^\n]+") do
   if line:match("^processor%s*:") then NCPU = NCPU + 1 end
 end
 
--- Sums over the process's threads: switch-ins (pcount) and run_delay (ns).
+-- Sums over the process's threads: switch-ins (pcount) and run_delay
+-- (ns); per_thread[tid] = that thread's pcount.
 local function schedstat(pid)
-  local pcount, delay = 0, 0
+  local pcount, delay, per_thread = 0, 0, {}
   for _, tid in ipairs(H.proc_tids(pid)) do
     local text = H.read_file(("/proc/%d/task/%d/schedstat"):format(pid, tid))
     local d, p = text:match("^%d+ (%d+) (%d+)")
     delay, pcount = delay + tonumber(d), pcount + tonumber(p)
+    per_thread[tid] = tonumber(p)
   end
-  return { pcount = pcount, delay = delay, threads = #H.proc_tids(pid) }
+  return { pcount = pcount, delay = delay, threads = #H.proc_tids(pid), per_thread = per_thread }
 end
 
 local V2 = H.cgroup2_mount()
@@ -50,6 +56,27 @@ describe("cpu wait per cgroup", function()
     error("cgroup did not " .. (on and "freeze" or "thaw"))
   end
 
+  local function both() return { busy = schedstat(busy.pid), idle = schedstat(idle.pid) } end
+
+  local function same(a, b)
+    return a.busy.pcount == b.busy.pcount and a.busy.delay == b.busy.delay and
+      a.idle.pcount == b.idle.pcount and a.idle.delay == b.idle.delay
+  end
+
+  -- Runs f (frozen) between two schedstat reads that agree, and returns
+  -- them. Each retry means a frozen thread's last switch-in came between;
+  -- there is one per thread at most.
+  local function quiet(f)
+    for _ = 1, 2 * (NCPU + 4) do
+      local first = both()
+      f()
+      local last = both()
+      if same(first, last) then return last end
+      H.sleep(0.05)
+    end
+    error("the frozen threads kept switching in")
+  end
+
   setup(function()
     if skip then return end
     local origin = V2 .. H.read_file("/proc/self/cgroup"):match("\n?0::([^\n]*)")
@@ -60,16 +87,32 @@ describe("cpu wait per cgroup", function()
     H.write_file(base .. "/busy/cgroup.procs", busy.pid)
     H.write_file(base .. "/idle/cgroup.procs", idle.pid)
 
-    freeze(true)
     collector = assert(bpfiter.cpu_wait { root = base })
     recursive = assert(bpfiter.cpu_wait { root = base, recursive = true })
-    before.busy, before.idle = schedstat(busy.pid), schedstat(idle.pid)
+    -- A wait begun before the programs were attached is not seen: once
+    -- every worker thread has switched in again, all waits are tracked
+    -- (the main threads sleep in read(): none is in flight).
+    local started = both()
+    for _ = 1, 600 do
+      local now, all = both(), true
+      for name, fx in pairs { busy = busy, idle = idle } do
+        for tid in fx.info.tids:gmatch("%d+") do
+          tid = tonumber(tid)
+          if now[name].per_thread[tid] <= started[name].per_thread[tid] then all = false end
+        end
+      end
+      if all then break end
+      H.sleep(0.05)
+    end
+    freeze(true)
+    before = quiet(function() collector:reset(); recursive:reset() end)
     freeze(false)
     collector:wait(1.5)
     freeze(true)
-    rows = H.by(assert(collector:read()), "path")
-    rec_rows = H.by(assert(recursive:read()), "path")
-    after.busy, after.idle = schedstat(busy.pid), schedstat(idle.pid)
+    after = quiet(function()
+      rows = H.by(assert(collector:read()), "path")
+      rec_rows = H.by(assert(recursive:read()), "path")
+    end)
   end)
 
   teardown(function()
@@ -104,12 +147,13 @@ describe("cpu wait per cgroup", function()
 
   it("counts one wait per switch-in, as the scheduler's schedstat pcount does", function()
     if skip then pending(skip) return end
-    -- Tolerance: one per thread (a switch-in whose wait began before the
-    -- collector saw it) plus 2%.
+    -- Same window on both sides (see the top). Tolerance 2% plus 3: a few
+    -- scheduler paths count a switch-in without a wakeup or preemption
+    -- the tracepoints show (seen: up to 3 in 80 under load).
     for _, name in ipairs { "busy", "idle" } do
       local want = after[name].pcount - before[name].pcount
       local got = rows[rel .. "/" .. name].waits
-      local tolerance = after[name].threads + want * 0.02
+      local tolerance = want * 0.02 + 3
       assert.is_true(math.abs(got - want) <= tolerance,
         ("%s: %d waits, schedstat says %d switch-ins (tolerance %.1f)"):format(name, got, want, tolerance))
     end
@@ -182,8 +226,11 @@ describe("cpu wait per cgroup", function()
   it("forgets what it collected on reset", function()
     if skip then pending(skip) return end
     freeze(true)
-    collector:reset()
-    local after_reset = H.by(assert(collector:read()), "path")
+    local after_reset
+    quiet(function()
+      collector:reset()
+      after_reset = H.by(assert(collector:read()), "path")
+    end)
     assert.equal(0, after_reset[rel .. "/busy"].waits)
     assert.same({}, after_reset[rel .. "/busy"].wait_hist)
   end)
