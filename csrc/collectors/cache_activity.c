@@ -35,7 +35,7 @@ static __u32 check_size(lua_State *L, int arg, __u32 dflt)
 }
 
 /* core.cache_activity([max_inodes, max_ghosts, max_fillers]). */
-static int start(lua_State *L, void **skel)
+static int open_skeleton(lua_State *L, void **skel, struct bpf_object_skeleton **obj)
 {
 	__u32 inodes = check_size(L, 1, CA_MAX_INODES);
 	__u32 ghosts = check_size(L, 2, CA_MAX_GHOSTS);
@@ -50,15 +50,13 @@ static int start(lua_State *L, void **skel)
 		err = -bpf_map__set_max_entries(s->maps.ghosts, ghosts);
 	if (!err)
 		err = -bpf_map__set_max_entries(s->maps.fillers, fillers);
-	if (!err)
-		err = -cache_activity_bpf__load(s);
-	if (!err)
-		err = -cache_activity_bpf__attach(s);
-	if (err)
+	if (err) {
 		cache_activity_bpf__destroy(s);
-	else
-		*skel = s;
-	return err;
+		return err;
+	}
+	*skel = s;
+	*obj = s->skeleton;
+	return 0;
 }
 
 /* Every entry of a hash map, by batches, into arrays big enough for all
@@ -315,7 +313,8 @@ static void stop(void *skel)
 const struct collector_ops cache_activity_collector = {
 	.name = NAME,
 	.programs = "page-cache tracepoint programs",
-	.start = start,
+	.nargs = 3,
+	.open = open_skeleton,
 	.snapshot = snapshot,
 	.reset = reset,
 	.stop = stop,

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <lauxlib.h>
+#include <bpf/libbpf.h>
 
 #include "errors.h"
 #include "program.h"
@@ -36,19 +37,29 @@ static struct collector *check_open(lua_State *L)
 static int collector_open(lua_State *L)
 {
 	const struct collector_ops *ops = lua_touserdata(L, lua_upvalueindex(1));
-	/* On top of the constructor's arguments, which start() reads. */
-	struct collector *c = lua_newuserdatauv(L, sizeof(*c), 0);
+	struct bpf_object_skeleton *obj = NULL;
+	struct collector *c;
 	const char *why;
 	int err;
 
+	/* The object goes above the arguments, which open() reads at 1..nargs. */
+	lua_settop(L, ops->nargs);
+	c = lua_newuserdatauv(L, sizeof(*c), 0);
 	c->ops = ops;
 	c->skel = NULL;
 	luaL_setmetatable(L, COLLECTOR_MT);
 	bpfiter_libbpf_capture();
-	err = ops->start(L, &c->skel);
+	err = ops->open(L, &c->skel, &obj);
+	if (!err)
+		err = -bpf_object__load_skeleton(obj);
+	if (!err)
+		err = -bpf_object__attach_skeleton(obj);
 	if (!err)
 		return 1;
 	why = bpfiter_libbpf_last();
+	if (c->skel)
+		ops->stop(c->skel);
+	c->skel = NULL;
 	return bpfiter_fail(L, err, ops->name, "loading the %s failed%s%s%s%s", ops->programs,
 			    program_load_hint(err), *why ? " [libbpf: " : "", why, *why ? "]" : "");
 }

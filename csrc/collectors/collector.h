@@ -9,13 +9,17 @@
 
 #include <lua.h>
 
+struct bpf_object_skeleton;
+
 struct collector_ops {
 	const char *name;	/* core.NAME, errors' and __tostring's prefix */
 	const char *programs;	/* what failed to load, for the message */
-	/* Opens, sizes (from the constructor's arguments at 1..n, raising on
-	 * bad ones), loads and attaches the skeleton into *skel. Returns 0, or
-	 * an errno with *skel NULL (a partial skeleton destroyed). */
-	int (*start)(lua_State *L, void **skel);
+	int nargs;		/* the constructor's arguments, all optional */
+	/* Opens the skeleton into *skel (and its generic part into *obj),
+	 * sized from the constructor's arguments at 1..n, which it checks
+	 * first (raising). Returns 0, or an errno with nothing left open. The
+	 * generic part loads and attaches it. */
+	int (*open)(lua_State *L, void **skel, struct bpf_object_skeleton **obj);
 	/* Push the snapshot's values and return their count, or push the
 	 * failure triple. */
 	int (*snapshot)(lua_State *L, void *skel);

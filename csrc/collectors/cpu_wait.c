@@ -18,22 +18,16 @@
 
 #define NAME "cpu_wait"
 
-static int start(lua_State *L, void **skel)
+static int open_skeleton(lua_State *L, void **skel, struct bpf_object_skeleton **obj)
 {
 	struct cpu_wait_bpf *s = cpu_wait_bpf__open();
-	int err;
 
 	(void)L;
 	if (!s)
 		return errno;
-	err = -cpu_wait_bpf__load(s);
-	if (!err)
-		err = -cpu_wait_bpf__attach(s);
-	if (err)
-		cpu_wait_bpf__destroy(s);
-	else
-		*skel = s;
-	return err;
+	*skel = s;
+	*obj = s->skeleton;
+	return 0;
 }
 
 /* Sum of a per-CPU value over all possible CPUs. */
@@ -145,7 +139,7 @@ static void stop(void *skel)
 const struct collector_ops cpu_wait_collector = {
 	.name = NAME,
 	.programs = "scheduler tracepoint programs",
-	.start = start,
+	.open = open_skeleton,
 	.snapshot = snapshot,
 	.reset = reset,
 	.stop = stop,
