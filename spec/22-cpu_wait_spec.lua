@@ -238,26 +238,7 @@ end)
 
 describe("cpu wait collectors", function()
   it("detach their programs on close, at the end of a <close> block and when collected", function()
-    local base = H.link_fds()
-    local c = assert(bpfiter.cpu_wait())
-    assert.equal(base + 3, H.link_fds())
-    assert.matches("^bpfiter.cpu_wait: collecting$", tostring(c))
-    c:close()
-    c:close() -- twice is fine
-    assert.equal(base, H.link_fds())
-    assert.matches("^bpfiter.cpu_wait: closed$", tostring(c))
-    assert.has_error(function() c:snapshot() end, "bpfiter: cpu_wait: collector is closed")
-    do
-      local _ <close> = assert(bpfiter.cpu_wait())
-      assert.equal(base + 3, H.link_fds())
-    end
-    assert.equal(base, H.link_fds())
-    c = assert(bpfiter.cpu_wait())
-    assert.equal(base + 3, H.link_fds())
-    c = nil
-    collectgarbage()
-    collectgarbage()
-    assert.equal(base, H.link_fds())
+    H.check_collector_life("cpu_wait", bpfiter.cpu_wait, H.link_fds, 3, "snapshot")
   end)
 
   it("estimates quantiles inside log2 buckets, never above the largest wait", function()
