@@ -372,5 +372,8 @@ describe("CLI", function()
     assert.is_true(rows[1].waits > 0 and rows[1].waits <= bound,
       ("%d waits, %d switch-ins around the command"):format(rows[1].waits, bound))
     assert.is_true(rows[1].wait_mean_ns <= rows[1].wait_max_ns)
+    local sum = 0 -- the count is the histogram's total
+    for _, n in pairs(rows[1].wait_hist) do sum = sum + n end
+    assert.equal(sum, rows[1].waits)
   end)
 end)
