@@ -125,22 +125,6 @@ static void push_task(lua_State *L, __u32 tgid, const char comm[16], __u64 pages
 	lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
 }
 
-/* The per-CPU counters, summed. */
-static void read_counters(struct cache_activity_bpf *skel, uint64_t sums[CA_NCOUNTERS])
-{
-	int ncpus = libbpf_num_possible_cpus();
-	uint64_t *v = calloc(ncpus > 0 ? (size_t)ncpus : 1, sizeof(uint64_t));
-	int fd = bpf_map__fd(skel->maps.counters);
-
-	for (__u32 i = 0; i < CA_NCOUNTERS; i++) {
-		sums[i] = 0;
-		if (v && ncpus > 0 && bpf_map_lookup_elem(fd, &i, v) == 0)
-			for (int cpu = 0; cpu < ncpus; cpu++)
-				sums[i] += v[cpu];
-	}
-	free(v);
-}
-
 /* The counters and table sizes into the table on top. */
 static void push_counters(lua_State *L, struct cache_activity_bpf *skel, const uint64_t *sums,
 			  long inodes, long ghosts, long fillers)
@@ -177,7 +161,7 @@ static int snapshot(lua_State *L, void *skel)
 	/* Counters first: an entry created while the maps are read then shows
 	 * as present but not created (the reader clamps), never the reverse,
 	 * which would look like an eviction. */
-	read_counters(ca, sums);
+	collector_read_counters(ca->maps.counters, CA_NCOUNTERS, sums);
 	ni = read_map(ca->maps.inodes, &ik, &iv);
 	nf = ni < 0 ? -1 : read_map(ca->maps.fillers, &fk, &fv);
 	/* Only the ghosts' number is needed: how many the LRU evicted. */
@@ -256,15 +240,6 @@ static int clear_map(struct bpf_map *map)
 	return err;
 }
 
-/* Per-CPU counter `which` := value (on the first CPU; the others 0). */
-static void set_counter(struct cache_activity_bpf *skel, __u32 which, uint64_t *percpu, int ncpus,
-			uint64_t value)
-{
-	memset(percpu, 0, sizeof(uint64_t) * (size_t)ncpus);
-	percpu[0] = value;
-	bpf_map_update_elem(bpf_map__fd(skel->maps.counters), &which, percpu, BPF_ANY);
-}
-
 /* collector:reset(): forget the counts so far; collecting goes on. Inode
  * entries are zeroed in place, not deleted: they keep what the ghosts need
  * (a page evicted before the reset and added after it is still a
@@ -272,17 +247,12 @@ static void set_counter(struct cache_activity_bpf *skel, __u32 which, uint64_t *
 static int reset(void *skel)
 {
 	struct cache_activity_bpf *ca = skel;
-	int ncpus = libbpf_num_possible_cpus();
 	int fd = bpf_map__fd(ca->maps.inodes), err;
 	void *keys, *values;
-	uint64_t *percpu;
 	long n;
 
 	n = read_map(ca->maps.inodes, &keys, &values);
 	err = n < 0 ? errno : clear_map(ca->maps.fillers);
-	percpu = err || ncpus <= 0 ? NULL : calloc((size_t)ncpus, sizeof(uint64_t));
-	if (!err && !percpu)
-		err = ncpus <= 0 ? -ncpus : ENOMEM;
 	for (long i = 0; !err && i < n; i++) {
 		struct ca_inode_stats *s = (void *)((char *)values + i * sizeof(*s));
 
@@ -297,12 +267,14 @@ static int reset(void *skel)
 		return err;
 	/* The entries kept count as created, so evicted = created - present
 	 * stays right; the rest start again from 0. */
-	set_counter(ca, CA_INODES_CREATED, percpu, ncpus, (uint64_t)n);
-	set_counter(ca, CA_INODES_LOST, percpu, ncpus, 0);
-	set_counter(ca, CA_FILLERS_CREATED, percpu, ncpus, 0);
-	set_counter(ca, CA_FILLERS_LOST, percpu, ncpus, 0);
-	free(percpu);
-	return 0;
+	err = collector_set_counter(ca->maps.counters, CA_INODES_CREATED, (uint64_t)n);
+	if (!err)
+		err = collector_set_counter(ca->maps.counters, CA_INODES_LOST, 0);
+	if (!err)
+		err = collector_set_counter(ca->maps.counters, CA_FILLERS_CREATED, 0);
+	if (!err)
+		err = collector_set_counter(ca->maps.counters, CA_FILLERS_LOST, 0);
+	return err;
 }
 
 static void stop(void *skel)

@@ -5,9 +5,11 @@
 #include "collector.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include <lauxlib.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "errors.h"
@@ -24,6 +26,37 @@ struct collector {
 	const struct collector_ops *ops;
 	void *skel;	/* NULL once closed */
 };
+
+void collector_read_counters(struct bpf_map *map, uint32_t n, uint64_t *sums)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t *v = calloc(ncpus > 0 ? (size_t)ncpus : 1, sizeof(uint64_t));
+
+	for (uint32_t i = 0; i < n; i++) {
+		sums[i] = 0;
+		if (v && ncpus > 0 && bpf_map_lookup_elem(bpf_map__fd(map), &i, v) == 0)
+			for (int cpu = 0; cpu < ncpus; cpu++)
+				sums[i] += v[cpu];
+	}
+	free(v);
+}
+
+int collector_set_counter(struct bpf_map *map, uint32_t which, uint64_t value)
+{
+	int ncpus = libbpf_num_possible_cpus(), err = 0;
+	uint64_t *v;
+
+	if (ncpus <= 0)
+		return -ncpus;
+	v = calloc((size_t)ncpus, sizeof(uint64_t));
+	if (!v)
+		return ENOMEM;
+	v[0] = value;
+	if (bpf_map_update_elem(bpf_map__fd(map), &which, v, BPF_ANY))
+		err = errno;
+	free(v);
+	return err;
+}
 
 static struct collector *check_open(lua_State *L)
 {

@@ -7,6 +7,7 @@
 #ifndef BPFITER_COLLECTOR_H
 #define BPFITER_COLLECTOR_H
 
+#include <stdint.h>
 #include <lua.h>
 
 struct bpf_object_skeleton;
@@ -27,6 +28,14 @@ struct collector_ops {
 	int (*reset)(void *skel);
 	void (*stop)(void *skel);
 };
+
+/* The collectors' per-CPU counter arrays (BPF_MAP_TYPE_PERCPU_ARRAY of
+ * u64). collector_read_counters: the first n, each summed over the CPUs
+ * (0 where unreadable). collector_set_counter: counter `which` := value
+ * (on the first CPU, 0 on the others); returns 0 or an errno. */
+struct bpf_map;
+void collector_read_counters(struct bpf_map *map, uint32_t n, uint64_t *sums);
+int collector_set_counter(struct bpf_map *map, uint32_t which, uint64_t value);
 
 extern const struct collector_ops cpu_wait_collector, cache_activity_collector;
 

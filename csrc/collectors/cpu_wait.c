@@ -50,20 +50,15 @@ static int snapshot(lua_State *L, void *skel)
 	int ncpus = libbpf_num_possible_cpus();
 	size_t stride = (sizeof(struct cpu_wait_hist) + 7) & ~(size_t)7;
 	int fd = bpf_map__fd(s->maps.hists);
-	uint64_t key, next, *counters;
+	uint64_t key, next, dropped;
 	void *values;
 	bool first = true;
-	__u32 zero = CPU_WAIT_DROPPED;
 
 	if (ncpus <= 0)
 		return bpfiter_fail(L, -ncpus, NAME, "counting CPUs");
 	values = malloc(stride * (size_t)ncpus);
-	counters = malloc(sizeof(uint64_t) * (size_t)ncpus);
-	if (!values || !counters) {
-		free(values);
-		free(counters);
+	if (!values)
 		return bpfiter_fail(L, ENOMEM, NAME, "snapshot");
-	}
 	lua_newtable(L);
 	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
 		first = false;
@@ -98,12 +93,9 @@ static int snapshot(lua_State *L, void *skel)
 		lua_setfield(L, -2, "hist");
 		lua_rawseti(L, -2, (lua_Integer)key);
 	}
-	if (bpf_map_lookup_elem(bpf_map__fd(s->maps.counters), &zero, counters) == 0)
-		lua_pushinteger(L, (lua_Integer)percpu_sum(counters, sizeof(uint64_t), ncpus, 0));
-	else
-		lua_pushinteger(L, 0);
+	collector_read_counters(s->maps.counters, 1, &dropped);
+	lua_pushinteger(L, (lua_Integer)dropped);
 	free(values);
-	free(counters);
 	return 2;
 }
 
@@ -112,9 +104,7 @@ static int reset(void *skel)
 {
 	struct cpu_wait_bpf *s = skel;
 	int fd = bpf_map__fd(s->maps.hists);
-	int ncpus = libbpf_num_possible_cpus();
-	uint64_t key, *zeros;
-	__u32 dropped = CPU_WAIT_DROPPED;
+	uint64_t key;
 
 	/* Delete the first key until none is left; new cgroups can appear
 	 * meanwhile, hence the bound. */
@@ -124,11 +114,7 @@ static int reset(void *skel)
 		if (bpf_map_delete_elem(fd, &key) && errno != ENOENT)
 			return errno;
 	}
-	zeros = calloc(ncpus > 0 ? (size_t)ncpus : 1, sizeof(uint64_t));
-	if (zeros)
-		bpf_map_update_elem(bpf_map__fd(s->maps.counters), &dropped, zeros, BPF_ANY);
-	free(zeros);
-	return 0;
+	return collector_set_counter(s->maps.counters, CPU_WAIT_DROPPED, 0);
 }
 
 static void stop(void *skel)
