@@ -92,9 +92,10 @@ describe("cpu wait per cgroup", function()
     -- A wait begun before the programs were attached is not seen: once
     -- every worker thread has switched in again, all waits are tracked
     -- (the main threads sleep in read(): none is in flight).
-    local started = both()
-    for _ = 1, 600 do
-      local now, all = both(), true
+    local started, all = both(), false
+    for _ = 1, 600 do -- 30 s
+      local now = both()
+      all = true
       for name, fx in pairs { busy = busy, idle = idle } do
         for tid in fx.info.tids:gmatch("%d+") do
           tid = tonumber(tid)
@@ -104,6 +105,7 @@ describe("cpu wait per cgroup", function()
       if all then break end
       H.sleep(0.05)
     end
+    assert(all, "a worker thread did not switch in for 30 s")
     freeze(true)
     before = quiet(function() collector:reset(); recursive:reset() end)
     freeze(false)
