@@ -40,21 +40,19 @@ char LICENSE[] SEC("license") = "GPL";
 	}
 
 /* Declares the stream header and trailer of this program's target. */
-#define BPFITER_TARGET(NAME, REC)					\
-	const volatile struct bpfiter_header bpfiter_begin = {		\
-		.kind = BPFITER_KIND_BEGIN,				\
-		.magic = BPFITER_MAGIC,					\
-		.version = BPFITER_FORMAT_VERSION,			\
-		.record_size = sizeof(struct REC),			\
-		.target = NAME,						\
-	};								\
-	const volatile struct bpfiter_header bpfiter_end = {		\
-		.kind = BPFITER_KIND_END,				\
+#define BPFITER_HEADER(KIND, NAME, REC)					\
+	{								\
+		.kind = KIND,						\
 		.magic = BPFITER_MAGIC,					\
 		.version = BPFITER_FORMAT_VERSION,			\
 		.record_size = sizeof(struct REC),			\
 		.target = NAME,						\
 	}
+#define BPFITER_TARGET(NAME, REC)					\
+	const volatile struct bpfiter_header bpfiter_begin =		\
+		BPFITER_HEADER(BPFITER_KIND_BEGIN, NAME, REC);		\
+	const volatile struct bpfiter_header bpfiter_end =		\
+		BPFITER_HEADER(BPFITER_KIND_END, NAME, REC)
 
 /* First thing in every program: the header goes out before the first
  * object; the kernel calls the program with a NULL object when it reaches

@@ -22,7 +22,7 @@ extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym;
 extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym;
 
 /* Mixed into the opaque ids of sets and files, so they are not kernel
- * addresses; random, set at load time by csrc/target_epoll.c. */
+ * addresses; random, set at load time by csrc/targets/epoll.c. */
 const volatile __u64 id_key = 0;
 
 /* A read-only view of kernel memory at p as TYPE: every load through it is

@@ -2,7 +2,7 @@
 /* pagecache: every folio (or every inode's totals) in the page cache of
  * every superblock, including files nobody has open. The kernel has no
  * iterator for this, so the walk is driven by a bpf_map_elem iterator over
- * a one-element array made for the walk (csrc/target_pagecache.c): its one
+ * a one-element array made for the walk (csrc/targets/pagecache.c): its one
  * element is shown again and again (the program returns 1) until the walk
  * is done, each show doing a bounded number of steps from the cursor kept
  * in that element, and writing records into the ring buffer, which the

@@ -52,8 +52,10 @@ int option_boolean(lua_State *L, int opts, const char *name, int def)
 	return v;
 }
 
-/* A pid that is a thread, not a group leader, has no process pidfd. */
-static bool is_thread(pid_t pid)
+/* Whether pid names a live task. Once pidfd_open has refused it as no
+ * thread-group leader (EINVAL, or ENOENT since 6.9), a live pid is a
+ * thread: walked by tid, without a pidfd to pin it. */
+static bool pid_exists(pid_t pid)
 {
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
@@ -73,7 +75,7 @@ int attach_task_pid(lua_State *L, const struct target *t, int opts, struct attac
 		/* A pidfd pins the process: a recycled pid cannot redirect us. */
 		a->info.task.pid_fd = (__u32)fd;
 		a->fds[a->nfds++] = fd;
-	} else if ((errno == EINVAL || errno == ENOENT) && is_thread((pid_t)pid)) {
+	} else if ((errno == EINVAL || errno == ENOENT) && pid_exists((pid_t)pid)) {
 		a->info.task.tid = (__u32)pid;
 	} else {
 		return bpfiter_fail(L, errno == EINVAL || errno == ENOENT ? ESRCH : errno,

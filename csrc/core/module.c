@@ -4,12 +4,13 @@
 #include <lauxlib.h>
 
 #include "bpfiter.h"
-#include "cache_activity.h"
-#include "cpu_wait.h"
+#include "collector.h"
 #include "discovery.h"
 #include "iterator.h"
+#include "pagecache.h"
 #include "program.h"
 #include "target.h"
+#include "view.h"
 
 /* {"pid", "tgid", ...}: the record fields, then the derived ones. */
 static void push_field_names(lua_State *L, const struct target *t)
@@ -78,9 +79,8 @@ int luaopen_bpfiter_core(lua_State *L)
 	view_register(L);
 	program_register_functions(L);
 	discovery_register(L);
-	cpu_wait_register(L);
+	collectors_register(L);
 	pagecache_register(L);
-	cache_activity_register(L);
 	lua_pushliteral(L, BPFITER_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;

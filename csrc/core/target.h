@@ -1,6 +1,8 @@
 /* What the generic core needs to know about one iterator target. Adding a
- * target means one BPF program, its record header and one entry in
- * targets.c; nothing else in csrc/ changes. */
+ * target means one BPF program with its record header (bpf/targets/), one
+ * file defining its struct target (csrc/targets/), one line in
+ * csrc/targets/registry.c and one spec; the core does not change (see
+ * ARCHITECTURE.md). */
 #ifndef BPFITER_TARGET_H
 #define BPFITER_TARGET_H
 
@@ -127,10 +129,7 @@ struct target {
 	void (*release)(void *state);
 };
 
-/* Adds core.file_identity (target_pagecache.c) to the table on top. */
-void pagecache_register(lua_State *L);
-
-/* The registry (targets.c), in the order bpfiter.targets lists them. */
+/* The registry (csrc/targets/registry.c), in the order bpfiter.targets lists them. */
 extern const struct target *const bpfiter_targets[];
 extern const size_t bpfiter_ntargets;
 

@@ -19,6 +19,7 @@
 #include "fds.h"
 #include "iterator.h"
 #include "options.h"
+#include "view.h"
 #include "record_common.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11

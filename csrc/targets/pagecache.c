@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -25,9 +24,11 @@
 #include <bpf/libbpf.h>
 
 #include "attach.h"
+#include "devnum.h"
 #include "errors.h"
 #include "fds.h"
 #include "iterator.h"
+#include "pagecache.h"
 #include "pagecache_record.h"
 #include "pagecache.skel.h"
 
@@ -89,12 +90,6 @@ static void set_int(lua_State *L, const char *k, lua_Integer v)
 	lua_setfield(L, -2, k);
 }
 
-/* The kernel's dev_t encoding (major << 20 | minor) -> stat()'s. */
-static uint64_t user_dev(uint32_t dev)
-{
-	return makedev(dev >> 20, dev & 0xfffff);
-}
-
 /* Identity and path of a file record, into the table on top. */
 static void push_file_fields(lua_State *L, struct iterator *it, const struct pagecache_walk_state *w)
 {
@@ -103,7 +98,7 @@ static void push_file_fields(lua_State *L, struct iterator *it, const struct pag
 	iterator_decode(L, it, f);	/* dev, major, minor, inode */
 	set_int(L, "generation", f->generation);
 	if (f->rdev)
-		set_int(L, "rdev", (lua_Integer)user_dev(f->rdev));
+		set_int(L, "rdev", (lua_Integer)kdev_to_user(f->rdev));
 	lua_pushstring(L, f->fstype);
 	lua_setfield(L, -2, "fstype");
 	if (f->path_state == PC_PATH_OK) {
@@ -195,16 +190,6 @@ static int cached_files_step(lua_State *L, struct iterator *it, void *state)
 	return 0;
 }
 
-/* Userland dev_t (stat()'s st_dev) -> the kernel's encoding. */
-static uint32_t kernel_dev(lua_Integer dev)
-{
-	uint64_t d = (uint64_t)dev;
-	uint32_t major = (uint32_t)(((d >> 32) & 0xfffff000u) | ((d >> 8) & 0xfffu));
-	uint32_t minor = (uint32_t)(((d >> 12) & 0xffffff00u) | (d & 0xffu));
-
-	return major << 20 | (minor & 0xfffff);
-}
-
 /* Option file = PATH (one regular file): the walk holds it open (O_PATH:
  * no read permission needed, no open counted) so that the program finds
  * its inode through the reader's fd table instead of walking the
@@ -216,11 +201,9 @@ static int hold_file(lua_State *L, const struct target *t, int opts, struct page
 	struct stat st;
 	int fd, err;
 
-	if (opts) {
-		lua_getfield(L, opts, "file");
-		path = lua_tostring(L, -1);
-		lua_pop(L, 1);	/* the string stays in the options table */
-	}
+	lua_getfield(L, opts, "file");
+	path = lua_tostring(L, -1);
+	lua_pop(L, 1);	/* the string stays in the options table */
 	if (!path)
 		return 0;
 	RETRY_AFTER_GC(L, fd, open(path, O_PATH | O_CLOEXEC));
@@ -236,7 +219,7 @@ static int hold_file(lua_State *L, const struct target *t, int opts, struct page
 	}
 	w->want |= PC_ONE_FILE;
 	w->fd = fd;
-	w->dev = kernel_dev((lua_Integer)st.st_dev);
+	w->dev = kdev_from_user(st.st_dev);
 	w->ino = (uint64_t)st.st_ino;
 	return 0;
 }
@@ -253,12 +236,10 @@ static int attach_walk(lua_State *L, const struct target *t, int opts, struct at
 	uint32_t key = 0;
 	int fd, err;
 
-	if (opts) {
-		lua_getfield(L, opts, "scope");
-		if (!lua_isnil(L, -1))
-			scope = lua_tostring(L, -1);
-		lua_pop(L, 1);	/* the string stays in the options table */
-	}
+	lua_getfield(L, opts, "scope");
+	if (!lua_isnil(L, -1))
+		scope = lua_tostring(L, -1);
+	lua_pop(L, 1);	/* the string stays in the options table */
 	if (strcmp(scope, "open") == 0)
 		w.want |= PC_OPEN_ONLY;
 	else if (strcmp(scope, "all") != 0)
@@ -270,7 +251,7 @@ static int attach_walk(lua_State *L, const struct target *t, int opts, struct at
 		w.want |= PC_WANT_EVICTED;
 	if (option_boolean(L, opts, "runs", 0))
 		w.want |= PC_WANT_RUNS;
-	w.dev = dev ? kernel_dev(dev) : 0;
+	w.dev = dev ? kdev_from_user((uint64_t)dev) : 0;
 	w.ino = (uint64_t)ino;
 	w.min_pages = (uint64_t)min_pages;
 	w.fd = -1;

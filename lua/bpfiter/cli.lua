@@ -267,7 +267,7 @@ end
 
 -- bpfiter cgroups --cpu-wait SECONDS: collect, then one row per cgroup.
 function cpu_wait(o)
-  local stats = require "bpfiter.stats"
+  local stats = require "bpfiter.cpu_wait"
   local rows, err = bpfiter.cgroup_cpu_wait { root = o.options.root, order = o.options.order,
     recursive = o.recursive, duration = o.cpu_wait }
   if not rows then
@@ -338,7 +338,7 @@ local function cache(argv)
   end
   if o.pages then return cache_pages(o) end
   if o.activity then
-    local rows, cols, dropped = call(require("bpfiter.activity").report_rows,
+    local rows, cols, dropped = call(require("bpfiter.cache_activity").report_rows,
       { duration = o.activity, top = o.limit })
     if not rows then
       io.stderr:write("bpfiter: ", cols, "\n")

@@ -42,9 +42,9 @@ for _, name in ipairs(core.targets) do
 end
 
 --- Run-queue wait per cgroup: a collector (cpu_wait) and a one-shot
--- (cgroup_cpu_wait), in lua/bpfiter/stats.lua, loaded on first use.
-function M.cpu_wait(opts) return require("bpfiter.stats").cpu_wait(opts) end
-function M.cgroup_cpu_wait(opts) return require("bpfiter.stats").cgroup_cpu_wait(opts) end
+-- (cgroup_cpu_wait), in lua/bpfiter/cpu_wait.lua, loaded on first use.
+function M.cpu_wait(opts) return require("bpfiter.cpu_wait").cpu_wait(opts) end
+function M.cgroup_cpu_wait(opts) return require("bpfiter.cpu_wait").cgroup_cpu_wait(opts) end
 
 --- The page-cache walks (lua/bpfiter/pagecache.lua): the core's records
 -- with paths as this process sees them, and the path= and pid= options.
@@ -65,11 +65,11 @@ end
 -- require("bpfiter.metrics").new{...}:collect().
 function M.metrics(opts) return require("bpfiter.metrics").collect(opts) end
 
---- Page-cache activity per inode (lua/bpfiter/activity.lua, loaded on first
+--- Page-cache activity per inode (lua/bpfiter/cache_activity.lua, loaded on first
 -- use): cache_activity{duration =} collects for a while and returns rows;
 -- cache_activity_collector{} is the collector; cache_activity_join(rows,
 -- records) joins rows with a page-cache walk on (dev, inode, generation).
-for name, f in pairs { cache_activity = "cache_activity", cache_activity_collector = "collector", cache_activity_join = "join" } do M[name] = function(...) return require("bpfiter.activity")[f](...) end end
+for name, f in pairs { cache_activity = "cache_activity", cache_activity_collector = "collector", cache_activity_join = "join" } do M[name] = function(...) return require("bpfiter.cache_activity")[f](...) end end
 
 --- The iterator targets the running kernel offers, read from its BTF, sorted
 -- by the kernel's name, or nil, message, errno:

@@ -7,7 +7,8 @@ local core = require "bpfiter.core"
 
 local M = {}
 
--- glibc's makedev(), so devs compare equal to stat()'s st_dev.
+-- glibc's makedev(), so devs compare equal to stat()'s st_dev (the C core has
+-- its twin in csrc/util/devnum.h).
 local function makedev(major, minor)
   return ((major & 0xfffff000) << 32) | ((major & 0xfff) << 8) |
          ((minor & 0xffffff00) << 12) | (minor & 0xff)

@@ -3,7 +3,8 @@
 -- number, i_generation)) turned here into rows: the top processes per inode,
 -- what the bounded tables dropped, and a join with page-cache walks.
 -- bpfiter.cache_activity, bpfiter.cache_activity_collector and
--- bpfiter.cache_activity_join load this file on first use.
+-- bpfiter.cache_activity_join load this file on first use; the C side is
+-- csrc/collectors/cache_activity.c.
 local core = require "bpfiter.core"
 
 local M = {}
@@ -78,14 +79,6 @@ function Collector:read()
   table.sort(rows, by_added)
   local dropped, info = losses(counters)
   return rows, dropped, info
-end
-
---- Forgets the counts so far (not the remembered evictions); collecting
--- goes on. Returns the collector.
-function Collector:reset()
-  local ok, msg, errno = self.collector:reset()
-  if not ok then return nil, msg, errno end
-  return self
 end
 
 
