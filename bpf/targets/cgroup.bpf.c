@@ -1,11 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /* cgroups: one record per cgroup, from the cgroup iterator (the walk's root
- * and order come from the link). */
+ * and order come from the link).
+ *
+ * The kernel's cgroup iterator holds cgroup_mutex for one read() and
+ * refuses a second one (cgroup_iter_seq_start: EOPNOTSUPP for *pos > 0),
+ * so the whole walk must happen in the first read(), whose data the
+ * kernel's 32 KiB seq buffer bounds (~500 records). A walk read by its
+ * loader (an iterator fd from bpf_iter_create) therefore sends its records
+ * to the ring and only the header and trailer to the stream, as unix does
+ * (struct target.one_read: the reader loads a larger ring and walks again
+ * when it fills). A pinned view's readers (bpffs files, `cat`) cannot
+ * reach the ring: there every record goes to the stream, and a walk beyond
+ * that one buffer fails with EOPNOTSUPP. */
 #include "iter_common.bpf.h"
 #include "cgroup_record.h"
 
 BPFITER_SCRATCH(cgroup_record)
 BPFITER_TARGET("cgroups", cgroup_record);
+/* ~5,000 cgroups with 150-byte paths; the reader doubles it when needed. */
+BPFITER_RING(1 << 20);
+
+#define BPF_FS_MAGIC		0xcafe4a11
 
 #define CSS_TASK_ITER_PROCS	(1U << 0)
 #define CSS_TASK_ITER_THREADED	(1U << 1)
@@ -131,8 +146,8 @@ int dump_cgroup(struct bpf_iter__cgroup *ctx)
 		return 0;
 	/* The kernel skips dead cgroups without running us but still counts
 	 * them, so the first cgroup we see may not be number 0. The whole walk
-	 * fills one buffer (the iterator cannot go on in a second read), so an
-	 * empty buffer means nothing, not even the header, went out yet. */
+	 * happens in one read() (the iterator cannot go on in a second one),
+	 * so an empty buffer means nothing, not even the header, went out yet. */
 	if (ctx->meta->seq_num != 0 && seq->count == 0)
 		bpf_seq_write(seq, (void *)&bpfiter_begin, sizeof(bpfiter_begin));
 	s = scratch_get();
@@ -155,6 +170,10 @@ int dump_cgroup(struct bpf_iter__cgroup *ctx)
 	count_tasks(cgrp, 0, &r->nr_tasks);
 	count_tasks(cgrp, CSS_TASK_ITER_PROCS | CSS_TASK_ITER_THREADED, &r->nr_procs);
 	r->tail_len = cgroup_path(cgrp->kn, s->tail);
-	BPFITER_EMIT(seq, s);
-	return 0;
+	if (BPF_CORE_READ(seq, file, f_inode, i_sb, s_magic) == BPF_FS_MAGIC) {
+		BPFITER_EMIT(seq, s);	/* a pinned view: see the top */
+		return 0;
+	}
+	/* Ring full: 1 ends the read() here, and the reader walks again. */
+	return BPFITER_RING_EMIT(s) ? 1 : 0;
 }

@@ -287,23 +287,21 @@ static void read_whole_walk(lua_State *L, struct iterator *it)
 		}
 		it->rstart = it->rend = 0;	/* an incomplete walk: dropped */
 		close(it->fd);
-		close(it->link_fd);
-		it->fd = it->link_fd = -1;
+		it->fd = -1;
 		err = program_grow_ring(L, t, msg, sizeof(msg));
 		if (err) {
 			iterator_release(it, IT_DONE);
 			bpfiter_raise(L, err, t->name, "the walk did not fit in one read(): %s", msg);
 		}
-		it->link_fd = iterator_create_link(L, t, 0, NULL);
-		it->fd = it->link_fd >= 0 ? bpf_iter_create(it->link_fd) : -1;
-		if (it->fd < 0) {
-			const char *why = it->link_fd < 0 ? lua_tostring(L, -2) : "creating the iterator failed";
-
-			err = it->link_fd < 0 ? (int)lua_tointeger(L, -1) : errno;
-			iterator_release(it, IT_DONE);
-			bpfiter_raise(L, err, t->name, "walking again with a larger ring: %s", why);
-		}
+		/* The same link (its root, order...) runs the new program. */
 		it->ring = program_loaded(L, t);
+		if (bpf_link_update(it->link_fd, it->ring->fd, NULL) == 0)
+			RETRY_AFTER_GC(L, it->fd, bpf_iter_create(it->link_fd));
+		if (it->fd < 0) {
+			err = errno;
+			iterator_release(it, IT_DONE);
+			bpfiter_raise(L, err, t->name, "walking again with a larger ring failed");
+		}
 	}
 	it->end += (size_t)n;	/* n >= 0 */
 	it->whole_read = true;
@@ -344,10 +342,10 @@ static bool refill(lua_State *L, struct iterator *it)
 		bpfiter_raise(L, err, name, "reading the iterator failed%s",
 			      err == E2BIG ? " (one object produced more than the"
 					     " kernel's per-object limit)" :
-			      /* cgroup: one kernel buffer per walk, no second read */
+			      /* a pinned cgroups view: one kernel buffer, no second read */
 			      err == EOPNOTSUPP ? " (the walk outgrew the one kernel"
-						  " buffer this iterator has: walk a"
-						  " smaller subtree)" : "");
+						  " buffer a pinned view of this iterator"
+						  " has: pin a smaller subtree)" : "");
 	}
 	if (n > 0)
 		it->end += (size_t)n;

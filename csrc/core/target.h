@@ -115,8 +115,13 @@ struct target {
 	 * unix.bpf.c). The program writes only the header and trailer to the
 	 * stream and every record to the ring, and returns 1 when the ring is
 	 * full; the reader then loads the program with a larger ring and walks
-	 * again, before any record was taken. No attach hook (options). */
+	 * again, before any record was taken (the link keeps its info: it
+	 * gets the new program through bpf_link_update). */
 	bool one_read;
+
+	/* With ring: the program writes every record to the stream when read
+	 * through a pinned view (a bpffs file), so the target can be pinned. */
+	bool pin_without_ring;
 
 	/* Optional: the target's own step, for records that cannot be decoded
 	 * one at a time (a join of two kinds of records). It takes raw records
