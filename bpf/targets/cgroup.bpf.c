@@ -9,7 +9,11 @@
  * loader (an iterator fd from bpf_iter_create) therefore sends its records
  * to the ring and only the header and trailer to the stream, as unix does
  * (struct target.one_read: the reader loads a larger ring and walks again
- * when it fills). A pinned view's readers (bpffs files, `cat`) cannot
+ * when it fills). A full ring must end the read() with the walk unfinished:
+ * returning 1 would not do (for the cgroup iterator it ends the walk, which
+ * then looks complete), so the program overflows the stream buffer
+ * instead, which ends the read() before this cgroup, leaves the walk
+ * unfinished and makes the next read() fail. A pinned view's readers (bpffs files, `cat`) cannot
  * reach the ring: there every record goes to the stream, and a walk beyond
  * that one buffer fails with EOPNOTSUPP. */
 #include "iter_common.bpf.h"
@@ -132,6 +136,16 @@ static __always_inline __u16 cgroup_path(struct kernfs_node *kn, char *tail)
 	return END - pos;
 }
 
+/* Writes until the stream buffer overflows (16 slots are over 128 KiB, the
+ * kernel's buffer 32 KiB): the kernel then drops what this cgroup wrote,
+ * ends the read() and leaves the walk unfinished. */
+static __always_inline void overflow_stream(struct seq_file *seq, struct scratch_slot *s)
+{
+	for (int i = 0; i < 16; i++)
+		if (bpf_seq_write(seq, s, sizeof(*s)) < 0)
+			break;
+}
+
 SEC("iter/cgroup")
 int dump_cgroup(struct bpf_iter__cgroup *ctx)
 {
@@ -174,6 +188,7 @@ int dump_cgroup(struct bpf_iter__cgroup *ctx)
 		BPFITER_EMIT(seq, s);	/* a pinned view: see the top */
 		return 0;
 	}
-	/* Ring full: 1 ends the read() here, and the reader walks again. */
-	return BPFITER_RING_EMIT(s) ? 1 : 0;
+	if (BPFITER_RING_EMIT(s))	/* full: the reader walks again, with a larger one */
+		overflow_stream(seq, s);
+	return 0;
 }
