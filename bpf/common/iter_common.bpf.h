@@ -121,4 +121,15 @@ static __always_inline long bpfiter_ring_mark(struct seq_file *seq, __u32 n)
 	return bpf_seq_write(seq, &m, sizeof(m));
 }
 
+/* Tells the reader the program gave up (BPFITER_GAVE_UP_*): the walk then
+ * raises. 0, or < 0 when the stream buffer is full: the kernel then shows
+ * the object again, and the program must give up again (keep its counter
+ * past the bound until this returns 0). */
+static __always_inline long bpfiter_give_up(struct seq_file *seq, __u16 reason)
+{
+	struct bpfiter_error_marker m = { .kind = BPFITER_KIND_ERROR, .reason = reason };
+
+	return bpf_seq_write(seq, &m, sizeof(m));
+}
+
 #endif

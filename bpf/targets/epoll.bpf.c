@@ -13,7 +13,11 @@ BPFITER_SCRATCH(epoll_record)
 BPFITER_TARGET("epoll", epoll_record);
 BPFITER_RING(1 << 20);
 
-extern const void ep_eventpoll_poll __ksym;
+/* From /proc/kallsyms, which shows 0 for every address to a loader without
+ * CAP_SYSLOG (perf_event_paranoid > 1): weak, so the program can see the 0
+ * and give up instead of taking every file without ->poll for an epoll.
+ * The reader refuses to load it then already (struct target.kallsyms). */
+extern const void ep_eventpoll_poll __ksym __weak;
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 /* Open-coded loops (libbpf 1.1.2 has no bpf_for): the verifier checks the
  * body until its states repeat, not once per possible iteration. */
@@ -36,6 +40,14 @@ const volatile __u64 id_key = 0;
 
 #define RB_DEPTH 64		/* an rb-tree of n nodes is at most 2 log2(n + 1) deep */
 #define MAX_STEPS (1 << 23)	/* bpf_loop's limit; a bigger set goes on in the next read() */
+/* Bounds on showing one epoll fd again (walk_set returns 1): shows in a
+ * row that sent no item (the tree kept changing under every look), and
+ * shows in all (each sends up to a full 1 MiB ring, ~10,000 items: this
+ * is a set of hundreds of millions). Past either, the program gives up. */
+#define MAX_IDLE_SHOWS 4
+#define MAX_SHOWS (1 << 16)
+/* Looks from the root in one show when the links lead nowhere forward. */
+#define MAX_LOOKS_AGAIN 1024
 
 /* Where a set's walk stands when the ring filled up, per iterator session
  * (an iterator fd). LRU: a walk abandoned mid-set leaves its entry behind. */
@@ -46,6 +58,8 @@ struct cursor {
 	__s64 key_fd;
 	__u32 keyed;		/* an item was sent */
 	__u32 done;		/* all sent; only the stream marker failed */
+	__u32 shows;		/* of this object so far */
+	__u32 idle;		/* shows in a row that sent nothing */
 };
 
 struct {
@@ -54,6 +68,16 @@ struct {
 	__type(key, __u64);
 	__type(value, struct cursor);
 } cursors SEC(".maps");
+
+/* Looks again from the root in this show. In a map, not in the walk on
+ * the stack: this kernel's verifier oopsed on a counter in a bpf_loop
+ * callback's stack context (KERNEL-NOTES). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} looks SEC(".maps");
 
 struct walk {
 	__u64 ep;		/* struct eventpoll * */
@@ -236,10 +260,15 @@ static long walk_step(__u32 i, void *ctx)
 			return 1;
 		}
 		/* The tree is changing under us: look again. A consistent tree
-		 * always answers right, so this ends when the writer is done
-		 * (or the steps run out and the kernel shows the fd again). */
-		if (!follows(w, VIEW(epitem, n)))
+		 * always answers right, so this ends when the writer is done,
+		 * or the looks run out and the kernel shows the fd again. */
+		if (!follows(w, VIEW(epitem, n))) {
+			__u32 zero = 0, *k = bpf_map_lookup_elem(&looks, &zero);
+
+			if (!k || ++*k > MAX_LOOKS_AGAIN)
+				return 1;
 			return 0;
+		}
 	}
 	e = VIEW(epitem, n);
 	if (!e->dying) {	/* dying: its file is being released */
@@ -272,6 +301,7 @@ static __always_inline int walk_set(struct bpf_iter__task_file *ctx, struct task
 		.epfd = ctx->fd,
 	};
 	struct cursor save = { .file = (__u64)file, .ep = w.ep };
+	__u32 zero = 0, *k;
 
 	if (c && c->file == save.file && c->ep == save.ep) {
 		if (c->done) {	/* the reader has the items already */
@@ -281,13 +311,26 @@ static __always_inline int walk_set(struct bpf_iter__task_file *ctx, struct task
 		w.keyed = c->keyed;
 		w.key_file = c->key_file;
 		w.key_fd = c->key_fd;
+		save.shows = c->shows;
+		save.idle = c->idle;
+		if (save.shows >= MAX_SHOWS || save.idle >= MAX_IDLE_SHOWS) {
+			/* the cursor stays past the bound until the reader has it */
+			if (bpfiter_give_up(ctx->meta->seq, BPFITER_GAVE_UP_RESHOWN) == 0)
+				bpf_map_delete_elem(&cursors, &sid);
+			return 0;
+		}
 	}
+	k = bpf_map_lookup_elem(&looks, &zero);
+	if (k)
+		*k = 0;
 	w.epoll_id = opaque_id(w.ep);
 	bpf_loop(MAX_STEPS, walk_step, &w, 0);
 	if (!w.end) {
 		save.keyed = w.keyed;
 		save.key_file = w.key_file;
 		save.key_fd = w.key_fd;
+		save.shows++;
+		save.idle = w.count ? 0 : save.idle + 1;
 		bpf_map_update_elem(&cursors, &sid, &save, BPF_ANY);
 		return 1;
 	}
@@ -315,6 +358,10 @@ int dump_epoll(struct bpf_iter__task_file *ctx)
 	BPFITER_FRAME(ctx->meta, file);
 	if (!task || !file)
 		return 0;
+	if (!&ep_eventpoll_poll) {
+		bpfiter_give_up(seq, BPFITER_GAVE_UP_NO_KSYM);
+		return 0;
+	}
 	if (file->f_ep) {
 		/* Some epoll watches this file: its path, for the items. */
 		s = scratch_get();

@@ -3,6 +3,7 @@
 #include "program.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,6 +44,19 @@ const char *program_load_hint(int err)
 	return "";
 }
 
+/* Whether /proc/kallsyms shows this process real addresses (its first
+ * line is enough: hidden means every address reads 0). */
+static bool kallsyms_visible(void)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	unsigned long long addr = 0;
+	bool seen = f && fscanf(f, "%llx", &addr) == 1 && addr != 0;
+
+	if (f)
+		fclose(f);
+	return seen;
+}
+
 /* Opens and loads t's object into p. Returns 0, or an errno with the
  * reason in msg. */
 static int load_program(const struct target *t, struct program *p, char *msg, size_t msgsize)
@@ -54,6 +68,12 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 	size_t size;
 	int err;
 
+	if (t->kallsyms && !kallsyms_visible()) {
+		snprintf(msg, msgsize, "loading the BPF program failed (needs root, or CAP_BPF, "
+			 "CAP_PERFMON and CAP_SYSLOG: /proc/kallsyms shows this process no kernel "
+			 "addresses, and the program compares with one)");
+		return EPERM;
+	}
 	bpfiter_libbpf_capture();
 	bytes = t->elf_bytes(&size);
 	p->obj = bpf_object__open_mem(bytes, size, &open_opts);

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0
+/* A tasks view whose program asks to see its second task again forever
+ * (returns 1), as a hostile or broken pin could: reading it must end with
+ * an error within seconds, never spin (spec/15-privileges_spec.lua). */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "record_common.h"
+#include "task_record.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile struct bpfiter_header begin = {
+	.kind = BPFITER_KIND_BEGIN,
+	.magic = BPFITER_MAGIC,
+	.version = BPFITER_FORMAT_VERSION,
+	.record_size = sizeof(struct task_record),
+	.target = "tasks",
+};
+
+SEC("iter/task")
+int dump_task_reshown(struct bpf_iter__task *ctx)
+{
+	if (!ctx->task)
+		return 0;
+	if (ctx->meta->seq_num == 0) {
+		bpf_seq_write(ctx->meta->seq, (void *)&begin, sizeof(begin));
+		return 0;
+	}
+	return 1;
+}
