@@ -11,7 +11,11 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define PAGE_SHIFT 12
+/* The running kernel's page size as a shift, set at load time from
+ * sysconf(_SC_PAGESIZE) by csrc/core/program.c (set_page_shift): 4K, 16K
+ * and 64K-page kernels differ, so it is not compiled in. */
+const volatile __u32 bpfiter_page_shift = 12;
+#define PAGE_SHIFT bpfiter_page_shift
 
 /* Declares `scratch`, a per-CPU slot holding `struct REC rec` immediately
  * followed by its tail buffer. Iterator programs run with migration
