@@ -58,15 +58,10 @@ local function allowed(has, need)
 end
 
 describe("privileges", function()
-  local dir, fs, fx, map, map_id, view, cgroup, mounted
+  local dir, fs, fx, map, map_id, view, cgroup
 
   setup(function()
-    dir = H.mktemp_dir()
-    assert(os.execute("chmod 0755 " .. dir))
-    fs = dir .. "/bpffs"
-    assert(lfs.mkdir(fs))
-    mounted = os.execute("mount -t bpf -o mode=0755 bpf " .. fs)
-    assert(mounted, "cannot mount bpffs on " .. fs)
+    dir, fs = H.private_bpffs()
     assert(lfs.mkdir(fs .. "/pins"))
     assert(os.execute("chmod 1777 " .. fs .. "/pins"))
     map = fs .. "/map"
@@ -83,10 +78,7 @@ describe("privileges", function()
 
   teardown(function()
     if fx then fx.stop() end
-    collectgarbage()
-    collectgarbage()
-    if mounted and not os.execute("umount " .. fs) then os.execute("umount -l " .. fs) end
-    H.rm_rf(dir)
+    H.drop_private_bpffs(dir, fs)
   end)
 
   -- The probe's lines for one set: {name = {status =, value =, secs =, msg =}}.

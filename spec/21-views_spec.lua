@@ -47,18 +47,13 @@ local function read_as_nobody(view)
 end
 
 describe("pinned views", function()
-  local dir, fs, fx, mounted
+  local dir, fs, fx
   local V2 = H.cgroup2_mount()
   local cg = V2 .. ("/bpfiter-spec-views-%d"):format(PID)
   local origin
 
   setup(function()
-    dir = H.mktemp_dir()
-    assert(os.execute("chmod 0755 " .. dir))
-    fs = dir .. "/bpffs"
-    assert(lfs.mkdir(fs))
-    mounted = os.execute("mount -t bpf -o mode=0755 bpf " .. fs)
-    assert(mounted, "cannot mount bpffs on " .. fs)
+    dir, fs = H.private_bpffs()
     reader = dir .. "/reader.lua"
     H.write_file(reader, SERIALIZE .. [[
 local bpfiter = require "bpfiter"
@@ -83,19 +78,14 @@ for r in step, it do io.write(line(r), "\n") end
       fx.stop()
     end
     for _, d in ipairs { "/c1", "/c2", "" } do lfs.rmdir(cg .. d) end
-    collectgarbage()  -- iterators still open on the mount close their fds
-    collectgarbage()
-    if mounted and not os.execute("umount " .. fs) then  -- drops any pin left
-      os.execute("umount -l " .. fs)
-    end
-    H.rm_rf(dir)
+    H.drop_private_bpffs(dir, fs)
   end)
 
   -- A pin removed at the end of the test, whatever happens.
   local function pin_path(name)
     local path = fs .. "/" .. name
     finally(function()
-      if lfs.symlinkattributes(path) then bpfiter.unpin(path) end
+      if lfs.symlinkattributes(path) then bpfiter.unpin(path, { force = true }) end
     end)
     return path
   end

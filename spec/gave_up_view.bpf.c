@@ -3,20 +3,7 @@
  * own programs do when an object was shown again too often (a
  * BPFITER_KIND_ERROR marker): the reader must raise with the reason
  * (spec/15-privileges_spec.lua). */
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include "record_common.h"
-#include "task_record.h"
-
-char LICENSE[] SEC("license") = "GPL";
-
-const volatile struct bpfiter_header begin = {
-	.kind = BPFITER_KIND_BEGIN,
-	.magic = BPFITER_MAGIC,
-	.version = BPFITER_FORMAT_VERSION,
-	.record_size = sizeof(struct task_record),
-	.target = "tasks",
-};
+#include "tasks_view.bpf.h"
 
 SEC("iter/task")
 int dump_task_gave_up(struct bpf_iter__task *ctx)

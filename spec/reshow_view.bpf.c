@@ -2,20 +2,7 @@
 /* A tasks view whose program asks to see its second task again forever
  * (returns 1), as a hostile or broken pin could: reading it must end with
  * an error within seconds, never spin (spec/15-privileges_spec.lua). */
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include "record_common.h"
-#include "task_record.h"
-
-char LICENSE[] SEC("license") = "GPL";
-
-const volatile struct bpfiter_header begin = {
-	.kind = BPFITER_KIND_BEGIN,
-	.magic = BPFITER_MAGIC,
-	.version = BPFITER_FORMAT_VERSION,
-	.record_size = sizeof(struct task_record),
-	.target = "tasks",
-};
+#include "tasks_view.bpf.h"
 
 SEC("iter/task")
 int dump_task_reshown(struct bpf_iter__task *ctx)

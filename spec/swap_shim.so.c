@@ -51,35 +51,22 @@ int fchmod(int fd, mode_t mode)
 	return real(fd, mode);
 }
 
-static int open_at(const char *sym, int dirfd, const char *path, int flags, mode_t mode)
+int openat(int dirfd, const char *path, int flags, ...)
 {
 	int (*real)(int, const char *, int, ...) =
-		(int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, sym);
+		(int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat");
 	const char *name = getenv("SWAP_NAME"), *base = name ? strrchr(name, '/') : NULL;
 
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
+	va_end(ap);
 	if ((flags & O_PATH) && base && strcmp(path, base + 1) == 0)
 		swap("open");
 	return real(dirfd, path, flags, mode);
 }
 
-int openat(int dirfd, const char *path, int flags, ...)
-{
-	va_list ap;
-	mode_t mode;
-
-	va_start(ap, flags);
-	mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
-	va_end(ap);
-	return open_at("openat", dirfd, path, flags, mode);
-}
-
-int openat64(int dirfd, const char *path, int flags, ...)
-{
-	va_list ap;
-	mode_t mode;
-
-	va_start(ap, flags);
-	mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
-	va_end(ap);
-	return open_at("openat64", dirfd, path, flags, mode);
-}
+/* the same function on 64-bit glibc */
+int openat64(int dirfd, const char *path, int flags, ...) __attribute__((alias("openat")));
