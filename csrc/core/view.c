@@ -163,10 +163,16 @@ static int pin_set_mode(const struct pin_place *pl, int link_fd, mode_t mode)
 		close(fd);
 		return EBUSY;
 	}
+	/* a regular file in bpffs is a BPF object: this fails only for want
+	 * of permission (a umask that left the owner no access) */
 	obj = bpf_obj_get(fd_path(fd, proc, sizeof(proc)));
-	id = obj >= 0 ? link_id(obj) : 0;
-	if (obj >= 0)
-		close(obj);
+	if (obj < 0) {
+		err = errno;
+		close(fd);
+		return err;
+	}
+	id = link_id(obj);
+	close(obj);
 	if (!id || id != link_id(link_fd))
 		err = EBUSY;
 	else if (chmod(proc, mode))
