@@ -62,9 +62,6 @@ struct bpfiter_error_marker {
  * bound allows: its kernel state kept changing, or the walk made no
  * progress. Every path that asks for an object again counts its shows. */
 #define BPFITER_GAVE_UP_RESHOWN 1
-/* A kernel address the program compares with (a __ksym from /proc/kallsyms)
- * is 0: kallsyms hides addresses from the process that loaded it. */
-#define BPFITER_GAVE_UP_NO_KSYM 2
 
 /* The BPF_MAP_TYPE_RINGBUF map of a target with struct target.ring set. */
 #define BPFITER_RING_MAP "bpfiter_ring"

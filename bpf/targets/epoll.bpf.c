@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* epoll: every registered item of every epoll set, from a task_file walk.
- * An epoll file is one whose f_op->poll is ep_eventpoll_poll; its items
+ * An epoll file is the anonymous inode "[eventpoll]" (is_epoll); its items
  * are the epitems of the red-black tree ep->rbr, read without ep->mtx
  * (best effort, see README). One set can hold far more items than the
  * kernel lets one object write to the stream, so items go to the ring
@@ -13,11 +13,6 @@ BPFITER_SCRATCH(epoll_record)
 BPFITER_TARGET("epoll", epoll_record);
 BPFITER_RING(1 << 20);
 
-/* From /proc/kallsyms, which shows 0 for every address to a loader without
- * CAP_SYSLOG (perf_event_paranoid > 1): weak, so the program can see the 0
- * and give up instead of taking every file without ->poll for an epoll.
- * The reader refuses to load it then already (struct target.kallsyms). */
-extern const void ep_eventpoll_poll __ksym __weak;
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 /* Open-coded loops (libbpf 1.1.2 has no bpf_for): the verifier checks the
  * body until its states repeat, not once per possible iteration. */
@@ -186,6 +181,26 @@ static __always_inline __u64 fd_file(__u64 fds, __u32 max_fds, __s32 fd)
 	return f;
 }
 
+/* fs/eventpoll.c makes every epoll file with anon_inode_getfile("[eventpoll]"),
+ * and only it uses that name. Not f_op->poll == ep_eventpoll_poll: libbpf
+ * takes that address from /proc/kallsyms, which shows 0 to a loader
+ * without CAP_SYSLOG, and a program comparing with 0 took every file
+ * without ->poll for an epoll set (and spun re-showing one). */
+static __always_inline bool is_epoll(struct file *f)
+{
+	const char want[12] = "[eventpoll]";
+	char name[12];
+
+	if (f->f_inode->i_sb->s_magic != ANON_INODE_FS_MAGIC ||
+	    bpf_probe_read_kernel(name, sizeof(name), f->f_path.dentry->d_name.name))
+		return false;
+#pragma unroll
+	for (int i = 0; i < (int)sizeof(name); i++)
+		if (name[i] != want[i])
+			return false;
+	return true;
+}
+
 static __always_inline void describe_target(struct epoll_record *r, struct file *f)
 {
 	struct inode *inode = f->f_inode;
@@ -219,7 +234,7 @@ static __always_inline long send_item(struct walk *w, struct epitem *e)
 	registered = (__u64)e->ffd.file;
 	tf = VIEW(file, registered);
 	describe_target(r, tf);
-	if ((void *)tf->f_op->poll == (void *)&ep_eventpoll_poll)
+	if (is_epoll(tf))
 		r->target_epoll_id = opaque_id((__u64)tf->private_data);
 	r->same_file = fd_file(w->fds, w->max_fds, r->tfd) == registered;
 	if (!r->same_file) {
@@ -358,10 +373,6 @@ int dump_epoll(struct bpf_iter__task_file *ctx)
 	BPFITER_FRAME(ctx->meta, file);
 	if (!task || !file)
 		return 0;
-	if (!&ep_eventpoll_poll) {
-		bpfiter_give_up(seq, BPFITER_GAVE_UP_NO_KSYM);
-		return 0;
-	}
 	if (file->f_ep) {
 		/* Some epoll watches this file: its path, for the items. */
 		s = scratch_get();
@@ -389,7 +400,7 @@ int dump_epoll(struct bpf_iter__task_file *ctx)
 		if (BPFITER_EMIT(seq, s) < 0)
 			return 0;	/* stream full: the kernel shows this fd again */
 	}
-	if ((void *)file->f_op->poll != (void *)&ep_eventpoll_poll)
+	if (!is_epoll(file))
 		return 0;
 	return walk_set(ctx, task, file);
 }

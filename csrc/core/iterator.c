@@ -329,9 +329,6 @@ static void program_gave_up(lua_State *L, struct iterator *it, const void *item)
 	if (m.reason == BPFITER_GAVE_UP_RESHOWN)
 		bpfiter_raise(L, EAGAIN, name, "the kernel program gave up on an object it had "
 			      "to show again too often (its kernel state kept changing)");
-	if (m.reason == BPFITER_GAVE_UP_NO_KSYM)
-		bpfiter_raise(L, EPERM, name, "a kernel address the program needs reads as 0 "
-			      "(/proc/kallsyms hides addresses without CAP_SYSLOG)");
 	bpfiter_raise(L, EPROTO, name, "the kernel program gave up (reason %u)", m.reason);
 }
 

@@ -414,7 +414,6 @@ const struct target target_epoll = {
 	.derived = (const char *const[]){ "event_names", "kind", "path", "file_fd",
 					  "target_epoll_id", NULL },
 	.ring = true,
-	.kallsyms = true,	/* ep_eventpoll_poll */
 	.step = epoll_step,
 	.release = epoll_release,
 };
