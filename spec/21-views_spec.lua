@@ -267,7 +267,7 @@ for r in step, it do io.write(line(r), "\n") end
     ok, msg, errno = bpfiter.unpin(link)
     assert.is_nil(ok)
     assert.equal(("unpin: %s is a symbolic link; unpin does not follow it " ..
-      "(force = true removes the link itself): Too many levels of symbolic links"):format(link), msg)
+      "(force = true, or --force, removes the link itself): Too many levels of symbolic links"):format(link), msg)
     assert.equal(ELOOP, errno)
     -- a symlink to a real view: still not followed
     local view = pin_path("linked-view")
@@ -298,7 +298,7 @@ for r in step, it do io.write(line(r), "\n") end
       local ok, msg, errno = bpfiter.unpin(p)
       assert.is_nil(ok)
       assert.equal(("unpin: %s is not a bpfiter view (a pinned map, program or another " ..
-        "tool's link; force = true removes it anyway): Protocol error"):format(p), msg)
+        "tool's link; force = true, or --force, removes it anyway): Protocol error"):format(p), msg)
       assert.equal(EPROTO, errno)
       assert.equal("file", lfs.attributes(p, "mode"))
       assert.is_true(bpfiter.unpin(p, { force = true }))

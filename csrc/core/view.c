@@ -347,11 +347,11 @@ static int view_unpin(lua_State *L)
 	} else if (!force && S_ISLNK(st.st_mode)) {
 		err = ELOOP;
 		what = " is a symbolic link; unpin does not follow it "
-		       "(force = true removes the link itself)";
+		       "(force = true, or --force, removes the link itself)";
 	} else if (!force && !is_view(fd)) {
 		err = EPROTO;
 		what = " is not a bpfiter view (a pinned map, program or another tool's "
-		       "link; force = true removes it anyway)";
+		       "link; force = true, or --force, removes it anyway)";
 	}
 	close(fd);
 	/* The entry of this directory, not a path resolved again; a swap since
