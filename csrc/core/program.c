@@ -143,7 +143,10 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 		return errno;
 	}
 	ring = t->ring ? bpf_object__find_map_by_name(p->obj, BPFITER_RING_MAP) : NULL;
-	err = t->prepare ? t->prepare(p->obj) : 0;
+	err = set_page_shift(p->obj);
+	if (!err && t->prepare)
+		err = t->prepare(p->obj);
+	/* the key covers the load-time constants just set */
 	cacheable = !err && !t->ring && program_cache_key(t, p->obj, bytes, size, key);
 	if (cacheable && (p->fd = program_cache_get(t, key)) >= 0) {
 		bpf_object__close(p->obj);	/* verified already: only the fd is needed */
@@ -153,9 +156,6 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 	}
 	if (!err && ring && p->ring_bytes)
 		err = -bpf_map__set_max_entries(ring, p->ring_bytes);
-	err = set_page_shift(p->obj);
-	if (!err && t->prepare)
-		err = t->prepare(p->obj);
 	if (!err)
 		err = -bpf_object__load(p->obj);
 	prog = bpf_object__find_program_by_name(p->obj, t->program);
