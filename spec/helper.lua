@@ -254,6 +254,30 @@ function H.cgroup2_mount()
   end
 end
 
+--- A private bpffs in a new temporary directory (0755, readable by
+-- everyone): returns the directory and the mount point (DIR/bpffs), and
+-- raises when it cannot mount. bpffs may not be mounted at /sys/fs/bpf.
+function H.private_bpffs()
+  local dir = H.mktemp_dir()
+  assert(os.execute("chmod 0755 " .. dir))
+  local fs = dir .. "/bpffs"
+  assert(lfs.mkdir(fs))
+  if not os.execute("mount -t bpf -o mode=0755 bpf " .. fs) then
+    H.rm_rf(dir)
+    error("cannot mount bpffs on " .. fs)
+  end
+  return dir, fs
+end
+
+--- Undoes H.private_bpffs (nil: nothing mounted), dropping any pin left;
+-- lazily when iterators still hold the mount.
+function H.drop_private_bpffs(dir, fs)
+  collectgarbage()  -- iterators still open on the mount close their fds
+  collectgarbage()
+  if fs and not os.execute("umount " .. fs .. " 2>/dev/null") then os.execute("umount -l " .. fs) end
+  H.rm_rf(dir)
+end
+
 --- Run a shell command, return its stdout and exit status.
 function H.run(cmd)
   local p = io.popen(cmd .. " 2>&1")

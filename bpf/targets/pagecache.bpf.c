@@ -38,6 +38,10 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define MAX_INODES_PER_SB (1 << 26)
 #define MAX_PATH_DEPTH 32
 #define MAX_REWALKS 4096
+/* Shows of the one element, i.e. read()s, in one walk: each does up to
+ * STEPS_PER_SHOW steps, so this is 2^37 steps (a page cache of hundreds of
+ * TiB). Past it the program gives up rather than run without end. */
+#define MAX_SHOWS (1 << 20)
 #define XA_CHUNK_SHIFT 6
 #define XA_CHUNK_SIZE 64
 #define XA_MAX_LEVELS 11		/* 64-bit indices, 6 bits a level */
@@ -779,6 +783,13 @@ int walk_pagecache(struct bpf_iter__bpf_map_elem *ctx)
 	BPFITER_FRAME(ctx->meta, cursor);
 	if (!cursor || cursor->phase == P_DONE)
 		return 0;
+	if (cursor->shows >= MAX_SHOWS) {
+		/* until the reader has the marker, the walk stays past the bound */
+		if (bpfiter_give_up(ctx->meta->seq, BPFITER_GAVE_UP_RESHOWN) == 0)
+			cursor->phase = P_DONE;
+		return 0;
+	}
+	cursor->shows++;
 	sh = show_get();
 	if (!sh)
 		return 0;

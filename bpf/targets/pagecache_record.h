@@ -43,6 +43,8 @@ struct pagecache_walk {
 	__u64 inodes;		/* inodes visited */
 	__u32 rewalks;		/* a cursor object vanished: position re-walked */
 	__u32 bounds;		/* a safety bound stopped part of the walk */
+	__u32 shows;		/* times the program ran (and asked for more) */
+	__u32 pad3;
 };
 
 /* Records, all in the ring buffer:

@@ -58,6 +58,8 @@ size_t decode_item_length(const struct target *t, const void *p)
 		return sizeof(struct bpfiter_header);
 	case BPFITER_KIND_RING:
 		return sizeof(struct bpfiter_ring_marker);
+	case BPFITER_KIND_ERROR:
+		return sizeof(struct bpfiter_error_marker);
 	}
 	return 0;
 }

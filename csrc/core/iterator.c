@@ -307,10 +307,17 @@ static void read_whole_walk(lua_State *L, struct iterator *it)
 	it->whole_read = true;
 }
 
+/* read() gives EAGAIN when the program asked to see its object again and
+ * nothing else was read. Our programs bound that themselves (and say so in
+ * the stream); this bounds any other program a view may hold: no legitimate
+ * walk asks this often in a row without producing anything. */
+#define MAX_IDLE_READS (1 << 16)
+
 /* Reads more of the stream (and empties the ring); returns false at the
  * end of input. Raises on error. */
 static bool refill(lua_State *L, struct iterator *it)
 {
+	unsigned idle = 0;
 	bool ring_more;
 	ssize_t n;
 	int err;
@@ -332,7 +339,8 @@ static bool refill(lua_State *L, struct iterator *it)
 		 * object again (EAGAIN when nothing else was read): what it
 		 * wrote to the ring comes first. */
 		ring_more = (n >= 0 || err == EAGAIN) && drain_ring(L, it);
-		if (n >= 0 || ring_more || (err != EINTR && err != EAGAIN))
+		if (n >= 0 || ring_more || (err != EINTR && err != EAGAIN) ||
+		    (err == EAGAIN && ++idle >= MAX_IDLE_READS))
 			break;
 	}
 	if (n < 0 && !ring_more) {
@@ -340,6 +348,8 @@ static bool refill(lua_State *L, struct iterator *it)
 
 		iterator_release(it, IT_DONE);
 		bpfiter_raise(L, err, name, "reading the iterator failed%s",
+			      err == EAGAIN ? " (the kernel program kept asking to see the"
+					      " same object again without producing anything)" :
 			      err == E2BIG ? " (one object produced more than the"
 					     " kernel's per-object limit)" :
 			      /* a pinned cgroups view: one kernel buffer, no second read */
@@ -359,6 +369,21 @@ static void stream_error(lua_State *L, struct iterator *it, const char *why)
 
 	iterator_release(it, IT_DONE);
 	bpfiter_raise(L, EPROTO, name, "%s", why);
+}
+
+/* The program gave up on an object (bpf/common/record_common.h): raises
+ * with the reason, after releasing the iterator. */
+static void program_gave_up(lua_State *L, struct iterator *it, const void *item)
+{
+	const char *name = it->target->name;
+	struct bpfiter_error_marker m;
+
+	memcpy(&m, item, sizeof(m));
+	iterator_release(it, IT_DONE);
+	if (m.reason == BPFITER_GAVE_UP_RESHOWN)
+		bpfiter_raise(L, EAGAIN, name, "the kernel program gave up on an object it had "
+			      "to show again too often (its kernel state kept changing)");
+	bpfiter_raise(L, EPROTO, name, "the kernel program gave up (reason %u)", m.reason);
 }
 
 /* Checks a header or trailer; the first item of a stream must be one. */
@@ -438,6 +463,9 @@ const void *iterator_next_record(lua_State *L, struct iterator *it)
 					stream_error(L, it, "ring buffer marker in a stream without one");
 				memcpy(&mark, item, sizeof(mark));
 				it->ring_due = mark.count;
+				break;
+			case BPFITER_KIND_ERROR:
+				program_gave_up(L, it, item);
 				break;
 			default:
 				consume_frame(L, it, item);

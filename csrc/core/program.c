@@ -3,12 +3,16 @@
 #include "program.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "errors.h"
@@ -53,6 +57,64 @@ const char *program_load_hint(int err)
 	return "";
 }
 
+/* Whether /proc/kallsyms shows this process real addresses (its first
+ * line is enough: hidden means every address reads 0). */
+static bool kallsyms_visible(void)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	unsigned long long addr = 0;
+	bool seen = f && fscanf(f, "%llx", &addr) == 1 && addr != 0;
+
+	if (f)
+		fclose(f);
+	return seen;
+}
+
+/* Sets the program's bpfiter_page_shift (bpf/common/iter_common.bpf.h), if
+ * it has one, to the running system's page size: found by name in the
+ * object's .rodata section through its BTF. 0 or an errno. */
+static int set_page_shift(struct bpf_object *obj)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".rodata");
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *v;
+	const struct btf_type *sec;
+	long page = sysconf(_SC_PAGESIZE);
+	uint32_t shift = 0;
+	const void *image;
+	size_t size;
+	char *copy;
+	int id, err;
+
+	id = map && btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -1;
+	if (id < 0)
+		return 0;
+	sec = btf__type_by_id(btf, (__u32)id);
+	v = btf_var_secinfos(sec);
+	for (int i = 0; i < btf_vlen(sec); i++, v++) {
+		const struct btf_type *var = btf__type_by_id(btf, v->type);
+
+		if (strcmp(btf__name_by_offset(btf, var->name_off), "bpfiter_page_shift") != 0)
+			continue;
+		while (shift < 31 && (1L << shift) < page)
+			shift++;
+		if (page <= 0 || (1L << shift) != page || v->size != sizeof(shift))
+			return EINVAL;
+		image = bpf_map__initial_value(map, &size);
+		if (!image || v->offset + sizeof(shift) > size)
+			return ENOENT;
+		copy = malloc(size);
+		if (!copy)
+			return ENOMEM;
+		memcpy(copy, image, size);
+		memcpy(copy + v->offset, &shift, sizeof(shift));
+		err = -bpf_map__set_initial_value(map, copy, size);
+		free(copy);
+		return err;
+	}
+	return 0;
+}
+
 /* Opens and loads t's object into p. Returns 0, or an errno with the
  * reason in msg. */
 static int load_program(const struct target *t, struct program *p, char *msg, size_t msgsize)
@@ -67,6 +129,12 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 	size_t size;
 	int err;
 
+	if (t->kallsyms && !kallsyms_visible()) {
+		snprintf(msg, msgsize, "loading the BPF program failed (needs root, or CAP_BPF, "
+			 "CAP_PERFMON and CAP_SYSLOG: /proc/kallsyms shows this process no kernel "
+			 "addresses, and the program compares with one)");
+		return EPERM;
+	}
 	bpfiter_libbpf_capture();
 	bytes = t->elf_bytes(&size);
 	p->obj = bpf_object__open_mem(bytes, size, &open_opts);
@@ -75,7 +143,10 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 		return errno;
 	}
 	ring = t->ring ? bpf_object__find_map_by_name(p->obj, BPFITER_RING_MAP) : NULL;
-	err = t->prepare ? t->prepare(p->obj) : 0;
+	err = set_page_shift(p->obj);
+	if (!err && t->prepare)
+		err = t->prepare(p->obj);
+	/* the key covers the load-time constants just set */
 	cacheable = !err && !t->ring && program_cache_key(t, p->obj, bytes, size, key);
 	if (cacheable && (p->fd = program_cache_get(t, key)) >= 0) {
 		bpf_object__close(p->obj);	/* verified already: only the fd is needed */

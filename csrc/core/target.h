@@ -123,6 +123,13 @@ struct target {
 	 * through a pinned view (a bpffs file), so the target can be pinned. */
 	bool pin_without_ring;
 
+	/* The program compares kernel addresses that libbpf takes from
+	 * /proc/kallsyms (a function __ksym). kallsyms shows 0 for all of them
+	 * to a process without CAP_SYSLOG (when perf_event_paranoid > 1 or
+	 * kptr_restrict is set), so loading is refused there with a hint
+	 * rather than running a program that compares with 0. */
+	bool kallsyms;
+
 	/* Optional: the target's own step, for records that cannot be decoded
 	 * one at a time (a join of two kinds of records). It takes raw records
 	 * from iterator_next_record, pushes one value and returns 1, or returns

@@ -430,8 +430,13 @@ static int map_elem_attach(lua_State *L, const struct target *t, int opts, struc
 		if (id <= 0 || id > UINT32_MAX)
 			return bpfiter_argerror(L, opts, "option 'map' must be a positive map id, got %lld",
 						(long long)id);
-		snprintf(what, sizeof(what), "map %lld", (long long)id);
 		RETRY_AFTER_GC(L, fd, bpf_map_get_fd_by_id((uint32_t)id));
+		err = errno;
+		/* the kernel lets only CAP_SYS_ADMIN turn an id into a map */
+		snprintf(what, sizeof(what), "map %lld%s", (long long)id, fd < 0 && err == EPERM ?
+			 " (a map id needs root or CAP_SYS_ADMIN; a pinned map's path needs "
+			 "CAP_BPF and CAP_PERFMON)" : "");
+		errno = err;
 		break;
 	}
 	case LUA_TSTRING:

@@ -62,7 +62,8 @@ usage: bpfiter TARGET [options]     list kernel objects (TARGET: %s)
                                     who filled and evicted each file's cache
        bpfiter pin TARGET PATH [--mode 0640] [--OPTION V]   pin a view in bpffs
        bpfiter cat PATH [options]   read a pinned view (no BPF privileges needed)
-       bpfiter unpin PATH           remove a pinned view
+       bpfiter unpin PATH [--force] remove a pinned view (--force: also a symlink or
+                                    another bpffs object; never what a symlink points to)
        bpfiter programs [--clear]   the verified-program cache (list or empty it)
        bpfiter export [--textfile PATH.prom] [--collectors a,b] [--top N]
                                     metrics of this machine (OpenMetrics)
@@ -550,9 +551,14 @@ local function cat(argv)
   return write_records(target, o, records, bpfiter.fields[target])
 end
 
+-- bpfiter unpin PATH [--force]: --force also removes a symlink (never
+-- what it points to) or a bpffs object that is not a bpfiter view.
 local function unpin(argv)
-  if not argv[2] or argv[3] then usage_error("usage: bpfiter unpin PATH") end
-  local ok, err = bpfiter.unpin(argv[2])
+  local path, force = argv[2], argv[3]
+  if not path or path:match("^%-") or (force and force ~= "--force") or argv[4] then
+    usage_error("usage: bpfiter unpin PATH [--force]")
+  end
+  local ok, err = bpfiter.unpin(path, { force = force ~= nil })
   if not ok then
     io.stderr:write("bpfiter: ", err, "\n")
     return 1
