@@ -21,8 +21,12 @@ local M = {
   target_names = core.targets,
   --- fields[target]: the field names its records can have, in order.
   fields = core.fields,
-  --- options[target]: {name =, type = "integer"|"boolean"|..., scope =
-  -- "kernel"|"reader"} for every option it accepts.
+  --- options[target]: every option it accepts, as the core declares and
+  -- checks it: {name =, type = "integer"|"boolean"|"string"|"integer|string",
+  -- scope = "kernel"|"reader"|"lua", min =, max = (integers), words = {...}
+  -- (strings taking only these), required =, arg = (the value's name in
+  -- help), help = (one line, with the unit)}. The CLI, its help and the
+  -- docs are generated from it.
   options = core.options,
   pin = core.pin,
   open = core.open,
@@ -42,14 +46,6 @@ function M.cgroup_cpu_wait(opts) return require("bpfiter.stats").cgroup_cpu_wait
 -- with paths as this process sees them, and the path= and pid= options.
 function M.pagecache(opts) return require("bpfiter.pagecache").pagecache(opts) end
 function M.cached_files(opts) return require("bpfiter.pagecache").cached_files(opts) end
-for _, name in ipairs { "pagecache", "cached_files" } do
-  local options = M.options[name]
-  for i = #options, 1, -1 do -- file= is the core's, set from path=
-    if options[i].name == "file" then table.remove(options, i) end
-  end
-  options[#options + 1] = { name = "path", type = "string", scope = "reader" }
-  options[#options + 1] = { name = "pid", type = "integer", scope = "reader" }
-end
 
 --- Page-cache activity per inode (lua/bpfiter/activity.lua, loaded on first
 -- use): cache_activity{duration =} collects for a while and returns rows;
@@ -70,7 +66,10 @@ local function discover()
     for i, name in ipairs(t.bpfiter) do
       local options = {}
       for j, o in ipairs(core.options[name]) do
-        options[j] = { name = o.name, type = o.type, scope = o.scope }
+        options[j] = {}
+        for k, v in pairs(o) do
+          options[j][k] = type(v) == "table" and table.move(v, 1, #v, 1, {}) or v
+        end
       end
       t.bpfiter[i] = { name = name, options = options }
     end
@@ -98,11 +97,15 @@ end
 --- Runs a target to completion and returns its records as an array, or
 -- nil, message, errno when the walk cannot start.
 -- @usage local procs = assert(bpfiter.collect("tasks", {threads = false}))
+local walks = {}
+for _, name in ipairs(core.targets) do walks[name] = true end
+
 function M.collect(target, opts)
-  local open = M[target]
-  if type(open) ~= "function" or not core[target] then
-    error(("bad argument #1 to 'collect' (unknown target '%s')"):format(tostring(target)), 2)
+  if not walks[target] then
+    error(("bad argument #1 to 'collect' (%s is not a walk; bpfiter.target_names lists them)")
+      :format(type(target) == "string" and ("'%s'"):format(target) or type(target)), 2)
   end
+  local open = M[target]
   local step, it, _, closing = open(opts)
   if not step then return nil, it, _ end
   local out, n = {}, 0
