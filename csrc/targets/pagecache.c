@@ -29,6 +29,7 @@
 #include "iterator.h"
 #include "options.h"
 #include "pagecache_record.h"
+#include "program.h"
 #include "pagecache.skel.h"
 
 /* Lua-side fields; the step builds records by hand (joins and flags). */
@@ -268,7 +269,8 @@ static int attach_walk(lua_State *L, const struct target *t, int opts, struct at
 		err = errno;
 		if (w.fd >= 0)
 			close(w.fd);
-		return bpfiter_fail(L, err, t->name, "creating the walk's map failed");
+		return bpfiter_fail(L, err, t->name, "creating the walk's map failed%s",
+				    program_load_hint(err));
 	}
 	if (bpf_map_update_elem(fd, &key, &w, BPF_ANY) < 0) {
 		err = errno;
