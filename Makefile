@@ -39,6 +39,8 @@ CORE_SRCS := $(filter-out csrc/core/embed.c,$(foreach d,$(CSRC_DIRS),$(wildcard 
 CORE_OBJS := $(CORE_SRCS:csrc/%.c=$(B)/obj/%.o)
 vpath %.bpf.c bpf/targets bpf/collectors
 LUA_FILES := $(wildcard lua/bpfiter/*.lua)
+# The CLI, one module per command: installed, never embedded.
+CLI_FILES := $(wildcard lua/bpfiter/cli/*.lua)
 
 DEBIAN_PACKAGES := lua5.4 liblua5.4-dev libbpf-dev bpftool clang llvm lua-busted \
 	luarocks libelf-dev zlib1g-dev pkg-config make gcc libc6-dev lua-cjson \
@@ -69,8 +71,9 @@ $(B)/obj/%.o: csrc/%.c $(C_HEADERS) $(BPF_HEADERS) $(SKELS) | $(B)
 $(B)/bpfiter/core.so: $(CORE_OBJS) | $(B)/bpfiter
 	$(CC) $(LIBFLAG) -o $@ $(CORE_OBJS) $(LIBBPF_LIBS)
 
-# The Lua layer but the CLI, init.lua first (luaopen_bpfiter loads it).
-EMBEDDED_LUA := lua/bpfiter/init.lua $(filter-out lua/bpfiter/init.lua lua/bpfiter/cli.lua,$(LUA_FILES))
+# The Lua layer but the CLI (lua/bpfiter/cli/), init.lua first
+# (luaopen_bpfiter loads it).
+EMBEDDED_LUA := lua/bpfiter/init.lua $(filter-out lua/bpfiter/init.lua,$(LUA_FILES))
 $(B)/init_lua.c: $(EMBEDDED_LUA) csrc/core/embed.lua | $(B)
 	$(LUA) csrc/core/embed.lua $@ $(EMBEDDED_LUA)
 
@@ -145,9 +148,10 @@ INST_BINDIR ?= /usr/local/bin
 # What the rock installs: the core, the Lua layer and the CLI. libbpfiter.a
 # is for embedding hosts (examples/host.c) and is not needed here.
 install: $(B)/bpfiter/core.so
-	install -d $(INST_LIBDIR)/bpfiter $(INST_LUADIR)/bpfiter $(INST_BINDIR)
+	install -d $(INST_LIBDIR)/bpfiter $(INST_LUADIR)/bpfiter/cli $(INST_BINDIR)
 	install -m 0755 $(B)/bpfiter/core.so $(INST_LIBDIR)/bpfiter/core.so
 	install -m 0644 $(LUA_FILES) $(INST_LUADIR)/bpfiter/
+	install -m 0644 $(CLI_FILES) $(INST_LUADIR)/bpfiter/cli/
 	install -m 0755 bin/bpfiter $(INST_BINDIR)/bpfiter
 
 clean:

@@ -78,7 +78,7 @@ describe("the rockspec", function()
   end)
 
   -- bin/bpfiter (the CLI) is installed only if the sources have it.
-  local has_cli = H.read_file(ROOT .. "/bin/bpfiter") and H.read_file(ROOT .. "/lua/bpfiter/cli.lua")
+  local has_cli = H.read_file(ROOT .. "/bin/bpfiter") and H.read_file(ROOT .. "/lua/bpfiter/cli/init.lua")
   local it_cli = has_cli and it or pending
   it_cli("installs a bin/bpfiter that runs from the tree", function()
     local tree = install(temp_dir())

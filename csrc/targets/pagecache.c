@@ -330,30 +330,39 @@ static bool dev_fits(lua_Integer dev)
 
 static const char *const scope_words[] = { [SCOPE_ALL] = "all", [SCOPE_OPEN] = "open", NULL };
 
-/* Shared by both walks. path and pid are pagecache.lua's: it resolves
- * them into file, dev, ino and scope for the core. */
+/* The options of both walks. path and pid are pagecache.lua's: it
+ * resolves them into file, dev, ino and scope for the core. */
+#define PAGECACHE_OPTIONS												\
+	{ .name = "path", .type = OPT_STRING, .scope = OPT_LUA, .arg = "PATH",					\
+	  .help = "a file: only it; a directory: the files under it" },						\
+	{ .name = "pid", .type = OPT_INTEGER, .scope = OPT_LUA, .min = 1, .max = ATTACH_PID_MAX,		\
+	  .arg = "PID", .expect = "a positive pid",								\
+	  .help = "only files process PID has open or mapped" },						\
+	{ .name = "scope", .type = OPT_STRING, .scope = OPT_KERNEL, .words = scope_words,			\
+	  .arg = "SCOPE",											\
+	  .help = "all inodes (default) or open: only files some process has open or mapped" },		\
+	{ .name = "dev", .type = OPT_INTEGER, .scope = OPT_KERNEL, .min = 1, .max = LUA_MAXINTEGER,		\
+	  .valid = dev_fits, .expect = "a device number as stat() gives it (st_dev)",				\
+	  .arg = "DEV", .help = "only files on device DEV (as stat().st_dev)" },				\
+	{ .name = "ino", .type = OPT_INTEGER, .scope = OPT_KERNEL, .min = 1, .max = LUA_MAXINTEGER,		\
+	  .arg = "INODE", .help = "only inode number INODE (with dev: of that filesystem)" },			\
+	{ .name = "min_pages", .type = OPT_INTEGER, .scope = OPT_KERNEL, .min = 0,				\
+	  .max = LUA_MAXINTEGER, .arg = "PAGES",								\
+	  .help = "only files with at least PAGES cached pages (default 0)" },					\
+	{ .name = "evicted", .type = OPT_BOOLEAN, .scope = OPT_KERNEL,						\
+	  .help = "also pages evicted recently (shadow entries), and files that have only those" },	\
+	{ .name = "file", .type = OPT_STRING, .scope = OPT_INTERNAL,						\
+	  .help = "one regular file, held open for the walk (see hold_file)" }
+
 static const struct option pagecache_options[] = {
-	{ .name = "path", .type = OPT_STRING, .scope = OPT_LUA, .arg = "PATH",
-	  .help = "a file: only it; a directory: the files under it" },
-	{ .name = "pid", .type = OPT_INTEGER, .scope = OPT_LUA, .min = 1, .max = ATTACH_PID_MAX,
-	  .arg = "PID", .expect = "a positive pid",
-	  .help = "only files process PID has open or mapped" },
-	{ .name = "scope", .type = OPT_STRING, .scope = OPT_KERNEL, .words = scope_words,
-	  .arg = "SCOPE", .help = "all inodes (default) or open: only files some process has open or mapped" },
-	{ .name = "dev", .type = OPT_INTEGER, .scope = OPT_KERNEL, .min = 1, .max = LUA_MAXINTEGER,
-	  .valid = dev_fits, .expect = "a device number as stat() gives it (st_dev)",
-	  .arg = "DEV", .help = "only files on device DEV (as stat().st_dev)" },
-	{ .name = "ino", .type = OPT_INTEGER, .scope = OPT_KERNEL, .min = 1, .max = LUA_MAXINTEGER,
-	  .arg = "INODE", .help = "only inode number INODE (with dev: of that filesystem)" },
-	{ .name = "min_pages", .type = OPT_INTEGER, .scope = OPT_KERNEL, .min = 0,
-	  .max = LUA_MAXINTEGER, .arg = "PAGES",
-	  .help = "only files with at least PAGES cached pages (default 0)" },
-	{ .name = "evicted", .type = OPT_BOOLEAN, .scope = OPT_KERNEL,
-	  .help = "also recently evicted pages (shadow entries; default false)" },
+	PAGECACHE_OPTIONS,
 	{ .name = "runs", .type = OPT_BOOLEAN, .scope = OPT_KERNEL,
-	  .help = "pagecache: runs of pages with the same flags instead of folios (default false)" },
-	{ .name = "file", .type = OPT_STRING, .scope = OPT_INTERNAL,
-	  .help = "one regular file, held open for the walk (see hold_file)" },
+	  .help = "runs of pages with the same flags instead of folios (default false)" },
+	OPTIONS_END,
+};
+
+static const struct option cached_files_options[] = {
+	PAGECACHE_OPTIONS,
 	OPTIONS_END,
 };
 
@@ -384,7 +393,7 @@ const struct target target_cached_files = {
 	.name = "cached_files", .program = "walk_pagecache",
 	.elf_bytes = pagecache_bpf__elf_bytes,
 	.record_size = sizeof(struct pagecache_record),
-	.fields = pagecache_fields, .options = pagecache_options,
+	.fields = pagecache_fields, .options = cached_files_options,
 	.prepare = cached_files_prepare,
 	.attach = cached_files_attach,
 	.filter_size = sizeof(struct pagecache_walk_state),

@@ -28,6 +28,9 @@ local M = {
   -- help), help = (one line, with the unit)}. The CLI, its help and the
   -- docs are generated from it.
   options = core.options,
+  --- check_options(target, opts): nil when opts suit bpfiter[target], else
+  -- what is wrong (the check every walk makes, without the walk).
+  check_options = core.check_options,
   pin = core.pin,
   open = core.open,
   unpin = core.unpin,
