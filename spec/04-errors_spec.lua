@@ -141,6 +141,20 @@ describe("errors", function()
     end
   end)
 
+  it("refuses paths, names and modes with a NUL byte in pin, open and unpin", function()
+    local function nul(fn, ...)
+      local ok, err = pcall(fn, ...)
+      assert.is_false(ok)
+      assert.matches("must not contain NUL bytes", err, 1, true)
+    end
+    nul(bpfiter.pin, "tasks\0x", "/sys/fs/bpf/bpfiter-spec-nul")
+    nul(bpfiter.pin, "tasks", "/sys/fs/bpf/bpfiter-spec-nul\0x")
+    nul(bpfiter.pin, "tasks", "/sys/fs/bpf/bpfiter-spec-nul", nil, "0640\0junk")
+    nul(bpfiter.open, "/etc/passwd\0x")
+    nul(bpfiter.unpin, "/sys/fs/bpf/bpfiter-spec-nul\0x")
+    assert.is_nil(require("lfs").attributes("/sys/fs/bpf/bpfiter-spec-nul"))
+  end)
+
   it("refuses filter values the kernel would read as 'no filter'", function()
     -- dev 0 and inode 0 are the program's "any": as values they would widen
     for _, opts in ipairs { { dev = 0 }, { ino = 0 }, { dev = 1 << 40 } } do

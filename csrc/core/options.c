@@ -248,6 +248,17 @@ int option_word(lua_State *L, const struct target *t, int opts, const char *name
 	return def;
 }
 
+const char *option_checkstring(lua_State *L, int arg)
+{
+	size_t len;
+	const char *s = luaL_checklstring(L, arg, &len);
+	char q[96];
+
+	if (strlen(s) != len)
+		bpfiter_argerror(L, arg, "must not contain NUL bytes, got %s", quoted(q, sizeof(q), s, len));
+	return s;
+}
+
 void options_push(lua_State *L, const struct target *t)
 {
 	static const char *const scopes[] = {

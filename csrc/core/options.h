@@ -24,6 +24,11 @@ const char *option_string(lua_State *L, int opts, const char *name);
 /* The index in the option's declared words of its value, or def. */
 int option_word(lua_State *L, const struct target *t, int opts, const char *name, int def);
 
+/* Argument arg as a C string: luaL_checklstring, and an argument error
+ * when it holds a NUL byte (the C string would name something else: a
+ * shorter path). For the path and mode arguments of pin, open, unpin. */
+const char *option_checkstring(lua_State *L, int arg);
+
 /* Pushes {{name =, type =, scope =, min =, max =, words =, required =,
  * arg =, help =}, ...}: t's public options (not OPT_INTERNAL), in order. */
 void options_push(lua_State *L, const struct target *t);

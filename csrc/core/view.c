@@ -40,8 +40,8 @@ static const struct target *target_named(const char *name)
 /* pin(target, path [, options [, mode]]) -> true | nil, message, errno */
 static int view_pin(lua_State *L)
 {
-	const char *name = luaL_checkstring(L, 1);
-	const char *path = luaL_checkstring(L, 2);
+	const char *name = option_checkstring(L, 1);
+	const char *path = option_checkstring(L, 2);
 	const struct target *t = target_named(name);
 	lua_Integer mode = 0600;
 	char dir[PATH_MAX];
@@ -58,7 +58,7 @@ static int view_pin(lua_State *L)
 	/* Lua has no octal literals: "0640" (a string) or 416 (tonumber("640", 8)). */
 	if (lua_type(L, 4) == LUA_TSTRING) {
 		char *end;
-		mode = strtol(lua_tostring(L, 4), &end, 8);
+		mode = strtol(option_checkstring(L, 4), &end, 8);
 		if (*end || end == lua_tostring(L, 4))
 			mode = -1;
 	} else if (!lua_isnoneornil(L, 4)) {
@@ -93,7 +93,7 @@ static int view_pin(lua_State *L)
 /* unpin(path) -> true | nil, message, errno. Only removes bpffs files. */
 static int view_unpin(lua_State *L)
 {
-	const char *path = luaL_checkstring(L, 1);
+	const char *path = option_checkstring(L, 1);
 
 	struct stat st;
 
@@ -130,7 +130,7 @@ static ssize_t read_at_least(int fd, char *buf, size_t want, size_t size)
  * The view's header names its target; only reader options apply. */
 static int view_open(lua_State *L)
 {
-	const char *path = luaL_checkstring(L, 1);
+	const char *path = option_checkstring(L, 1);
 	struct bpfiter_header h;
 	const struct target *t = NULL;
 	char why[160], *buf;
