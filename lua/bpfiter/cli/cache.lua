@@ -111,11 +111,7 @@ local function meminfo_cached()
 end
 
 function M.run(argv)
-  local o = parse.parse(argv, 2, groups(), "cache")
-  if o.help then
-    io.stdout:write(M.help())
-    return 0
-  end
+  local o = parse.parse(argv, 2, groups(), "cache", M.help)
   if o.pages and o.activity then common.usage_error("choose one of --pages and --activity") end
   if o.top and o.limit then common.usage_error("choose one of --top and --limit") end
   o.limit = o.limit or o.top

@@ -11,11 +11,7 @@ local M = {
 
 -- The target's options a reader can give: those of scope reader.
 local function reader_options(target)
-  local list = {}
-  for _, d in ipairs(bpfiter.options[target] or {}) do
-    if d.scope == "reader" then list[#list + 1] = d end
-  end
-  return list
+  return parse.scoped(bpfiter.options[target], "reader")
 end
 
 function M.help(target)
@@ -48,11 +44,8 @@ function M.run(argv)
   local _, it = common.call(bpfiter.open, path)
   local target = tostring(it):match("^bpfiter%.iterator: (%S+)")
   it:close()
-  local o, args = parse.parse(argv, first + 1, { reader_options(target), parse.output }, "cat")
-  if o.help then
-    io.stdout:write(M.help(target))
-    return 0
-  end
+  local o, args = parse.parse(argv, first + 1, { reader_options(target), parse.output }, "cat",
+    function() return M.help(target) end)
   if #args > 0 then common.usage_error("cat takes one path, got also '%s'", args[1]) end
   local valid = bpfiter.fields[target]
   output.check_names(target, o, valid)

@@ -5,12 +5,21 @@ local M = {}
 
 M.Usage = {}
 M.Failure = {}
+M.Help = {}	-- -h or --help: main prints .text and exits 0
 
 --- A message as the user should see it: without the "file:line:" position
 -- of whoever raised it and without a "bpfiter: " main adds again.
 function M.clean(msg)
   msg = tostring(msg):gsub("^[^\n:]*%.lua:%d+: ", "")
   return (msg:gsub("^bpfiter: ", ""))
+end
+
+--- Whether name is a target of this build (bpfiter.target_names).
+function M.is_target(name)
+  for _, t in ipairs(require("bpfiter").target_names) do
+    if t == name then return true end
+  end
+  return false
 end
 
 --- Raises a usage error (exit 2).

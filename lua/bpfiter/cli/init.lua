@@ -27,13 +27,6 @@ local OWN_HELP = {
   help = "usage: bpfiter help [COMMAND|TARGET]\nthe commands, or one command's or target's options\n",
 }
 
-local function is_target(bpfiter, name)
-  for _, t in ipairs(bpfiter.target_names) do
-    if t == name then return true end
-  end
-  return false
-end
-
 local function usage_text(bpfiter)
   local parse = require "bpfiter.cli.parse"
   local rows = {}
@@ -61,9 +54,9 @@ local function help(bpfiter, argv)
   local what = argv[2]
   if not what then
     io.stdout:write(usage_text(bpfiter))
-  elseif is_target(bpfiter, what) then
+  elseif common.is_target(what) then
     io.stdout:write(command("list").help(what))
-  elseif what == "pin" and argv[3] and is_target(bpfiter, argv[3]) then
+  elseif what == "pin" and argv[3] and common.is_target(argv[3]) then
     io.stdout:write(command("pin").help(argv[3]))
   elseif OWN_HELP[what] then
     io.stdout:write(OWN_HELP[what])
@@ -88,7 +81,7 @@ local function run(argv)
     if argv[2] then common.usage_error("version takes no arguments") end
     io.stdout:write("bpfiter ", bpfiter.version, "\n")
     return 0
-  elseif is_target(bpfiter, cmd) then
+  elseif common.is_target(cmd) then
     return command("list").run(argv, cmd)
   end
   if cmd ~= "list" and is_command(cmd) then return command(cmd).run(argv) end
@@ -99,6 +92,10 @@ function M.main(argv)
   local ok, status = pcall(run, argv or {})
   if ok then return status end
   local kind = getmetatable(status)
+  if kind == common.Help then
+    io.stdout:write(status.text)
+    return 0
+  end
   local msg = type(status) == "table" and status.message or common.clean(status)
   io.stderr:write("bpfiter: ", msg, "\n")
   -- Usage errors exit 2; failures (and errors raised in the middle of a

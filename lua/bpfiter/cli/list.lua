@@ -63,11 +63,7 @@ local function cpu_wait(o)
 end
 
 function M.run(argv, target)
-  local o = parse.parse(argv, 2, groups(target), target)
-  if o.help then
-    io.stdout:write(M.help(target))
-    return 0
-  end
+  local o = parse.parse(argv, 2, groups(target), target, function() return M.help(target) end)
   if o.recursive ~= nil and not o.cpu_wait then common.usage_error("--recursive needs --cpu-wait") end
   common.check_options(target, o.options)
   if o.cpu_wait then return cpu_wait(o) end

@@ -59,8 +59,9 @@ end
 -- o = {options = {target option = value}, help = true|nil, format =
 -- "table"|"json"|"csv", <cli flag> = value} and the positional words.
 -- `--` ends the options: what follows is positional (a file named --help).
--- what: the command as the user wrote it, for messages.
-function M.parse(argv, first, groups, what)
+-- what: the command as the user wrote it, for messages; help() returns
+-- its help, which -h or --help prints (exit 0) instead of running it.
+function M.parse(argv, first, groups, what, help)
   local o, args = { options = {} }, {}
   local i = first
   local only_args = false
@@ -100,9 +101,20 @@ function M.parse(argv, first, groups, what)
     end
     i = i + 1
   end
+  if o.help then error(setmetatable({ text = help() }, common.Help), 0) end
   if o.json and o.csv then common.usage_error("choose one of --json and --csv") end
   o.format = o.json and "json" or o.csv and "csv" or "table"
   return o, args
+end
+
+--- The declarations of decls with the given scope ("kernel": what a pin
+-- fixes, "reader": what a view's reader may add).
+function M.scoped(decls, scope)
+  local list = {}
+  for _, d in ipairs(decls or {}) do
+    if d.scope == scope then list[#list + 1] = d end
+  end
+  return list
 end
 
 --- Usage lines: rows of {synopsis, what it does}, the first after "usage:".

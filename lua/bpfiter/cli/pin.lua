@@ -13,11 +13,7 @@ local MODE = { { name = "mode", type = "string", cli = true, arg = "MODE",
 
 -- The target's options a pin fixes: those of scope kernel.
 local function kernel_options(target)
-  local list = {}
-  for _, d in ipairs(bpfiter.options[target] or {}) do
-    if d.scope == "kernel" then list[#list + 1] = d end
-  end
-  return list
+  return parse.scoped(bpfiter.options[target], "kernel")
 end
 
 function M.help(target)
@@ -35,26 +31,18 @@ function M.help(target)
   return table.concat(lines, "\n") .. "\n"
 end
 
-local function is_target(name)
-  for _, t in ipairs(bpfiter.target_names) do
-    if t == name then return true end
-  end
-  return false
-end
-
 function M.run(argv)
   local target = argv[2]
-  if target == "-h" or target == "--help" or target == nil then
-    if target == nil then common.usage_error("pin needs a target and a path (see bpfiter help pin)") end
+  if target == nil then common.usage_error("pin needs a target and a path (see bpfiter help pin)") end
+  if target == "-h" or target == "--help" then
     io.stdout:write(M.help())
     return 0
   end
-  if not is_target(target) then common.usage_error("pin: unknown target '%s' (see bpfiter help targets)", target) end
-  local o, args = parse.parse(argv, 3, { kernel_options(target), MODE }, "pin " .. target)
-  if o.help then
-    io.stdout:write(M.help(target))
-    return 0
+  if not common.is_target(target) then
+    common.usage_error("pin: unknown target '%s' (see bpfiter help targets)", target)
   end
+  local o, args = parse.parse(argv, 3, { kernel_options(target), MODE }, "pin " .. target,
+    function() return M.help(target) end)
   if #args ~= 1 then common.usage_error("pin needs one path in bpffs (see bpfiter help pin)") end
   common.call(bpfiter.pin, target, args[1], o.options, o.mode)
   return 0

@@ -98,11 +98,7 @@ local function report()
 end
 
 function M.run(argv)
-  local o, args = parse.parse(argv, 2, {}, "report")
-  if o.help then
-    io.stdout:write(M.help())
-    return 0
-  end
+  local o, args = parse.parse(argv, 2, {}, "report", M.help)
   if #args > 0 then common.usage_error("report takes no arguments") end
   return report()
 end

@@ -21,11 +21,7 @@ function M.help()
 end
 
 function M.run(argv)
-  local o, args = parse.parse(argv, 2, { parse.output }, "targets")
-  if o.help then
-    io.stdout:write(M.help())
-    return 0
-  end
+  local o, args = parse.parse(argv, 2, { parse.output }, "targets", M.help)
   if #args > 0 then common.usage_error("targets takes no arguments") end
   output.check_names("targets", o, COLUMNS)
   local list = common.call(bpfiter.targets)

@@ -13,11 +13,7 @@ function M.help()
 end
 
 function M.run(argv)
-  local o, args = parse.parse(argv, 2, {}, "unpin")
-  if o.help then
-    io.stdout:write(M.help())
-    return 0
-  end
+  local o, args = parse.parse(argv, 2, {}, "unpin", M.help)
   if #args ~= 1 then common.usage_error("unpin needs one path (see bpfiter help unpin)") end
   common.call(bpfiter.unpin, args[1])
   return 0
