@@ -42,7 +42,7 @@ local function usage_text(bpfiter)
   out[#out + 1] = ""
   out[#out + 1] = "output options (every command that lists records):"
   out[#out + 1] = parse.describe(parse.output)
-  out[#out + 1] = "  -h, --help  help"
+  out[#out + 1] = "  -h, --help      help"
   out[#out + 1] = ""
   out[#out + 1] = "Exit status: 0 ok, 1 the kernel walk failed (no privilege, no such pid),"
   out[#out + 1] = "2 usage error. Needs root, or CAP_BPF and CAP_PERFMON (cat: read access only)."
