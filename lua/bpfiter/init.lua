@@ -59,7 +59,8 @@ for name, f in pairs { cache_activity = "cache_activity", cache_activity_collect
 --- The iterator targets the running kernel offers, read from its BTF, sorted
 -- by the kernel's name, or nil, message, errno:
 -- {name = "task", context = {"task"}, decoded = true,
---  bpfiter = {{name = "tasks", options = {{name =, type =, scope =}, ...}}}}
+--  bpfiter = {{name = "tasks", options = {{name =, type =, scope =, ...}, ...}}}}
+-- (options: copies of bpfiter.options[name])
 -- `context` names what a program for the target receives; `bpfiter` lists
 -- the functions here that decode it (empty: none, decoded = false).
 local function discover()
