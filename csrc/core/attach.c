@@ -49,8 +49,10 @@ int attach_fd(struct attach *a, int fd)
 	return fd;
 }
 
-/* A pid that is a thread, not a group leader, has no process pidfd. */
-static bool is_thread(pid_t pid)
+/* pidfd_open refuses a thread id that is not a group leader (EINVAL, or
+ * ENOENT on newer kernels) as well as a pid that is gone: after such a
+ * refusal, a pid that still exists is a thread. */
+static bool still_exists(pid_t pid)
 {
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
@@ -73,7 +75,7 @@ int attach_task_pid(lua_State *L, const struct target *t, int opts, struct attac
 		if (fd < 0)
 			return bpfiter_fail(L, errno, t->name, "pid %lld", (long long)pid);
 		a->info.task.pid_fd = (__u32)fd;
-	} else if ((errno == EINVAL || errno == ENOENT) && is_thread((pid_t)pid)) {
+	} else if ((errno == EINVAL || errno == ENOENT) && still_exists((pid_t)pid)) {
 		a->info.task.tid = (__u32)pid;
 	} else {
 		return bpfiter_fail(L, errno == EINVAL || errno == ENOENT ? ESRCH : errno,
