@@ -306,7 +306,7 @@ void options_push(lua_State *L, const struct target *t)
 /* check_options(target, opts) -> nil | message */
 static int check_options(lua_State *L)
 {
-	const char *name = luaL_checkstring(L, 1);
+	const char *name = option_checkstring(L, 1);
 	char msg[512];
 
 	for (size_t i = 0; i < bpfiter_ntargets; i++) {

@@ -406,7 +406,7 @@ const struct target target_cached_files = {
  * nil, message, errno: what path= of the page-cache walks stands for. */
 static int file_identity(lua_State *L)
 {
-	const char *path = luaL_checkstring(L, 1);
+	const char *path = option_checkstring(L, 1);
 	char real[PATH_MAX];
 	struct stat st;
 
