@@ -44,7 +44,9 @@ function M.run(argv)
   local _, it = common.call(bpfiter.open, path)
   local target = tostring(it):match("^bpfiter%.iterator: (%S+)")
   it:close()
-  local o, args = parse.parse(argv, first + 1, { reader_options(target), parse.output }, "cat",
+  -- Every option of the target parses, so that one fixed by the pin gets
+  -- the library's own reason ("--pid is fixed when the view is pinned").
+  local o, args = parse.parse(argv, first + 1, { bpfiter.options[target], parse.output }, "cat",
     function() return M.help(target) end)
   if #args > 0 then common.usage_error("cat takes one path, got also '%s'", args[1]) end
   local valid = bpfiter.fields[target]
