@@ -173,6 +173,21 @@ describe("errors", function()
     assert.is_nil(bpfiter.check_options("cached_files", { path = "/", min_pages = 0 }))
   end)
 
+  it("names the caller's line, never a line inside bpfiter, in collect and map_elems errors", function()
+    for _, call in ipairs {
+      function() bpfiter.collect("tasks", { pid = 0 }) end,
+      function() bpfiter.collect("map_elems", {}) end,
+      function() bpfiter.collect("cached_files", { pid = 0 }) end,
+      function() bpfiter.collect("tasks", 5) end,
+      function() bpfiter.map_elems {} end,
+      function() bpfiter.map_elems(-3) end,
+    } do
+      local ok, err = pcall(call)
+      assert.is_false(ok)
+      assert.matches("^[^:]*04%-errors_spec%.lua:%d+: bad argument", err)
+    end
+  end)
+
   it("collect() of a name that is not a walk is an argument error", function()
     for _, name in ipairs { "pin", "open", "collect", "targets", "nothing" } do
       assert.has_error(function() bpfiter.collect(name) end,

@@ -94,6 +94,9 @@ function M.map_elems(map)
     error(("bad argument #1 to 'map_elems' (map id or pinned path expected, got %s)")
       :format(kind), 2)
   end
+  -- checked here, so that an error names the caller's line, not this one
+  local problem = core.check_options("map_elems", map or {})
+  if problem then error(("bad argument #1 to 'map_elems' (%s)"):format(problem), 2) end
   local step, it, nothing, closing = core.map_elems(map)
   return step, it, nothing, closing
 end
@@ -109,8 +112,14 @@ function M.collect(target, opts)
     error(("bad argument #1 to 'collect' (%s is not a walk; bpfiter.target_names lists them)")
       :format(type(target) == "string" and ("'%s'"):format(target) or type(target)), 2)
   end
-  local open = M[target]
-  local step, it, _, closing = open(opts)
+  -- Checked before the walk, so that an error names collect and the
+  -- caller's line, not a line of this file.
+  if opts ~= nil and type(opts) ~= "table" then
+    error(("bad argument #2 to 'collect' (table expected, got %s)"):format(type(opts)), 2)
+  end
+  local problem = core.check_options(target, opts)
+  if problem then error(("bad argument #2 to 'collect' (%s)"):format(problem), 2) end
+  local step, it, _, closing = M[target](opts)
   if not step then return nil, it, _ end
   local out, n = {}, 0
   do
