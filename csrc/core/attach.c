@@ -12,6 +12,7 @@
 
 #include "errors.h"
 #include "options.h"
+#include "fds.h"
 
 int rodata_get(struct bpf_object *obj, void *ro, size_t size)
 {
@@ -33,11 +34,13 @@ int rodata_set(struct bpf_object *obj, const void *ro, size_t size)
 	return map ? -bpf_map__set_initial_value(map, ro, size) : ENOENT;
 }
 
-int attach_fd(struct attach *a, int fd)
+int attach_fd(lua_State *L, struct attach *a, int fd)
 {
 	if (fd >= 0 && fd <= 2) {
-		int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-		int err = errno;
+		int moved, err;
+
+		RETRY_AFTER_GC(L, moved, fcntl(fd, F_DUPFD_CLOEXEC, 3));
+		err = errno;
 
 		close(fd);
 		errno = err;
@@ -64,14 +67,10 @@ int attach_task_pid(lua_State *L, const struct target *t, int opts, struct attac
 
 	if (!option_is_set(L, opts, "pid"))
 		return 0;	/* every process */
-	fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-	if (fd < 0 && errno == EMFILE) {
-		lua_gc(L, LUA_GCCOLLECT);	/* dropped iterators may hold fds */
-		fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-	}
+	RETRY_AFTER_GC(L, fd, (int)syscall(SYS_pidfd_open, (pid_t)pid, 0));
 	if (fd >= 0) {
 		/* A pidfd pins the process: a recycled pid cannot redirect us. */
-		fd = attach_fd(a, fd);
+		fd = attach_fd(L, a, fd);
 		if (fd < 0)
 			return bpfiter_fail(L, errno, t->name, "pid %lld", (long long)pid);
 		a->info.task.pid_fd = (__u32)fd;

@@ -24,8 +24,9 @@ int attach_task_pid(lua_State *L, const struct target *t, int opts, struct attac
  * and returns the number to put there: fd itself, or a duplicate above 2.
  * The kernel reads an fd field of 0 as "none given" and would widen the walk
  * (a pidfd on fd 0 walked every process when stdin was closed), so no link
- * info ever holds 0, 1 or 2. Returns -1 (errno set, fd closed) on failure. */
-int attach_fd(struct attach *a, int fd);
+ * info ever holds 0, 1 or 2. Out of fds, it collects garbage and retries
+ * once (fds.h). Returns -1 (errno set, fd closed) on failure. */
+int attach_fd(lua_State *L, struct attach *a, int fd);
 
 struct bpf_object;
 

@@ -9,6 +9,7 @@
 #include "discovery.h"
 #include "iterator.h"
 #include "options.h"
+#include "program.h"
 #include "target.h"
 
 /* {"pid", "tgid", ...}: the record fields, then the derived ones. */
@@ -55,6 +56,7 @@ int luaopen_bpfiter_core(lua_State *L)
 	lua_setfield(L, -2, "fields");
 	view_register(L);
 	options_register(L);
+	program_register_functions(L);
 	discovery_register(L);
 	cpu_wait_register(L);
 	pagecache_register(L);

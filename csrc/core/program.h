@@ -3,6 +3,7 @@
 #ifndef BPFITER_PROGRAM_H
 #define BPFITER_PROGRAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <lua.h>
 #include "target.h"
@@ -15,8 +16,10 @@ struct ring_buffer;
  * emptied into the walk that made it: it sets on_item and reader before
  * consuming the ring. */
 struct program {
-	struct bpf_object *obj;
+	struct bpf_object *obj;	/* NULL for a program from the program cache */
 	int fd;
+	bool loaded;
+	bool cached;		/* fd came from the cache (program_cache.c) */
 	struct ring_buffer *ring;
 	int (*on_item)(void *reader, const void *data, size_t size);
 	void *reader;
@@ -24,6 +27,10 @@ struct program {
 
 /* Registers the program metatable and the cache in the registry. */
 void program_register(lua_State *L);
+
+/* Adds core.program_info, core.program_cache and core.program_cache_clear
+ * to the table on top. */
+void program_register_functions(lua_State *L);
 
 /* t's program fd, loading it on first use in this Lua state, or pushes
  * the failure triple and returns -1. */

@@ -16,6 +16,7 @@
 
 #include "decode.h"
 #include "errors.h"
+#include "fds.h"
 #include "iterator.h"
 #include "options.h"
 #include "record_common.h"
@@ -143,7 +144,7 @@ static int view_open(lua_State *L)
 	lua_settop(L, 2);
 	/* a userdata: an argument error below cannot leak it */
 	buf = lua_newuserdatauv(L, ITERATOR_READ_BUFFER, 0);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	RETRY_AFTER_GC(L, fd, open(path, O_RDONLY | O_CLOEXEC));
 	if (fd < 0)
 		return bpfiter_fail(L, errno, "open", "%s", path);
 	n = read_at_least(fd, buf, sizeof(h), ITERATOR_READ_BUFFER);

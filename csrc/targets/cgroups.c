@@ -17,6 +17,7 @@
 #include "attach.h"
 #include "errors.h"
 #include "options.h"
+#include "fds.h"
 #include "cgroup_record.h"
 #include "cgroup.skel.h"
 
@@ -68,16 +69,18 @@ static const enum bpf_cgroup_iter_order orders[] = {
 };
 
 /* Where cgroup2 is mounted (the first such mount in /proc/self/mountinfo),
- * octal escapes undone; false when it is not mounted. */
-static bool cgroup2_mount(char *out, size_t size)
+ * octal escapes undone. Returns 0, ENOENT when it is not mounted, or why
+ * mountinfo could not be read (then "not mounted" would widen the walk). */
+static int cgroup2_mount(lua_State *L, char *out, size_t size)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
+	FILE *f;
 	char *line = NULL, *sep;
 	size_t cap = 0;
 	bool found = false;
 
+	RETRY_PTR_AFTER_GC(L, f, fopen("/proc/self/mountinfo", "re"));
 	if (!f)
-		return false;
+		return errno;
 	while (!found && getline(&line, &cap, f) > 0) {
 		char mnt[4096], fstype[64];
 		size_t o = 0;
@@ -100,16 +103,16 @@ static bool cgroup2_mount(char *out, size_t size)
 	}
 	free(line);
 	fclose(f);
-	return found;
+	return found ? 0 : ENOENT;
 }
 
-/* The link info takes fd 0 for "no fd". */
 /* A directory of a cgroup filesystem (v2 or a v1 hierarchy), opened. */
 static int open_cgroup_dir(lua_State *L, const struct target *t, const char *path)
 {
 	struct statfs st;
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd;
 
+	RETRY_AFTER_GC(L, fd, open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	if (fd < 0)
 		return bpfiter_fail(L, errno, t->name, "root %s", path), -1;
 	if (fstatfs(fd, &st) || (st.f_type != CGROUP2_SUPER_MAGIC &&
@@ -134,13 +137,13 @@ static int open_cgroup_id(lua_State *L, const struct target *t, uint64_t id)
 	int mfd, fd, err;
 
 	handle.id = id;
-	if (!cgroup2_mount(mnt, sizeof(mnt)))
+	if (cgroup2_mount(L, mnt, sizeof(mnt)))
 		return -2;
-	mfd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	RETRY_AFTER_GC(L, mfd, open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	if (mfd < 0)
 		return -2;
 	memcpy(handle.h.f_handle, &id, sizeof(id));
-	fd = open_by_handle_at(mfd, &handle.h, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	RETRY_AFTER_GC(L, fd, open_by_handle_at(mfd, &handle.h, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	err = errno;
 	close(mfd);
 	if (fd >= 0)
@@ -155,7 +158,7 @@ static int cgroup_attach(lua_State *L, const struct target *t, int opts, struct 
 {
 	enum bpf_cgroup_iter_order order = orders[option_word(L, t, opts, "order", 0)];
 	char mnt[4096];
-	int fd = -2;
+	int fd = -2, err;
 
 	switch (lua_getfield(L, opts, "root")) {
 	case LUA_TSTRING:
@@ -172,14 +175,17 @@ static int cgroup_attach(lua_State *L, const struct target *t, int opts, struct 
 	default:
 		/* cgroup2 where this process sees it mounted; unmounted, the
 		 * kernel walks the whole v2 hierarchy (fd and id 0). */
-		if (cgroup2_mount(mnt, sizeof(mnt)))
+		err = cgroup2_mount(L, mnt, sizeof(mnt));
+		if (!err)
 			fd = open_cgroup_dir(L, t, mnt);
+		else if (err != ENOENT)
+			fd = (bpfiter_fail(L, err, t->name, "reading /proc/self/mountinfo"), -1);
 	}
 	if (fd == -1)
 		return 3;	/* the failure triple is on top */
 	lua_pop(L, 1);
 	if (fd >= 0) {
-		fd = attach_fd(a, fd);
+		fd = attach_fd(L, a, fd);
 		if (fd < 0)
 			return bpfiter_fail(L, errno, t->name, "root");
 		a->info.cgroup.cgroup_fd = (uint32_t)fd;

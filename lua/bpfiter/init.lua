@@ -31,6 +31,14 @@ local M = {
   --- check_options(target, opts): nil when opts suit bpfiter[target], else
   -- what is wrong (the check every walk makes, without the walk).
   check_options = core.check_options,
+  --- The verified-program cache (csrc/core/program_cache.c):
+  -- program_cache() -> {dir =, enabled =, reason =, entries = {{target =,
+  -- file =, id =, name =, tag =}}}; program_cache_clear() -> number removed
+  -- or nil, message, errno; program_info(target) -> {id =, cached =} for a
+  -- program this Lua state holds, or nil.
+  program_cache = core.program_cache,
+  program_cache_clear = core.program_cache_clear,
+  program_info = core.program_info,
   pin = core.pin,
   open = core.open,
   unpin = core.unpin,
@@ -49,6 +57,12 @@ function M.cgroup_cpu_wait(opts) return require("bpfiter.stats").cgroup_cpu_wait
 -- with paths as this process sees them, and the path= and pid= options.
 function M.pagecache(opts) return require("bpfiter.pagecache").pagecache(opts) end
 function M.cached_files(opts) return require("bpfiter.pagecache").cached_files(opts) end
+
+--- Metric families of this machine (lua/bpfiter/metrics.lua, loaded on
+-- first use): bpfiter.metrics{collectors =, top =, cgroups =, cgroup_depth =,
+-- window =} -> families, failures. For a long-lived source (a server), use
+-- require("bpfiter.metrics").new{...}:collect().
+function M.metrics(opts) return require("bpfiter.metrics").collect(opts) end
 
 --- Page-cache activity per inode (lua/bpfiter/activity.lua, loaded on first
 -- use): cache_activity{duration =} collects for a while and returns rows;

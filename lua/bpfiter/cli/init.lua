@@ -10,7 +10,7 @@ local common = require "bpfiter.cli.common"
 local M = {}
 
 -- Commands in the order the usage lists them; "list" is bpfiter TARGET.
-local COMMANDS = { "list", "report", "targets", "cache", "pin", "cat", "unpin" }
+local COMMANDS = { "list", "report", "targets", "cache", "pin", "cat", "unpin", "programs", "export", "serve" }
 
 local function command(name) return require("bpfiter.cli." .. name) end
 

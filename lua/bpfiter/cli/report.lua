@@ -66,7 +66,7 @@ local function report()
     say("top by %s (%s, pid, comm):", title, title == "RSS" and "size" or "count")
     for _, e in ipairs(top(counts, 5)) do
       -- A process can exit between the task walk and this one.
-      say("  %8s  %7d  %s", show and show(e.value) or e.value, e.key, comm[e.key] or "?")
+      say("  %8s  %7d  %s", show and show(e.value) or e.value, e.key, format.escape(comm[e.key] or "?"))
     end
   end
   section("threads", threads)
@@ -90,7 +90,8 @@ local function report()
     say("page cache: %d files, %s (bpfiter cache for more); top 5:", #files, format.bytes(total * PAGE))
     for i = 1, math.min(5, #files) do
       local f = files[i]
-      say("  %10s  %s", format.bytes(f.cached * PAGE), f.path or ("[%s] %s"):format(f.path_error, f.relpath or ""))
+      say("  %10s  %s", format.bytes(f.cached * PAGE),
+        format.escape(f.path or ("[%s] %s"):format(f.path_error, f.relpath or "")))
     end
   end
   io.stdout:write(table.concat(out, "\n"), "\n")
