@@ -375,7 +375,8 @@ describe("CLI", function()
   it("has help for every command, exit 0", function()
     for _, args in ipairs { "help report", "help targets", "help cache", "help pin", "help cat", "help unpin",
       "help version", "help help", "report --help", "targets --help", "cache --help", "pin --help",
-      "pin tasks --help", "cat --help", "unpin --help", "help pin cgroups" } do
+      "pin tasks --help", "cat --help", "unpin --help", "help pin cgroups", "help programs", "programs --help",
+      "help export", "export --help", "help serve", "serve --help" } do
       local out, code = cli(args)
       assert.equal(0, code, args)
       assert.truthy(out:find("usage: bpfiter", 1, true), args)
