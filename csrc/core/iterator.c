@@ -41,6 +41,7 @@ struct iterator {
 	char *rbuf;
 	size_t rstart, rend, rcap;	/* unread items are rbuf[rstart, rend) */
 	uint32_t ring_due;	/* items the last marker announced, still to take */
+	bool whole_read;	/* target.one_read: the walk was read, complete */
 	int ring_err;		/* the ring held something that is not an item */
 	_Alignas(8) unsigned char filter[];	/* target->filter_size bytes */
 };
@@ -235,7 +236,7 @@ static bool drain_ring(lua_State *L, struct iterator *it)
 	size_t before = it->rend - it->rstart;
 	int n;
 
-	if (!it->ring)
+	if (!it->ring || !it->ring->ring)
 		return false;
 	it->ring->reader = it;
 	it->ring->on_item = ring_item;
@@ -250,6 +251,64 @@ static bool drain_ring(lua_State *L, struct iterator *it)
 	return it->rend - it->rstart > before;
 }
 
+/* One read() that EINTR does not cut short. */
+static ssize_t read_fully(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/* target.one_read: the whole walk in the first read(), which a second
+ * read() must confirm by finding nothing more (the kernel went on from
+ * where the first stopped: the ring filled, or its limit of a million
+ * objects per read() cut the walk). Then the program is loaded with a
+ * larger ring and the walk starts again; nothing was taken from it yet. */
+static void read_whole_walk(lua_State *L, struct iterator *it)
+{
+	const struct target *t = it->target;
+	char msg[300], more[sizeof(struct bpfiter_header)];
+	ssize_t n, again;
+	int err;
+
+	for (;;) {
+		n = read_fully(it->fd, it->buf + it->end, READ_BUFFER - it->end);
+		err = errno;
+		again = n > 0 ? read_fully(it->fd, more, sizeof(more)) : -1;
+		drain_ring(L, it);
+		if (n == 0 || (n > 0 && again == 0))
+			break;	/* (nothing at all: finish_stream says the walk was cut short) */
+		if (n < 0 && err != EAGAIN) {
+			iterator_release(it, IT_DONE);
+			bpfiter_raise(L, err, t->name, "reading the iterator failed");
+		}
+		it->rstart = it->rend = 0;	/* an incomplete walk: dropped */
+		close(it->fd);
+		close(it->link_fd);
+		it->fd = it->link_fd = -1;
+		err = program_grow_ring(L, t, msg, sizeof(msg));
+		if (err) {
+			iterator_release(it, IT_DONE);
+			bpfiter_raise(L, err, t->name, "the walk did not fit in one read(): %s", msg);
+		}
+		it->link_fd = iterator_create_link(L, t, 0, NULL);
+		it->fd = it->link_fd >= 0 ? bpf_iter_create(it->link_fd) : -1;
+		if (it->fd < 0) {
+			const char *why = it->link_fd < 0 ? lua_tostring(L, -2) : "creating the iterator failed";
+
+			err = it->link_fd < 0 ? (int)lua_tointeger(L, -1) : errno;
+			iterator_release(it, IT_DONE);
+			bpfiter_raise(L, err, t->name, "walking again with a larger ring: %s", why);
+		}
+		it->ring = program_loaded(L, t);
+	}
+	it->end += (size_t)n;	/* n >= 0 */
+	it->whole_read = true;
+}
+
 /* Reads more of the stream (and empties the ring); returns false at the
  * end of input. Raises on error. */
 static bool refill(lua_State *L, struct iterator *it)
@@ -257,6 +316,13 @@ static bool refill(lua_State *L, struct iterator *it)
 	bool ring_more;
 	ssize_t n;
 	int err;
+
+	if (it->target->one_read && it->ring) {
+		if (it->whole_read)
+			return false;
+		read_whole_walk(L, it);
+		return true;
+	}
 
 	memmove(it->buf, it->buf + it->start, it->end - it->start);
 	it->end -= it->start;

@@ -26,10 +26,8 @@ static int ring_item(void *ctx, void *data, size_t size)
 	return p->on_item(p->reader, data, size);
 }
 
-static int program_gc(lua_State *L)
+static void program_unload(struct program *p)
 {
-	struct program *p = luaL_checkudata(L, 1, PROGRAMS_MT);
-
 	ring_buffer__free(p->ring);
 	p->ring = NULL;
 	if (p->obj)
@@ -39,6 +37,11 @@ static int program_gc(lua_State *L)
 	p->obj = NULL;
 	p->fd = -1;
 	p->loaded = false;
+}
+
+static int program_gc(lua_State *L)
+{
+	program_unload(luaL_checkudata(L, 1, PROGRAMS_MT));
 	return 0;
 }
 
@@ -56,6 +59,7 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .object_name = t->name);
 	struct bpf_program *prog;
+	struct bpf_map *ring;
 	const char *why;
 	char key[PROGRAM_CACHE_KEY_LEN + 1];
 	bool cacheable;
@@ -70,6 +74,7 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 		snprintf(msg, msgsize, "opening the BPF object failed");
 		return errno;
 	}
+	ring = t->ring ? bpf_object__find_map_by_name(p->obj, BPFITER_RING_MAP) : NULL;
 	err = t->prepare ? t->prepare(p->obj) : 0;
 	cacheable = !err && !t->ring && program_cache_key(t, p->obj, bytes, size, key);
 	if (cacheable && (p->fd = program_cache_get(t, key)) >= 0) {
@@ -78,13 +83,14 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 		p->cached = p->loaded = true;
 		return 0;
 	}
+	if (!err && ring && p->ring_bytes)
+		err = -bpf_map__set_max_entries(ring, p->ring_bytes);
 	if (!err)
 		err = -bpf_object__load(p->obj);
 	prog = bpf_object__find_program_by_name(p->obj, t->program);
 	if (!err && prog && t->ring) {
-		struct bpf_map *ring = bpf_object__find_map_by_name(p->obj, BPFITER_RING_MAP);
-
 		p->ring = ring ? ring_buffer__new(bpf_map__fd(ring), ring_item, p, NULL) : NULL;
+		p->ring_bytes = ring ? bpf_map__max_entries(ring) : 0;
 		if (!p->ring) {
 			snprintf(msg, msgsize, "opening the ring buffer failed");
 			err = ring ? errno : ENOENT;
@@ -131,24 +137,44 @@ int program_fd(lua_State *L, const struct target *t)
 		lua_pop(L, 2);
 		return p->fd;
 	}
-	lua_pop(L, 1);
-
-	p = lua_newuserdatauv(L, sizeof(*p), 0);
-	*p = (struct program){ .obj = NULL, .fd = -1, .ring = NULL };
-	luaL_setmetatable(L, PROGRAMS_MT);
+	/* One userdata per target for good: walks keep pointers to it (the
+	 * ring's consumer), also across a failed program_grow_ring. */
+	if (!p) {
+		lua_pop(L, 1);
+		p = lua_newuserdatauv(L, sizeof(*p), 0);
+		*p = (struct program){ .obj = NULL, .fd = -1, .ring = NULL };
+		luaL_setmetatable(L, PROGRAMS_MT);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, -3, t->name);
+	}
+	p->ring_bytes = 0;
 	/* libbpf marks an object loaded even when loading failed: a retry
 	 * opens it anew */
 	err = load_program(t, p, msg, sizeof(msg));
 	if (err && fds_reclaim(L, err))
 		err = load_program(t, p, msg, sizeof(msg));
+	lua_pop(L, 2);
 	if (err) {
-		lua_pop(L, 2);
 		bpfiter_fail(L, err, t->name, "%s", msg);
 		return -1;
 	}
-	lua_setfield(L, -2, t->name);
-	lua_pop(L, 1);
 	return p->fd;
+}
+
+int program_grow_ring(lua_State *L, const struct target *t, char *msg, size_t msgsize)
+{
+	struct program *p = program_loaded(L, t);
+
+	if (!p || !p->ring_bytes || p->ring_bytes >= PROGRAM_RING_MAX) {
+		snprintf(msg, msgsize, "the ring buffer is at its largest (%u MiB)",
+			 (p ? p->ring_bytes : 0) >> 20);
+		return ENOSPC;
+	}
+	/* Walks of the old program hold p: they find the new ring there,
+	 * which only the walks that read next fill. */
+	program_unload(p);
+	p->ring_bytes *= 2;
+	return load_program(t, p, msg, msgsize);
 }
 
 struct program *program_loaded(lua_State *L, const struct target *t)

@@ -123,6 +123,14 @@ struct target {
 	 * a view's readers have no access to the ring. */
 	bool ring;
 
+	/* With ring: the kernel's walk must end within one read() (the unix
+	 * iterator loses sockets where a read() ends: see bpf/targets/
+	 * unix.bpf.c). The program writes only the header and trailer to the
+	 * stream and every record to the ring, and returns 1 when the ring is
+	 * full; the reader then loads the program with a larger ring and walks
+	 * again, before any record was taken. No attach hook (options). */
+	bool one_read;
+
 	/* Optional: the target's own step, for records that cannot be decoded
 	 * one at a time (a join of two kinds of records). It takes raw records
 	 * from iterator_next_record, pushes one value and returns 1, or returns
