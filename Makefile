@@ -76,8 +76,9 @@ $(B)/obj/%.o: csrc/%.c $(C_HEADERS) $(BPF_HEADERS) $(SKELS) Makefile | $(B)
 $(B)/bpfiter/core.so: $(CORE_OBJS) | $(B)/bpfiter
 	$(CC) $(LIBFLAG) -o $@ $(CORE_OBJS) $(LIBBPF_LIBS)
 
-# The Lua layer but the CLI, init.lua first (luaopen_bpfiter loads it).
-EMBEDDED_LUA := lua/bpfiter/init.lua $(filter-out lua/bpfiter/init.lua lua/bpfiter/cli.lua lua/bpfiter/export.lua,$(LUA_FILES))
+# The Lua layer but the CLI (lua/bpfiter/cli/ and export.lua, its fleet
+# commands), init.lua first (luaopen_bpfiter loads it).
+EMBEDDED_LUA := lua/bpfiter/init.lua $(filter-out lua/bpfiter/init.lua lua/bpfiter/export.lua,$(LUA_FILES))
 $(B)/init_lua.c: $(EMBEDDED_LUA) csrc/core/embed.lua | $(B)
 	$(LUA) csrc/core/embed.lua $@ $(EMBEDDED_LUA)
 

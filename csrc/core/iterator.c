@@ -194,7 +194,7 @@ int iterator_open(lua_State *L)
 	int link_fd, held_fd, fd;
 
 	lua_settop(L, 1);
-	options_check(L, t, 1, OPT_KERNEL | OPT_READER);
+	options_check(L, t, 1, OPT_KERNEL | OPT_READER | OPT_INTERNAL);
 	link_fd = iterator_create_link(L, t, 1, &held_fd);
 	if (link_fd < 0)
 		return 3;

@@ -34,9 +34,10 @@ struct field {
 	{ name, offsetof(struct rec, member), type, sizeof(((struct rec *)0)->member) }
 #define FIELDS_END { NULL, 0, 0, 0 }
 
-/* Options a target accepts. The core checks names and types (raising the
- * argument errors); hooks then read the validated values from the options
- * table at stack index `opts`. */
+/* Options a target accepts, each declared once here: options.c checks every
+ * value against its declaration (type, range, words, scope), so hooks read
+ * only valid values (options.h), and bpfiter.options exports the same
+ * table to the CLI's parser and help and to the docs. */
 enum option_type {
 	OPT_INTEGER,
 	OPT_BOOLEAN,
@@ -44,17 +45,31 @@ enum option_type {
 	OPT_INTEGER_OR_STRING,	/* e.g. an id or a path */
 };
 
-/* Where an option takes effect: in the kernel (link info, fixed when a view
- * is pinned) or in the reader (a filter; given to bpfiter.open for views). */
-enum option_scope { OPT_KERNEL = 1, OPT_READER = 2 };
+/* Where an option takes effect. */
+enum option_scope {
+	OPT_KERNEL = 1,		/* in the link info: fixed when a view is pinned */
+	OPT_READER = 2,		/* a filter of the reader: given to bpfiter.open for views */
+	OPT_LUA = 4,		/* resolved by the Lua layer before the core walk
+				 * (pagecache.lua's path and pid) */
+	OPT_INTERNAL = 8,	/* set by the Lua layer for the core, never public */
+};
 
 struct option {
 	const char *name;
 	enum option_type type;
 	enum option_scope scope;
+	lua_Integer min, max;		/* integers (either type): the accepted range */
+	const char *const *words;	/* strings: the accepted words, NULL-terminated;
+					 * NULL: any string (without NUL bytes) */
+	bool required;
+	const char *arg;		/* the value's name in help: "PID", "PATH" */
+	const char *help;		/* one line, with the unit and the default */
+	bool (*valid)(lua_Integer v);	/* optional: integers in range it rejects */
+	const char *expect;		/* optional: what a value out of range (or
+					 * not valid) must be, for the error */
 };
 
-#define OPTIONS_END { NULL, 0, 0 }
+#define OPTIONS_END { .name = NULL }
 
 /* Filled by a target's attach hook: how to create its link. */
 struct attach {

@@ -372,7 +372,7 @@ static int view_unpin(lua_State *L)
  * The view's header names its target; only reader options apply. */
 static int view_open(lua_State *L)
 {
-	const char *path = luaL_checkstring(L, 1);
+	const char *path = option_checkstring(L, 1);
 	struct bpfiter_header h;
 	const struct target *t = NULL;
 	char why[160], *buf;

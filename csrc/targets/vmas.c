@@ -21,7 +21,7 @@ static const struct field vma_fields[] = {
 };
 
 static const struct option vma_options[] = {
-	{ "pid", OPT_INTEGER, OPT_KERNEL },
+	OPTION_TASK_PID,
 	OPTIONS_END,
 };
 

@@ -143,40 +143,4 @@ function M.join(rows, step, state, init, closing)
   return rows, matched
 end
 
---- For the CLI (`bpfiter cache --activity SECONDS [--top N] [--json]`):
--- collects for opts.duration seconds and returns the `opts.top` (default
--- 20) inodes that added most pages as flat rows {dev = "MAJ:MIN", inode,
--- generation, added, removed, evicted, refaults, dirtied, tasks =
--- "comm[pid]:pages ...", path, cached}, with path and cached (pages in the
--- cache now) from a bpfiter.cached_files walk when this build has one;
--- then the column names in order, dropped and the details. nil, message,
--- errno when the collector cannot start.
-function M.report_rows(opts)
-  opts = opts or {}
-  local rows, dropped, info = M.cache_activity { duration = opts.duration or 1,
-    top = opts.tasks or 3 }
-  if not rows then return nil, dropped, info end
-  local top = opts.top or 20
-  for i = #rows, top + 1, -1 do rows[i] = nil end
-  if #rows > 0 then
-    -- Best effort: the report stands without paths if the walk fails.
-    local step, it, nothing, closing = require("bpfiter.pagecache").cached_files()
-    if step then pcall(M.join, rows, step, it, nothing, closing) end
-  end
-  local out = {}
-  for i, r in ipairs(rows) do
-    local tasks = {}
-    for j, t in ipairs(r.tasks) do tasks[j] = ("%s[%d]:%d"):format(t.comm, t.pid, t.pages) end
-    local c = r.cached
-    out[i] = {
-      dev = ("%d:%d"):format(r.major, r.minor), inode = r.inode, generation = r.generation,
-      added = r.added, removed = r.removed, evicted = r.evicted, refaults = r.refaults,
-      dirtied = r.dirtied, tasks = table.concat(tasks, " "),
-      path = c and (c.path or c.relpath) or nil, cached = c and c.cached or nil,
-    }
-  end
-  return out, { "dev", "inode", "added", "removed", "evicted", "refaults", "dirtied",
-    "cached", "tasks", "path" }, dropped, info
-end
-
 return M
