@@ -18,6 +18,7 @@
 #include "fds.h"
 #include "options.h"
 #include "program.h"
+#include "netns.h"
 
 #define ITERATOR_MT "bpfiter.iterator"
 #define READ_BUFFER ITERATOR_READ_BUFFER
@@ -188,6 +189,30 @@ static int push_iterator(lua_State *L, const struct target *t, int fd, int link_
 	return 4;
 }
 
+/* The iterator fd of a link; in the network namespace the internal option
+ * netns_path names, when it is set (socket targets: see netns.h). Returns
+ * the fd; -1 with errno; -2 with errno when the thread could not return to
+ * its own namespace; -3 with the failure triple pushed. */
+static int create_iterator_fd(lua_State *L, const struct target *t, int link_fd)
+{
+	const char *path = option_string(L, 1, "netns_path");
+	int ns, fd, err;
+
+	if (!path) {
+		RETRY_AFTER_GC(L, fd, bpf_iter_create(link_fd));
+		return fd;
+	}
+	RETRY_AFTER_GC(L, ns, netns_open(path));
+	if (ns < 0)
+		return bpfiter_fail(L, errno, t->name, "netns %s%s", path,
+				    errno == EINVAL ? " is not a network namespace" : ""), -3;
+	fd = netns_iter_create(link_fd, ns);
+	err = errno;
+	close(ns);
+	errno = err;
+	return fd;
+}
+
 int iterator_open(lua_State *L)
 {
 	const struct target *t = lua_touserdata(L, lua_upvalueindex(1));
@@ -198,13 +223,18 @@ int iterator_open(lua_State *L)
 	link_fd = iterator_create_link(L, t, 1, &held_fd);
 	if (link_fd < 0)
 		return 3;
-	RETRY_AFTER_GC(L, fd, bpf_iter_create(link_fd));
+	fd = create_iterator_fd(L, t, link_fd);
 	if (fd < 0) {
 		int err = errno;
 
 		close(link_fd);
 		if (held_fd >= 0)
 			close(held_fd);
+		if (fd == -3)
+			return 3;	/* the failure triple is on top */
+		if (fd == -2)
+			return bpfiter_raise(L, err, t->name, "this thread could not return to its "
+					     "network namespace");
 		return bpfiter_fail(L, err, t->name, "creating the iterator failed");
 	}
 	return push_iterator(L, t, fd, link_fd, held_fd, 1, t->ring ? program_loaded(L, t) : NULL);

@@ -48,6 +48,18 @@ for _, name in ipairs(core.targets) do
   M[name] = core[name]
 end
 
+-- The socket walks take netns = (one namespace, or "all"), resolved in
+-- lua/bpfiter/netns.lua (loaded on first use); without it, the core walk.
+for _, name in ipairs { "tcp", "udp", "unix", "netlink" } do
+  local walk = core[name]
+  M[name] = function(opts)
+    if type(opts) == "table" and opts.netns ~= nil then
+      return require("bpfiter.netns").walk(name, opts)
+    end
+    return walk(opts)
+  end
+end
+
 --- Run-queue wait per cgroup: a collector (cpu_wait) and a one-shot
 -- (cgroup_cpu_wait), in lua/bpfiter/cpu_wait.lua, loaded on first use.
 function M.cpu_wait(opts) return require("bpfiter.cpu_wait").cpu_wait(opts) end
