@@ -1,12 +1,13 @@
 --- Real-host scale (issue 17): 10,000 cgroups in every walk order and
--- through the cpu_wait collector, and 100,000 threads, against the
--- alternatives a user has.
+-- through the cpu_wait collector, sockets of 100 network namespaces, and
+-- 100,000 threads, against the alternatives a user has.
 --
 --   LUA_PATH=... LUA_CPATH=... BPFITER_BUILD=... lua5.4 bench/scale.lua
 --   (after make all fixtures; needs root)
 --
 -- Fixtures, removed after even on failure: 10,000 cgroups (100 groups of
--- 100) under a uniquely named parent of the cgroup v2 root; threads in
+-- 100) under a uniquely named parent of the cgroup v2 root; 100 network
+-- namespaces (ip netns add) with 20 sockets each; threads in
 -- processes of 2,000 each (spec/fixture.c threads), 10,000 then 100,000,
 -- pid_max and threads-max raised for them and restored after. Every
 -- figure is the median of RUNS runs after WARMUP, sides alternating.
@@ -184,10 +185,76 @@ local function bench_threads()
     yes(r[2] - r[1] < 256))
 end
 
+-- ---- network namespaces ----
+
+local NAMESPACES, PER_KIND = 100, 5 -- 20 sockets in each: 5 tcp, udp, unix, netlink
+
+-- The kernel's tcp iterator scans the whole established hash for each
+-- namespace; a namespace created while net.ipv4.tcp_child_ehash_entries is
+-- set gets a hash of its own (and the walk of it a small scan). `ehash`:
+-- that sysctl while the namespaces are created (0: the host default).
+local function bench_netns(ehash)
+  local pid = H.read_file("/proc/self/stat"):match("^%d+")
+  local names, files = {}, {}
+  local function remove()
+    for _, name in ipairs(names) do os.execute("ip netns del " .. name .. " 2>/dev/null") end
+    names = {}
+  end
+  cleanup[#cleanup + 1] = remove
+  local sysctl_path = "/proc/sys/net/ipv4/tcp_child_ehash_entries"
+  local old = tonumber(H.read_file(sysctl_path))
+  if ehash ~= old then
+    H.write_file(sysctl_path, ehash)
+    cleanup[#cleanup + 1] = function() H.write_file(sysctl_path, old) end
+  end
+  for i = 1, NAMESPACES do
+    names[i] = ("bpfiter-bench-%s-%d"):format(pid, i)
+    assert(os.execute("ip netns add " .. names[i]), "ip netns add")
+    files[i] = "/run/netns/" .. names[i]
+  end
+  H.write_file(sysctl_path, old)
+  local fx = H.spawn("netns_sockets", PER_KIND, table.concat(files, " "))
+  local want = {}
+  for _, f in ipairs(files) do want[lfs.attributes(f, "ino")] = true end
+  -- Sockets of the fixture's namespaces a walk of all namespaces finds.
+  local function all_four()
+    local n = 0
+    for _, kind in ipairs { "tcp", "udp", "unix", "netlink" } do
+      for r in bpfiter[kind] { netns = "all" } do
+        if want[r.netns] and (kind ~= "netlink" or r.portid ~= 0) then n = n + 1 end
+      end
+    end
+    return n
+  end
+  local function tcp_only()
+    local n = 0
+    for r in bpfiter.tcp { netns = "all" } do if want[r.netns] then n = n + 1 end end
+    return n
+  end
+  local medians, results = common.compare(now, RUNS, WARMUP, {
+    all_four, tcp_only, function() return #require("bpfiter.netns").all() end })
+  fx.stop()
+  remove()
+  local all = results[3]
+  local config = ehash == 0 and "host default: one TCP hash of 262,144 buckets for all"
+    or ("tcp_child_ehash_entries = %d: a TCP hash per namespace"):format(ehash)
+  row(("sockets of %d namespaces × 20, netns = \"all\" (tcp, udp, unix, netlink: 4 walks of %d " ..
+    "namespaces each; %s)"):format(NAMESPACES, all, config), fmt_time(medians[1]), "439 ms " ..
+    "(published BPF-iterator snapshot, 100 containers)", ("%.1f×"):format(439e6 / medians[1]),
+    "≤ 40 ms, all listed", yes(medians[1] <= 40e6 and results[1] == NAMESPACES * PER_KIND * 4))
+  row(("tcp alone, netns = \"all\" (%s)"):format(config), fmt_time(medians[2]),
+    nil, nil, "≤ 40 ms, all listed", yes(medians[2] <= 40e6 and results[2] == NAMESPACES * PER_KIND))
+  if ehash == 0 then
+    row("finding the namespaces (/run/netns, /proc/*/ns/net)", fmt_time(medians[3]), nil, nil, nil, nil)
+  end
+end
+
 common.run(function()
   bench_cgroups()
+  bench_netns(0)
+  bench_netns(256)
   bench_threads()
 end, cleanup, function()
-  common.print_section("Scale (bench/scale.lua): cgroups, threads", "| what | bpfiter | alternative | ratio | target | met? |",
+  common.print_section("Scale (bench/scale.lua): cgroups, network namespaces, threads", "| what | bpfiter | alternative | ratio | target | met? |",
     "|---|---:|---:|---:|---|---|", rows)
 end)
