@@ -103,7 +103,7 @@ local function fixture_words(fx, key)
 end
 
 describe("socket targets", function()
-  it("are registered and take no options", function()
+  it("are registered and take no option but netns", function()
     for _, name in ipairs { "tcp", "udp", "unix", "netlink" } do
       local found = false
       for _, t in ipairs(bpfiter.target_names) do found = found or t == name end
