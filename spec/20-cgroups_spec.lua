@@ -441,9 +441,17 @@ describe("cgroups at scale", function()
   it("walks all 3,031 in pre-order, as a directory walk of cgroupfs finds them", function()
     assert(H.collect(bpfiter.cgroups { order = "self" }))  -- loaded, with the first ring
     local first = bpfiter.program_info("cgroups").id
+    -- a walk opened before the ring grows, read after: all its records too
+    local step, it, _, closing = bpfiter.cgroups { root = V2 .. pre[2] }
     local recs = walk { root = base }
     assert.not_equal(first, bpfiter.program_info("cgroups").id)  -- the ring grew
     assert.same(pre, paths(recs))
+    local early = {}
+    do
+      local _ <close> = closing
+      for r in step, it do early[#early + 1] = r.path end
+    end
+    assert.same({ table.unpack(pre, 2, 102) }, early)
     for i, r in ipairs(recs) do assert.equal(ino(V2 .. pre[i]), r.id, pre[i]) end
     assert.equal(3030, recs[1].nr_descendants)
   end)

@@ -304,6 +304,14 @@ static void read_whole_walk(lua_State *L, struct iterator *it)
 	ssize_t n, again;
 	int err;
 
+	/* Another walk may have grown the ring since this link was made: the
+	 * link must run the program whose ring this walk drains, or its
+	 * records would go to the old ring and the walk would look empty. */
+	if (!it->ring->loaded || bpf_link_update(it->link_fd, it->ring->fd, NULL)) {
+		err = it->ring->loaded ? errno : ENOENT;
+		iterator_release(it, IT_DONE);
+		bpfiter_raise(L, err, t->name, "the program of this walk's ring is gone");
+	}
 	for (;;) {
 		n = read_fully(it->fd, it->buf + it->end, READ_BUFFER - it->end);
 		err = errno;
