@@ -50,12 +50,16 @@ end
 
 -- The socket walks take netns = (one namespace, or "all"), resolved in
 -- lua/bpfiter/netns.lua (loaded on first use); without it, the core walk.
+-- Argument errors are raised here, so that they name the function called.
 for _, name in ipairs { "tcp", "udp", "unix", "netlink" } do
   local walk = core[name]
   M[name] = function(opts)
-    if type(opts) == "table" and opts.netns ~= nil then
-      return require("bpfiter.netns").walk(name, opts)
+    if opts ~= nil and type(opts) ~= "table" then
+      error(("bad argument #1 to '%s' (table expected, got %s)"):format(name, type(opts)), 2)
     end
+    local problem = core.check_options(name, opts)
+    if problem then error(("bad argument #1 to '%s' (%s)"):format(name, problem), 2) end
+    if opts and opts.netns ~= nil then return require("bpfiter.netns").walk(name, opts) end
     return walk(opts)
   end
 end

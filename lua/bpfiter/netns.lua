@@ -59,13 +59,12 @@ local function core_options(opts, path)
   return o
 end
 
---- bpfiter[name](opts) for a table opts with netns set: the generic-for
+--- bpfiter[name](opts) for a table opts with netns set (options checked
+-- by the caller, lua/bpfiter/init.lua): the generic-for
 -- quadruple, or nil, message, errno when the first walk cannot start. With
 -- "all", a namespace whose last process exited before its turn is skipped
 -- (it is gone); other failures after the first walk raise.
 function M.walk(name, opts)
-  local problem = core.check_options(name, opts)
-  if problem then error(("bad argument #1 to '%s' (%s)"):format(name, problem), 3) end
   local list, msg, errno = resolve(name, opts.netns)
   if not list then return nil, msg, errno end
   local open = core[name]
