@@ -218,10 +218,11 @@ int iterator_open(lua_State *L)
 	options_check(L, t, 1, OPT_KERNEL | OPT_READER | OPT_INTERNAL);
 	netns = option_string(L, 1, "netns_path");
 	if (netns) {
-		RETRY_AFTER_GC(L, ns, netns_open(netns));
+		RETRY_AFTER_GC(L, ns, netns_open(netns, option_integer(L, 1, "netns_inode", 0)));
 		if (ns < 0)
 			return bpfiter_fail(L, errno, t->name, "netns %s%s", netns,
-					    errno == EINVAL ? " is not a network namespace" : "");
+					    errno == EINVAL ? " is not a network namespace" :
+					    errno == ESTALE ? " is another namespace now" : "");
 	}
 	link_fd = iterator_create_link(L, t, 1, &held_fd);
 	fd = link_fd >= 0 ? make_iter_fd(L, link_fd, ns) : -1;

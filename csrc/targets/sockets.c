@@ -15,5 +15,8 @@ const struct option socket_options[] = {
 		  "(default: the caller's)" },
 	{ .name = "netns_path", .type = OPT_STRING, .scope = OPT_INTERNAL, .arg = "PATH",
 	  .help = "the network namespace file the walk enters" },
+	{ .name = "netns_inode", .type = OPT_INTEGER, .scope = OPT_INTERNAL, .min = 1,
+	  .max = UINT32_MAX, .arg = "INODE",
+	  .help = "the inode netns_path must still have (a /proc/PID path may be reused)" },
 	OPTIONS_END,
 };

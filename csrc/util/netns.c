@@ -7,16 +7,24 @@
 #include <sched.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <linux/nsfs.h>
 #include <bpf/bpf.h>
 
-int netns_open(const char *path)
+int netns_open(const char *path, unsigned long inode)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+	struct stat st;
 
-	if (fd >= 0 && ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
+		err = EINVAL;
+	else if (inode && (fstat(fd, &st) || st.st_ino != inode))
+		err = ESTALE;
+	if (err) {
 		close(fd);
-		errno = EINVAL;
+		errno = err;
 		return -1;
 	}
 	return fd;

@@ -5,9 +5,10 @@
 #define BPFITER_NETNS_H
 
 /* Opens path (a netns file: /run/netns/NAME, /proc/PID/ns/net, or an fd
- * as /proc/self/fd/N). Returns the fd, or -1 with errno (EINVAL: not a
- * network namespace). */
-int netns_open(const char *path);
+ * as /proc/self/fd/N); inode: the namespace it must be, or 0 for any.
+ * Returns the fd, or -1 with errno (EINVAL: not a network namespace;
+ * ESTALE: another one than inode, e.g. a /proc/PID whose pid was reused). */
+int netns_open(const char *path, unsigned long inode);
 
 /* bpf_iter_create(link_fd) with the calling thread in namespace ns_fd,
  * back in its own namespace afterwards, also when that failed. Returns the

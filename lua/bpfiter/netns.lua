@@ -8,7 +8,7 @@ local lfs = require "lfs"
 
 local M = {}
 
-local ENOENT = 2
+local ENOENT, ESTALE = 2, 116
 -- Namespace inodes are 0xEFFFFFF9 (the initial ones) and up; fds stay
 -- below 2^30 (fs.nr_open's ceiling).
 local NS_INODE_MIN = 1 << 31
@@ -50,25 +50,26 @@ local function resolve(name, netns)
     "for it"):format(name, netns), ENOENT
 end
 
-local function core_options(opts, path)
+local function core_options(opts, ns)
   local o = {}
   for k, v in pairs(opts) do
     if k ~= "netns" then o[k] = v end
   end
-  o.netns_path = path
+  o.netns_path, o.netns_inode = ns.path, ns.path and ns.inode
   return o
 end
 
 --- bpfiter[name](opts) for a table opts with netns set (options checked
 -- by the caller, lua/bpfiter/init.lua): the generic-for
 -- quadruple, or nil, message, errno when the first walk cannot start. With
--- "all", a namespace whose last process exited before its turn is skipped
--- (it is gone); other failures after the first walk raise.
+-- "all", a namespace whose last process exited before its turn (or whose
+-- pid now names another process) is skipped; other failures after the
+-- first walk raise.
 function M.walk(name, opts)
   local list, msg, errno = resolve(name, opts.netns)
   if not list then return nil, msg, errno end
   local open = core[name]
-  if #list == 1 then return open(core_options(opts, list[1].path)) end
+  if #list == 1 then return open(core_options(opts, list[1])) end
 
   local i, step, it, closing = 0, nil, nil, nil
   local function close_current()
@@ -80,13 +81,13 @@ function M.walk(name, opts)
   local function start_next(first)
     while i < #list do
       i = i + 1
-      local s, x, err, c = open(core_options(opts, list[i].path))
+      local s, x, err, c = open(core_options(opts, list[i]))
       if s then
         step, it, closing = s, x, c
         return true
       end
       if first then return nil, x, err end
-      if err ~= ENOENT then error(("bpfiter: %s"):format(x), 0) end
+      if err ~= ENOENT and err ~= ESTALE then error(("bpfiter: %s"):format(x), 0) end
     end
     return false
   end
