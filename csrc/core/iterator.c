@@ -1,9 +1,10 @@
 /* The walk object: a link and an iterator fd per walk of a loaded program
- * (program.c), records read and decoded, and everything released on close,
- * __close, __gc or end of walk. */
+ * (program.c), its records taken from the stream (stream.c) and decoded,
+ * and everything released on close, __close, __gc or end of walk. */
 #include "iterator.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,30 +18,19 @@
 #include "errors.h"
 #include "options.h"
 #include "program.h"
+#include "stream.h"
 
 #define ITERATOR_MT "bpfiter.iterator"
-#define READ_BUFFER ITERATOR_READ_BUFFER
 
 enum iter_state { IT_OPEN, IT_DONE, IT_CLOSED };
 
 struct iterator {
 	const struct target *target;
-	int fd;			/* iterator: read() yields records */
+	struct stream stream;	/* the records: read() of the iterator fd */
 	int link_fd;		/* kept open so the link stays visible (bpftool link) */
 	int held_fd;		/* struct attach's held_fd, or -1 */
 	enum iter_state state;
-	bool header_seen;
-	bool trailer_seen;	/* the kernel reached the end of its walk */
 	int nkeys;		/* field names are in user value 1 */
-	char *buf;
-	size_t start, end;	/* unread bytes are buf[start, end) */
-	/* Targets with a ring (target.ring): what each read() put there, in
-	 * the order the program wrote it, until the stream says where. */
-	struct program *ring;	/* whose ring; NULL: none */
-	char *rbuf;
-	size_t rstart, rend, rcap;	/* unread items are rbuf[rstart, rend) */
-	uint32_t ring_due;	/* items the last marker announced, still to take */
-	int ring_err;		/* the ring held something that is not an item */
 	_Alignas(8) unsigned char filter[];	/* target->filter_size bytes */
 };
 
@@ -106,88 +96,40 @@ static int iterator_step(lua_State *L);
 
 static void iterator_release(struct iterator *it, enum iter_state state)
 {
-	if (it->fd >= 0)
-		close(it->fd);
+	stream_close(&it->stream);
 	if (it->link_fd >= 0)
 		close(it->link_fd);
 	if (it->held_fd >= 0)
 		close(it->held_fd);
-	it->fd = it->link_fd = it->held_fd = -1;
-	free(it->buf);
-	it->buf = NULL;
-	it->ring = NULL;
-	free(it->rbuf);
-	it->rbuf = NULL;
-	it->rstart = it->rend = it->rcap = 0;
+	it->link_fd = it->held_fd = -1;
 	if (it->state == IT_OPEN)
 		it->state = state;
 }
 
-/* Appends one item the program put in the ring to its reader's rbuf. */
-static int ring_item(void *reader, const void *data, size_t size)
+/* Wraps a stream (and the link behind it and the fd its walk holds, or
+ * -1) in an iterator and pushes the generic-for quadruple; owns them all
+ * from here on (the stream is moved). Reader options, if any, are at index
+ * opts (0: none); check: check them here (a view's), where an argument
+ * error leaves the cleaning up to the iterator's __gc. */
+static int push_iterator(lua_State *L, struct stream *s, int link_fd, int held_fd, int opts,
+			 bool check)
 {
-	struct iterator *it = reader;
+	const struct target *t = s->target;
+	struct iterator *it = lua_newuserdatauv(L, sizeof(*it) + t->filter_size, 1);
 
-	if (size < sizeof(struct bpfiter_record_head) ||
-	    ((const struct bpfiter_record_head *)data)->kind != BPFITER_KIND_RECORD ||
-	    decode_item_length(it->target, data) != size) {
-		it->ring_err = EPROTO;
-		return -EPROTO;
-	}
-	if (it->rend + size > it->rcap) {
-		size_t cap = it->rcap ? it->rcap : 64 * 1024;
-		char *p;
-
-		if (it->rstart > 0) {	/* everything before rstart was taken */
-			memmove(it->rbuf, it->rbuf + it->rstart, it->rend - it->rstart);
-			it->rend -= it->rstart;
-			it->rstart = 0;
-		}
-		while (cap < it->rend + size)
-			cap *= 2;
-		if (cap != it->rcap) {
-			p = realloc(it->rbuf, cap);
-			if (!p) {
-				it->ring_err = ENOMEM;
-				return -ENOMEM;
-			}
-			it->rbuf = p;
-			it->rcap = cap;
-		}
-	}
-	memcpy(it->rbuf + it->rend, data, size);
-	it->rend += size;
-	return 0;
-}
-
-/* Wraps a stream fd (and the link behind it and the fd its walk holds, or
- * -1) in an iterator and pushes the generic-for quadruple; owns the fds
- * from here on. Reader options, if any, are at index opts (0: none). ring:
- * the program whose ring the walk reads, or NULL. */
-static int push_iterator(lua_State *L, const struct target *t, int fd, int link_fd, int held_fd,
-			 int opts, struct program *ring)
-{
-	struct iterator *it;
-	char *buf = malloc(READ_BUFFER);
-
-	if (!buf) {
-		close(fd);
-		if (link_fd >= 0)
-			close(link_fd);
-		if (held_fd >= 0)
-			close(held_fd);
-		return bpfiter_fail(L, ENOMEM, t->name, "read buffer");
-	}
-	it = lua_newuserdatauv(L, sizeof(*it) + t->filter_size, 1);
 	*it = (struct iterator){
-		.target = t, .fd = fd, .link_fd = link_fd, .held_fd = held_fd, .state = IT_OPEN,
-		.buf = buf, .nkeys = decode_push_keys(L, t), .ring = ring,
+		.target = t, .stream = *s, .link_fd = link_fd, .held_fd = held_fd,
+		.state = IT_OPEN, .nkeys = decode_push_keys(L, t),
 	};
 	memset(it->filter, 0, t->filter_size);
 	lua_setiuservalue(L, -2, 1);
 	luaL_setmetatable(L, ITERATOR_MT);
-	if (t->filter_init && opts)
-		t->filter_init(L, opts, it->filter);
+	if (opts) {
+		if (check)
+			options_check(L, t, opts, OPT_READER);
+		if (t->filter_init)
+			t->filter_init(L, opts, it->filter);
+	}
 
 	/* The generic-for quadruple: step, state, initial, closing value. */
 	lua_pushcfunction(L, iterator_step);
@@ -200,7 +142,9 @@ static int push_iterator(lua_State *L, const struct target *t, int fd, int link_
 int iterator_open(lua_State *L)
 {
 	const struct target *t = lua_touserdata(L, lua_upvalueindex(1));
-	int link_fd, held_fd, fd;
+	struct program *p;
+	struct stream s;
+	int link_fd, held_fd, fd, err;
 
 	lua_settop(L, 1);
 	options_check(L, t, 1, OPT_KERNEL | OPT_READER);
@@ -208,195 +152,38 @@ int iterator_open(lua_State *L)
 	if (link_fd < 0)
 		return 3;
 	RETRY_AFTER_GC(L, fd, bpf_iter_create(link_fd));
-	if (fd < 0) {
-		int err = errno;
-
+	err = fd < 0 ? errno : stream_init(&s, t, fd, t->ring && (p = program_loaded(L, t)) ?
+					   &p->ring : NULL);
+	if (err) {
 		close(link_fd);
 		if (held_fd >= 0)
 			close(held_fd);
-		return bpfiter_fail(L, err, t->name, "creating the iterator failed");
+		return bpfiter_fail(L, err, t->name, "%s", fd < 0 ? "creating the iterator failed" :
+				    s.why);
 	}
-	return push_iterator(L, t, fd, link_fd, held_fd, 1, t->ring ? program_loaded(L, t) : NULL);
+	return push_iterator(L, &s, link_fd, held_fd, 1, false);
 }
 
-int iterator_push_view(lua_State *L, const struct target *t, int fd, uint32_t kind, int opts,
-		       const void *rest, size_t rest_len)
+int iterator_push_view(lua_State *L, struct stream *s, int opts)
 {
-	struct iterator *it;
-	int n = push_iterator(L, t, fd, -1, -1, 0, NULL);
-
-	if (n != 4)
-		return n;
-	it = lua_touserdata(L, -1);
-	options_check(L, t, opts, OPT_READER);
-	if (t->filter_init)
-		t->filter_init(L, opts, it->filter);
-	it->header_seen = true;
-	it->trailer_seen = kind == BPFITER_KIND_END;
-	memcpy(it->buf, rest, rest_len);
-	it->end = rest_len;
-	return n;
-}
-
-/* Moves what the last read() put in the ring to it->rbuf; returns whether
- * there was anything. Raises on error. */
-static bool drain_ring(lua_State *L, struct iterator *it)
-{
-	size_t before = it->rend - it->rstart;
-	int n;
-
-	if (!it->ring)
-		return false;
-	it->ring->reader = it;
-	it->ring->on_item = ring_item;
-	n = ring_buffer__consume(it->ring->ring);
-	if (n < 0 || it->ring_err) {
-		const char *name = it->target->name;
-		int err = it->ring_err ? it->ring_err : -n;
-
-		iterator_release(it, IT_DONE);
-		bpfiter_raise(L, err, name, "reading the ring buffer failed");
-	}
-	return it->rend - it->rstart > before;
-}
-
-/* Reads more of the stream (and empties the ring); returns false at the
- * end of input. Raises on error. */
-static bool refill(lua_State *L, struct iterator *it)
-{
-	bool ring_more;
-	ssize_t n;
-	int err;
-
-	memmove(it->buf, it->buf + it->start, it->end - it->start);
-	it->end -= it->start;
-	it->start = 0;
-	for (;;) {
-		n = read(it->fd, it->buf + it->end, READ_BUFFER - it->end);
-		err = n < 0 ? errno : 0;
-		/* A program that filled the ring asks the kernel to show its
-		 * object again (EAGAIN when nothing else was read): what it
-		 * wrote to the ring comes first. */
-		ring_more = (n >= 0 || err == EAGAIN) && drain_ring(L, it);
-		if (n >= 0 || ring_more || (err != EINTR && err != EAGAIN))
-			break;
-	}
-	if (n < 0 && !ring_more) {
-		const char *name = it->target->name;
-
-		iterator_release(it, IT_DONE);
-		bpfiter_raise(L, err, name, "reading the iterator failed%s",
-			      err == E2BIG ? " (one object produced more than the"
-					     " kernel's per-object limit)" :
-			      /* cgroup: one kernel buffer per walk, no second read */
-			      err == EOPNOTSUPP ? " (the walk outgrew the one kernel"
-						  " buffer this iterator has: walk a"
-						  " smaller subtree)" : "");
-	}
-	if (n > 0)
-		it->end += (size_t)n;
-	return n > 0 || ring_more;
-}
-
-/* Raises with a reason, after releasing the iterator. */
-static void stream_error(lua_State *L, struct iterator *it, const char *why)
-{
-	const char *name = it->target->name;
-
-	iterator_release(it, IT_DONE);
-	bpfiter_raise(L, EPROTO, name, "%s", why);
-}
-
-/* Checks a header or trailer; the first item of a stream must be one. */
-static void consume_frame(lua_State *L, struct iterator *it, const char *p)
-{
-	char why[160];
-	uint32_t kind;
-
-	if (!decode_header(p, it->target, &kind, why, sizeof(why)))
-		stream_error(L, it, why);
-	if (kind == BPFITER_KIND_BEGIN && it->header_seen)
-		stream_error(L, it, "stream header out of place");
-	it->header_seen = true;
-	if (kind == BPFITER_KIND_END)
-		it->trailer_seen = true;
-}
-
-/* Next complete item in the buffer, or NULL when more must be read. */
-static const char *buffered_item(lua_State *L, struct iterator *it, size_t *len)
-{
-	size_t have = it->end - it->start;
-	const char *p = it->buf + it->start;
-
-	if (have < sizeof(struct bpfiter_record_head))
-		return NULL;
-	*len = decode_item_length(it->target, p);
-	if (*len == 0 || (!it->header_seen && *len != sizeof(struct bpfiter_header)))
-		stream_error(L, it, "not a bpfiter stream (bad item kind)");
-	return have >= *len ? p : NULL;
-}
-
-/* At end of input nothing may be left over, and the kernel must have said
- * it reached the end (where it can: see no_end_call). */
-static void finish_stream(lua_State *L, struct iterator *it)
-{
-	if (it->end != it->start)
-		stream_error(L, it, "walk ended inside a record");
-	if (it->ring_due || it->rstart != it->rend)
-		stream_error(L, it, "the stream and the ring buffer disagree");
-	if (!it->trailer_seen && !it->target->no_end_call)
-		stream_error(L, it, "walk was cut short (no end-of-walk trailer)");
-	iterator_release(it, IT_DONE);
-}
-
-/* Takes the item at the front of rbuf (checked when it was drained). */
-static const char *take_ring_item(struct iterator *it)
-{
-	const char *item = it->rbuf + it->rstart;
-
-	it->rstart += decode_item_length(it->target, item);
-	if (it->rstart == it->rend)
-		it->rstart = it->rend = 0;	/* the next drain starts at the front */
-	return item;
+	return push_iterator(L, s, -1, -1, opts, true);
 }
 
 const void *iterator_next_record(lua_State *L, struct iterator *it)
 {
-	struct bpfiter_ring_marker mark;
-	const char *item;
-	size_t len;
+	const void *rec;
+	int rc;
 
-	while (it->state == IT_OPEN) {
-		if (it->ring_due > 0) {
-			if (it->rstart == it->rend)
-				stream_error(L, it, "the stream announced records the ring buffer does not hold");
-			it->ring_due--;
-			return take_ring_item(it);
-		}
-		item = buffered_item(L, it, &len);
-		if (item) {
-			it->start += len;
-			switch (((const struct bpfiter_record_head *)item)->kind) {
-			case BPFITER_KIND_RECORD:
-				return item;
-			case BPFITER_KIND_RING:
-				if (!it->ring)
-					stream_error(L, it, "ring buffer marker in a stream without one");
-				memcpy(&mark, item, sizeof(mark));
-				it->ring_due = mark.count;
-				break;
-			default:
-				consume_frame(L, it, item);
-			}
-			continue;
-		}
-		/* What a read() left in the ring after its last marker belongs to
-		 * the object the kernel shows again first in the next read(). */
-		if (it->start == it->end && it->rstart < it->rend)
-			return take_ring_item(it);
-		if (!refill(L, it))
-			finish_stream(L, it);
+	if (it->state != IT_OPEN)
+		return NULL;
+	rc = stream_next(&it->stream, &rec);
+	if (rc > 0)
+		return rec;
+	if (rc == 0) {
+		iterator_release(it, IT_DONE);
+		return NULL;
 	}
+	iterator_raise(L, it, -rc, it->stream.why);
 	return NULL;
 }
 
@@ -407,14 +194,15 @@ void iterator_decode(lua_State *L, struct iterator *it, const void *rec)
 	lua_remove(L, -2);
 }
 
-int iterator_abort(lua_State *L, struct iterator *it, int err, const char *why)
+int iterator_raise(lua_State *L, struct iterator *it, int err, const char *why)
 {
-	const char *name = it->target->name;
+	char msg[sizeof(it->stream.why)];
 
+	snprintf(msg, sizeof(msg), "%s", why);	/* why may live in the stream */
 	iterator_release(it, IT_DONE);
 	if (it->target->release)
 		it->target->release(it->filter);
-	return bpfiter_raise(L, err, name, "%s", why);
+	return bpfiter_raise(L, err, it->target->name, "%s", msg);
 }
 
 static int iterator_step(lua_State *L)

@@ -16,19 +16,12 @@
 #define PROGRAMS_MT "bpfiter.program"
 #define PROGRAMS_KEY "bpfiter.programs"
 
-static int ring_item(void *ctx, void *data, size_t size)
-{
-	struct program *p = ctx;
-
-	return p->on_item(p->reader, data, size);
-}
-
 static int program_gc(lua_State *L)
 {
 	struct program *p = luaL_checkudata(L, 1, PROGRAMS_MT);
 
-	ring_buffer__free(p->ring);
-	p->ring = NULL;
+	ring_buffer__free(p->ring.rb);
+	p->ring.rb = NULL;
 	if (p->obj)
 		bpf_object__close(p->obj);
 	p->obj = NULL;
@@ -68,8 +61,9 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 	if (!err && prog && t->ring) {
 		struct bpf_map *ring = bpf_object__find_map_by_name(p->obj, BPFITER_RING_MAP);
 
-		p->ring = ring ? ring_buffer__new(bpf_map__fd(ring), ring_item, p, NULL) : NULL;
-		if (!p->ring) {
+		p->ring.rb = ring ? ring_buffer__new(bpf_map__fd(ring), stream_ring_item, &p->ring,
+						     NULL) : NULL;
+		if (!p->ring.rb) {
 			snprintf(msg, msgsize, "opening the ring buffer failed");
 			err = ring ? errno : ENOENT;
 			bpf_object__close(p->obj);
@@ -115,7 +109,7 @@ int program_fd(lua_State *L, const struct target *t)
 	lua_pop(L, 1);
 
 	p = lua_newuserdatauv(L, sizeof(*p), 0);
-	*p = (struct program){ .obj = NULL, .ring = NULL };
+	*p = (struct program){ .obj = NULL };
 	luaL_setmetatable(L, PROGRAMS_MT);
 	err = load_program(t, p, msg, sizeof(msg));
 	if (err) {

@@ -370,6 +370,21 @@ static void map_elem_derive(lua_State *L, const void *rec)
 	}
 }
 
+/* The sizes the program writes, and a tail that holds exactly the key and
+ * the value (one per CPU for per-CPU maps) they announce. */
+static const char *map_elem_check(const void *rec)
+{
+	const struct map_elem_record *r = rec;
+	uint64_t value_bytes = r->cpus ? (uint64_t)((r->value_size + 7ull) & ~7ull) * r->cpus :
+					  r->value_size;
+
+	if (r->key_size > MAP_ELEM_KEY_MAX || r->value_size > MAP_ELEM_VALUE_MAX)
+		return "key or value size out of range";
+	if (r->key_size + value_bytes != r->tail_len)
+		return "key and value sizes disagree with the record's length";
+	return NULL;
+}
+
 /* ---- opening: the map by id or pinned path ---- */
 
 static bool is_map_fd(int fd)
@@ -494,6 +509,7 @@ const struct target target_map_elems = {
 	.fields = map_elem_fields, .options = map_elem_options,
 	.prepare = map_elem_prepare,
 	.attach = map_elem_attach,
+	.check = map_elem_check,
 	.derive = map_elem_derive,
 	.derived = (const char *const[]){ "key_bytes", "value_bytes", "key", "value", NULL },
 };
