@@ -120,6 +120,7 @@ demo: deps
 check: deps
 	$(MAKE) all fixtures
 	$(SPEC_ENV) $(BUSTED) --lua=$(LUA) spec
+	$(MAKE) fuzz-smoke
 
 # The suite against a build with AddressSanitizer (and UBSan); the
 # interpreter is not instrumented, so the runtime is preloaded.
@@ -154,10 +155,11 @@ fuzz: fuzz-build
 	mkdir -p $(FUZZ_B)/corpus
 	$(FUZZ_ENV) $(FUZZ_B)/stream_fuzz $(FUZZ_FLAGS) $(FUZZ_B)/corpus $(FUZZ_CORPUS)
 
-# What make check runs: every committed input once, then a short search.
+# What make check runs: every committed input once, then a short search
+# (FUZZ_SMOKE_SECONDS, default 20).
 fuzz-smoke: fuzz-build
 	$(FUZZ_ENV) $(FUZZ_B)/stream_fuzz -runs=0 $(FUZZ_CORPUS)
-	$(MAKE) fuzz FUZZ_SECONDS=$(or $(FUZZ_SMOKE_SECONDS),30)
+	$(MAKE) fuzz FUZZ_SECONDS=$(or $(FUZZ_SMOKE_SECONDS),20)
 
 $(B)/stream_fuzz: fuzz/stream_fuzz.c $(CORE_OBJS)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined $(MODULE_CFLAGS) -o $@ $< $(CORE_OBJS) \

@@ -38,12 +38,24 @@ local function trim(s, n)
   return table.concat(out)
 end
 
-local function save(target, name, stream)
+local function save(target, name, stream, mode)
   os.execute(("mkdir -p %s/%s"):format(out_dir, target))
   local f = assert(io.open(("%s/%s/%s"):format(out_dir, target, name), "wb"))
-  f:write("\0", stream)
+  f:write(mode or "\0", stream)
   f:close()
   print(("%-14s %-12s %6d bytes"):format(target, name, #stream))
+end
+
+-- Records in a ring, as a live walk has them: the stream holds markers,
+-- the harness's ring (mode 32) the records. The first `early` records
+-- come at a marker, the rest are left in the ring at the end of the read
+-- (they belong to the object shown again first in the next read()).
+local function save_ring(target, name, record_size, recs, early)
+  local stream = header(2, target, record_size) .. string.pack("<I2I2I4", 4, 0, early) ..
+    header(3, target, record_size)
+  local chunk = { string.char(#recs) }
+  for _, r in ipairs(recs) do chunk[#chunk + 1] = string.pack("<s2", r) end
+  save(target, name, string.pack("<s2", stream) .. table.concat(chunk), "\32")
 end
 
 local top = H.mktemp_dir()
@@ -100,18 +112,20 @@ local function epoll_rec(type, tid, fields, tail, is_name)
   assert(#r == EPOLL)
   return r .. tail .. ("\0"):rep(pad(#tail) - #tail)
 end
-save("epoll", "crafted", header(2, "epoll", EPOLL) ..
-  epoll_rec(2, 100, { tfd = 4, file_id = 11 }, "", true) ..
-  epoll_rec(2, 100, { tfd = 5, file_id = 12, magic = 0x09041934 }, "[eventfd]", true) ..
-  epoll_rec(2, 100, { tfd = 6, file_id = 13, magic = 0xef53 }, "/tmp/some/file", false) ..
-  epoll_rec(1, 100, { tfd = 4, file_id = 11 }, "", false) ..
-  epoll_rec(1, 100, { tfd = 5, file_id = 12, same = 0 }, "[eventfd]", true) ..
-  epoll_rec(1, 101, { tfd = 9, file_id = 13 }, "", false) ..
+local epoll_recs = {
+  epoll_rec(2, 100, { tfd = 4, file_id = 11 }, "", true),
+  epoll_rec(2, 100, { tfd = 5, file_id = 12, magic = 0x09041934 }, "[eventfd]", true),
+  epoll_rec(2, 100, { tfd = 6, file_id = 13, magic = 0xef53 }, "/tmp/some/file", false),
+  epoll_rec(1, 100, { tfd = 4, file_id = 11 }, "", false),
+  epoll_rec(1, 100, { tfd = 5, file_id = 12, same = 0 }, "[eventfd]", true),
+  epoll_rec(1, 101, { tfd = 9, file_id = 13 }, "", false),
   -- long paths are legal (up to PATH_MAX)
-  epoll_rec(2, 102, { tfd = 7, file_id = 14, magic = 0xef53 }, ("/deep"):rep(200), false) ..
+  epoll_rec(2, 102, { tfd = 7, file_id = 14, magic = 0xef53 }, ("/deep"):rep(200), false),
   -- an item whose fd was closed: its target named from the dentry
-  epoll_rec(1, 102, { tfd = 8, file_id = 15, same = 0, magic = 0x09041934 }, "[timerfd]", true) ..
-  header(3, "epoll", EPOLL))
+  epoll_rec(1, 102, { tfd = 8, file_id = 15, same = 0, magic = 0x09041934 }, "[timerfd]", true),
+}
+save("epoll", "crafted", header(2, "epoll", EPOLL) .. table.concat(epoll_recs) .. header(3, "epoll", EPOLL))
+save_ring("epoll", "ring", EPOLL, epoll_recs, 5)
 
 local PAGECACHE = 104
 local function pc_rec(type, fields, tail)
@@ -122,7 +136,7 @@ local function pc_rec(type, fields, tail)
   return r .. tail .. ("\0"):rep(pad(#tail) - #tail)
 end
 for _, target in ipairs { "pagecache", "cached_files" } do
-  local recs = { header(2, target, PAGECACHE), pc_rec(1, { ino = 12 }, "passwd/etc") }
+  local recs = { pc_rec(1, { ino = 12 }, "passwd/etc") }
   if target == "pagecache" then
     recs[#recs + 1] = pc_rec(2, { ino = 12, index = 0, pages = 4, flags = 0x1f }, "")
     recs[#recs + 1] = pc_rec(3, { ino = 12, index = 8, pages = 1 }, "")
@@ -130,6 +144,6 @@ for _, target in ipairs { "pagecache", "cached_files" } do
   recs[#recs + 1] = pc_rec(1, { ino = 13, path_state = 1 }, "")
   recs[#recs + 1] = pc_rec(1, { ino = 14 }, ("leaf/"):rep(818) .. "root")  -- 4094 bytes
   recs[#recs + 1] = pc_rec(4, { pages = 0 }, "")
-  recs[#recs + 1] = header(3, target, PAGECACHE)
-  save(target, "crafted", table.concat(recs))
+  save(target, "crafted", header(2, target, PAGECACHE) .. table.concat(recs) .. header(3, target, PAGECACHE))
+  save_ring(target, "ring", PAGECACHE, recs, 2)
 end

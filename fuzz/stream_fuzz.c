@@ -15,9 +15,15 @@
  *                  and the stream still ends well: an attacker can put
  *                  anything after a record, and a target that gathers
  *                  records before yielding (epoll) reaches its decoder;
- *                  first a record of zeros with a tail of (mode >> 2 & 7)
- *                  * 8 bytes, which lines them up behind any length;
- *                  mode & 2: the stream ends where the input does.
+ *                  first, if (mode >> 2 & 7) is not 0, a record of zeros
+ *                  with a tail of that * 8 bytes, which lines them up
+ *                  behind any length;
+ *                  mode & 2: the stream ends where the input does;
+ *   mode & 32:     the stream has a ring (as a live walk of epoll or the
+ *                  page cache has): the body is a u16 length, that many
+ *                  stream bytes, then what the ring holds at each read():
+ *                  chunks of a count byte and that many items, each a u16
+ *                  size and the item's bytes.
  * BPFITER_FUZZ_TARGET=NAME limits the search to one target.
  * A clean run decodes or raises a "bpfiter: " error; a Lua error of any
  * other shape (a decoder indexing nil...) aborts, as does any ASan/UBSan
@@ -30,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 
 #include <lua.h>
@@ -37,13 +44,84 @@
 #include <lualib.h>
 
 #include "bpfiter.h"
+#include "iterator.h"
 #include "record_common.h"
+#include "stream.h"
 #include "target.h"
 
 static lua_State *L;
 static int memfd = -1;
 static char path[64];
 
+/* The ring of mode & 32: what is left of the input's ring chunks. */
+static const uint8_t *ring_in;
+static size_t ring_left;
+
+static uint16_t take_u16(const uint8_t **p, size_t *left)
+{
+	uint16_t v = 0;
+
+	if (*left >= 2) {
+		v = (uint16_t)((*p)[0] | (*p)[1] << 8);
+		*p += 2;
+		*left -= 2;
+	}
+	return v;
+}
+
+/* One read()'s worth of ring: the next chunk, as ring_buffer__consume
+ * would hand it over. */
+static int fake_consume(struct stream_ring *ring)
+{
+	int count, n = 0;
+
+	if (!ring_left)
+		return 0;
+	count = *ring_in++;
+	ring_left--;
+	for (; n < count && ring_left; n++) {
+		size_t size = take_u16(&ring_in, &ring_left);
+		int rc;
+
+		if (size > ring_left)
+			size = ring_left;
+		rc = stream_ring_item(ring, (void *)ring_in, size);
+		ring_in += size;
+		ring_left -= size;
+		if (rc)
+			return rc;
+	}
+	return n;
+}
+
+static struct stream_ring fake_ring = { .consume = fake_consume };
+
+/* ring_open(path): a walk over the stream at path with the fake ring, as
+ * a live walk of the target its header names starts (stream_init: the
+ * header is read and checked as the first item). */
+static int ring_open(lua_State *L)
+{
+	const char *p = luaL_checkstring(L, 1);
+	struct bpfiter_header h;
+	char name[sizeof(h.target) + 1] = "";
+	const struct target *t;
+	struct stream s;
+	int fd;
+
+	if (pread(memfd, &h, sizeof(h), 0) == sizeof(h))
+		memcpy(name, h.target, sizeof(h.target));
+	t = target_named(name);
+	if (!t) {
+		lua_pushnil(L);
+		lua_pushliteral(L, "harness: no target named");
+		lua_pushinteger(L, 71);
+		return 3;
+	}
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || stream_init(&s, t, fd, &fake_ring))
+		return luaL_error(L, "harness: %s", p);
+	return iterator_push_view(L, &s, 0);
+}
 /* Opens the stream and walks it; at most 100,000 records (bounded time);
  * returns "ok", or the error message. A failed open must be EPROTO. */
 static const char walk_chunk[] =
@@ -80,6 +158,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	}
 	lua_setglobal(L, "bpfiter_walk");
+	lua_pushcfunction(L, ring_open);
+	lua_setglobal(L, "bpfiter_ring_open");
 	memfd = memfd_create("bpfiter-fuzz", MFD_CLOEXEC);
 	if (memfd < 0) {
 		perror("memfd_create");
@@ -129,7 +209,7 @@ static void put_trailers(off_t *off, uint16_t skew)
 	h.kind = BPFITER_KIND_END;
 	for (size_t i = 0; i < sizeof(filler); i += sizeof(h))
 		memcpy(filler + i, &h, sizeof(h));
-	if (h.record_size >= sizeof(head) && h.record_size <= 4096) {
+	if (skew && h.record_size >= sizeof(head) && h.record_size <= 4096) {
 		memcpy(zeros, &head, sizeof(head));
 		put(zeros, h.record_size + skew, off);
 	}
@@ -138,12 +218,26 @@ static void put_trailers(off_t *off, uint16_t skew)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	const uint8_t *body;
+	size_t body_len;
 	off_t off = 0;
 
 	if (size < 2 || ftruncate(memfd, 0) < 0)
 		return 0;
 	if (other_target(data, size))
 		return -1;
+	body = data + 1 + (data[0] & 1);
+	body_len = size - 1 - (data[0] & 1);
+	ring_left = 0;
+	if (data[0] & 32) {
+		size_t n = take_u16(&body, &body_len);
+
+		if (n > body_len)
+			n = body_len;
+		ring_in = body + n;
+		ring_left = body_len - n;
+		body_len = n;
+	}
 	if (data[0] & 1) {
 		struct bpfiter_header h = { .kind = BPFITER_KIND_BEGIN,
 					    .version = BPFITER_FORMAT_VERSION,
@@ -154,14 +248,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		h.record_size = (uint32_t)t->record_size;
 		strncpy(h.target, t->name, sizeof(h.target));
 		put(&h, sizeof(h), &off);
-		put(data + 2, size - 2, &off);
-	} else {
-		put(data + 1, size - 1, &off);
 	}
+	put(body, body_len, &off);
 	if (!(data[0] & 2))
 		put_trailers(&off, (uint16_t)((data[0] >> 2 & 7) * 8));
 	lua_getglobal(L, "bpfiter_walk");
-	lua_getglobal(L, "bpfiter_open");
+	lua_getglobal(L, data[0] & 32 ? "bpfiter_ring_open" : "bpfiter_open");
 	lua_pushstring(L, path);
 	if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
 		fprintf(stderr, "harness: %s\n", lua_tostring(L, -1));
