@@ -80,12 +80,15 @@ static int fake_consume(struct stream_ring *ring)
 	count = *ring_in++;
 	ring_left--;
 	for (; n < count && ring_left; n++) {
+		/* libbpf hands items over 8-byte aligned */
+		static _Alignas(8) uint8_t item[65536];
 		size_t size = take_u16(&ring_in, &ring_left);
 		int rc;
 
 		if (size > ring_left)
 			size = ring_left;
-		rc = stream_ring_item(ring, (void *)ring_in, size);
+		memcpy(item, ring_in, size);
+		rc = stream_ring_item(ring, item, size);
 		ring_in += size;
 		ring_left -= size;
 		if (rc)

@@ -141,10 +141,13 @@ int stream_ring_item(void *ctx, void *data, size_t size)
 	struct stream *s = ring->reader;
 	size_t cap;
 
+	struct bpfiter_record_head head;
+
 	if (!s)
 		return -EPROTO;
-	if (size < sizeof(struct bpfiter_record_head) ||
-	    ((const struct bpfiter_record_head *)data)->kind != BPFITER_KIND_RECORD ||
+	if (size >= sizeof(head))
+		memcpy(&head, data, sizeof(head));
+	if (size < sizeof(head) || head.kind != BPFITER_KIND_RECORD ||
 	    item_length(s->target, data) != size) {
 		s->ring_err = EPROTO;
 		return -EPROTO;
@@ -183,7 +186,7 @@ static int drain_ring(struct stream *s)
 	if (!s->ring)
 		return 0;
 	s->ring->reader = s;
-	n = ring_buffer__consume(s->ring->rb);
+	n = s->ring->consume ? s->ring->consume(s->ring) : ring_buffer__consume(s->ring->rb);
 	s->ring->reader = NULL;
 	if (n < 0 || s->ring_err) {
 		int err = s->ring_err ? s->ring_err : -n;

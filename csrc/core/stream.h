@@ -24,10 +24,13 @@ struct stream;
 #define STREAM_READ_BUFFER (64 * 1024)
 
 /* The consumer of one program's ring, shared by its walks in a Lua state:
- * each read() is emptied into the stream that made it (reader). */
+ * each read() is emptied into the stream that made it (reader). consume:
+ * NULL, or what empties the ring instead of ring_buffer__consume(rb),
+ * calling stream_ring_item per item (the fuzzer's ring). */
 struct stream_ring {
 	struct ring_buffer *rb;
 	struct stream *reader;
+	int (*consume)(struct stream_ring *ring);
 };
 
 /* ring_buffer__new's callback; ctx is the struct stream_ring. */
