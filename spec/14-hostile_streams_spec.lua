@@ -50,6 +50,15 @@ describe("hostile streams", function()
   setup(function() dir = H.mktemp_dir() end)
   teardown(function() H.rm_rf(dir) end)
 
+  -- A private bpffs; returns its path and what unmounts it (for the test's
+  -- one finally: busted keeps one per test).
+  local function private_bpffs(name)
+    local fs = dir .. "/" .. name
+    assert(lfs.mkdir(fs))
+    assert(os.execute("mount -t bpf bpf " .. fs))
+    return fs, function() assert(os.execute("umount " .. fs)) end
+  end
+
   local n = 0
   local function file_with(bytes)
     n = n + 1
@@ -158,14 +167,11 @@ describe("hostile streams", function()
 
   describe("saved streams", function()
     it("are read back from a regular file like the view they were saved from", function()
-      local fs = dir .. "/bpffs"
-      assert(lfs.mkdir(fs))
-      assert(os.execute("mount -t bpf bpf " .. fs))
+      local fs, unmount = private_bpffs("bpffs")
       local fx
-      -- busted keeps one finally per test
       finally(function()
         if fx then fx.stop() end
-        assert(os.execute("umount " .. fs))
+        unmount()
       end)
       fx = H.fixture("files", "$DIR")
       local view = fs .. "/tasks"
@@ -204,10 +210,8 @@ describe("hostile streams", function()
     end)
 
     it("refuses a pinned program or map with EPROTO", function()
-      local fs = dir .. "/bpffs-objs"
-      assert(lfs.mkdir(fs))
-      assert(os.execute("mount -t bpf bpf " .. fs))
-      finally(function() assert(os.execute("umount " .. fs)) end)
+      local fs, unmount = private_bpffs("bpffs-objs")
+      finally(unmount)
       local map = fs .. "/map"
       local out, code = H.run(("env -u LD_PRELOAD bpftool map create %s type hash key 4 value 4 " ..
         "entries 4 name spec_hostile"):format(map))
@@ -221,13 +225,11 @@ describe("hostile streams", function()
 
   describe("a view pinned from a hostile BPF program", function()
     it("ends its walk with EPROTO (spec/hostile_view.bpf.c)", function()
-      local fs = dir .. "/bpffs-hostile"
-      assert(lfs.mkdir(fs))
-      assert(os.execute("mount -t bpf bpf " .. fs))
+      local fs, unmount = private_bpffs("bpffs-hostile")
       local view = fs .. "/hostile"
       finally(function()
         os.remove(view)
-        assert(os.execute("umount " .. fs))
+        unmount()
       end)
       local out, code = H.run(("env -u LD_PRELOAD bpftool iter pin %s/spec-hostile_view.bpf.o %s"):format(H.build, view))
       assert.equal(0, code, out)

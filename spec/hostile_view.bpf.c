@@ -15,21 +15,15 @@ char LICENSE[] SEC("license") = "GPL";
 #define HOSTILE_TAIL 1000
 #define ANON_INODE_FS_MAGIC 0x09041934
 
-const volatile struct bpfiter_header hostile_begin = {
-	.kind = BPFITER_KIND_BEGIN,
-	.magic = BPFITER_MAGIC,
-	.version = BPFITER_FORMAT_VERSION,
-	.record_size = sizeof(struct epoll_record),
-	.target = "epoll",
-};
-
-const volatile struct bpfiter_header hostile_end = {
-	.kind = BPFITER_KIND_END,
-	.magic = BPFITER_MAGIC,
-	.version = BPFITER_FORMAT_VERSION,
-	.record_size = sizeof(struct epoll_record),
-	.target = "epoll",
-};
+#define EPOLL_HEADER(k) {						\
+	.kind = (k),							\
+	.magic = BPFITER_MAGIC,						\
+	.version = BPFITER_FORMAT_VERSION,				\
+	.record_size = sizeof(struct epoll_record),			\
+	.target = "epoll",						\
+}
+const volatile struct bpfiter_header hostile_begin = EPOLL_HEADER(BPFITER_KIND_BEGIN);
+const volatile struct bpfiter_header hostile_end = EPOLL_HEADER(BPFITER_KIND_END);
 
 /* An item whose target fd was closed, named by its dentry, and the name. */
 const volatile struct {
