@@ -144,14 +144,18 @@ static void map_elem_derive(lua_State *L, const void *rec)
 }
 
 /* The sizes the program writes, and a tail that holds exactly the key and
- * the value (one per CPU for per-CPU maps) they announce. */
+ * the value (one per CPU for per-CPU maps) they announce: so the cpu count
+ * is at most 65,535 / 8. */
 static const char *map_elem_check(const void *rec)
 {
 	const struct map_elem_record *r = rec;
 	uint64_t value_bytes = r->cpus ? (uint64_t)((r->value_size + 7ull) & ~7ull) * r->cpus :
 					  r->value_size;
 
-	if (r->key_size > MAP_ELEM_KEY_MAX || r->value_size > MAP_ELEM_VALUE_MAX)
+	/* The kernel makes no map with empty keys or values; an empty value
+	 * would also let any cpu count pass the length check below. */
+	if (!r->key_size || r->key_size > MAP_ELEM_KEY_MAX || !r->value_size ||
+	    r->value_size > MAP_ELEM_VALUE_MAX)
 		return "key or value size out of range";
 	if (r->key_size + value_bytes != r->tail_len)
 		return "key and value sizes disagree with the record's length";
