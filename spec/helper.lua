@@ -29,6 +29,26 @@ function H.rm_rf(path)
   if path and path:match("^/tmp/bpfiter") then os.execute("rm -rf '" .. path .. "'") end
 end
 
+--- A private bpffs mounted at DIR/fs in a new temporary DIR: {dir =, fs =,
+-- remove = function} (remove unmounts, dropping every pin, and deletes DIR).
+function H.bpffs()
+  -- no dot in the path: libbpf turns dots in pin paths into underscores
+  local p = io.popen("env -u LD_PRELOAD mktemp -d /tmp/bpfiter-bpffs-XXXXXX")
+  local b = { dir = p:read("l") }
+  p:close()
+  b.fs = b.dir .. "/fs"
+  function b.remove()
+    os.execute(("umount '%s' 2>/dev/null"):format(b.fs))
+    H.rm_rf(b.dir)
+  end
+  assert(lfs.mkdir(b.fs))
+  if not os.execute(("mount -t bpf bpf '%s'"):format(b.fs)) then
+    b.remove()
+    error("mounting a bpffs at " .. b.fs)
+  end
+  return b
+end
+
 --- Starts `build/PROGRAM ARGS... READY` (a spec/PROGRAM.c fixture) and waits
 -- until it wrote READY.
 -- Returns {pid=, info={key={values...}}, dir=, stop=function}. The fixture

@@ -19,6 +19,7 @@
 
 #include "collector.h"
 #include "errors.h"
+#include "fds.h"
 #include "cache_activity_record.h"
 #include "cache_activity.skel.h"
 
@@ -49,6 +50,32 @@ static __u32 check_size(lua_State *L, int arg, __u32 dflt)
 	return (__u32)n;
 }
 
+/* Opens, sizes, loads and attaches the programs into c. Returns 0 or an
+ * errno; c->skel stays NULL on failure. */
+static int cache_activity_start(struct collector *c, __u32 inodes, __u32 ghosts, __u32 fillers)
+{
+	int err;
+
+	bpfiter_libbpf_capture();
+	c->skel = cache_activity_bpf__open();
+	if (!c->skel)
+		return errno;
+	err = -bpf_map__set_max_entries(c->skel->maps.inodes, inodes);
+	if (!err)
+		err = -bpf_map__set_max_entries(c->skel->maps.ghosts, ghosts);
+	if (!err)
+		err = -bpf_map__set_max_entries(c->skel->maps.fillers, fillers);
+	if (!err)
+		err = -cache_activity_bpf__load(c->skel);
+	if (!err)
+		err = -cache_activity_bpf__attach(c->skel);
+	if (err) {
+		cache_activity_bpf__destroy(c->skel);
+		c->skel = NULL;
+	}
+	return err;
+}
+
 /* core.cache_activity([max_inodes, max_ghosts, max_fillers]) -> collector
  * | nil, message, errno. Collecting starts at once. */
 static int cache_activity_open(lua_State *L)
@@ -62,24 +89,12 @@ static int cache_activity_open(lua_State *L)
 
 	c->skel = NULL;
 	luaL_setmetatable(L, CACHE_ACTIVITY_MT);
-	bpfiter_libbpf_capture();
-	c->skel = cache_activity_bpf__open();
-	if (!c->skel)
-		return bpfiter_fail(L, errno, NAME, "opening the BPF object failed");
-	err = -bpf_map__set_max_entries(c->skel->maps.inodes, inodes);
-	if (!err)
-		err = -bpf_map__set_max_entries(c->skel->maps.ghosts, ghosts);
-	if (!err)
-		err = -bpf_map__set_max_entries(c->skel->maps.fillers, fillers);
-	if (!err)
-		err = -cache_activity_bpf__load(c->skel);
-	if (!err)
-		err = -cache_activity_bpf__attach(c->skel);
+	err = cache_activity_start(c, inodes, ghosts, fillers);
+	if (err && fds_reclaim(L, err))
+		err = cache_activity_start(c, inodes, ghosts, fillers);
 	if (!err)
 		return 1;
 	why = bpfiter_libbpf_last();
-	cache_activity_bpf__destroy(c->skel);
-	c->skel = NULL;
 	if (err == EPERM || (err == EACCES && geteuid() != 0))
 		hint = " (needs root, or CAP_BPF and CAP_PERFMON)";
 	return bpfiter_fail(L, err, NAME, "loading the page-cache tracepoint programs failed%s%s%s%s",

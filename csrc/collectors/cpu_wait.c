@@ -16,6 +16,7 @@
 
 #include "collector.h"
 #include "errors.h"
+#include "fds.h"
 #include "cpu_wait_record.h"
 #include "cpu_wait.skel.h"
 
@@ -35,6 +36,26 @@ static struct collector *check_open(lua_State *L)
 	return c;
 }
 
+/* Opens, loads and attaches the programs into c. Returns 0 or an errno;
+ * c->skel stays NULL on failure. */
+static int cpu_wait_start(struct collector *c)
+{
+	int err;
+
+	bpfiter_libbpf_capture();
+	c->skel = cpu_wait_bpf__open();
+	if (!c->skel)
+		return errno;
+	err = -cpu_wait_bpf__load(c->skel);
+	if (!err)
+		err = -cpu_wait_bpf__attach(c->skel);
+	if (err) {
+		cpu_wait_bpf__destroy(c->skel);
+		c->skel = NULL;
+	}
+	return err;
+}
+
 /* core.cpu_wait() -> collector | nil, message, errno. Collecting starts
  * at once. */
 static int cpu_wait_open(lua_State *L)
@@ -45,18 +66,12 @@ static int cpu_wait_open(lua_State *L)
 
 	c->skel = NULL;
 	luaL_setmetatable(L, CPU_WAIT_MT);
-	bpfiter_libbpf_capture();
-	c->skel = cpu_wait_bpf__open();
-	if (!c->skel)
-		return bpfiter_fail(L, errno, NAME, "opening the BPF object failed");
-	err = -cpu_wait_bpf__load(c->skel);
-	if (!err)
-		err = -cpu_wait_bpf__attach(c->skel);
+	err = cpu_wait_start(c);
+	if (err && fds_reclaim(L, err))
+		err = cpu_wait_start(c);
 	if (!err)
 		return 1;
 	why = bpfiter_libbpf_last();
-	cpu_wait_bpf__destroy(c->skel);
-	c->skel = NULL;
 	if (err == EPERM || (err == EACCES && geteuid() != 0))
 		hint = " (needs root, or CAP_BPF and CAP_PERFMON)";
 	return bpfiter_fail(L, err, NAME, "loading the scheduler tracepoint programs failed%s%s%s%s",

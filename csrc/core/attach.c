@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "errors.h"
+#include "fds.h"
 
 int rodata_get(struct bpf_object *obj, void *ro, size_t size)
 {
@@ -67,11 +68,7 @@ int attach_task_pid(lua_State *L, const struct target *t, int opts, struct attac
 	if (pid <= 0 || pid > 0x3fffffff)
 		return bpfiter_argerror(L, opts, "option 'pid' must be a positive pid, got %lld",
 					(long long)pid);
-	fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-	if (fd < 0 && errno == EMFILE) {
-		lua_gc(L, LUA_GCCOLLECT);	/* dropped iterators may hold fds */
-		fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-	}
+	RETRY_AFTER_GC(L, fd, (int)syscall(SYS_pidfd_open, (pid_t)pid, 0));
 	if (fd >= 0) {
 		/* A pidfd pins the process: a recycled pid cannot redirect us. */
 		a->info.task.pid_fd = (__u32)fd;

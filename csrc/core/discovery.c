@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "errors.h"
+#include "fds.h"
 #include "target.h"
 
 #define SECTIONS_KEY "bpfiter.target_iterators"
@@ -131,17 +132,30 @@ static void push_decoders(lua_State *L, int iterators, const char *name)
 	}
 }
 
+/* The kernel's BTF, or NULL with errno set (EMFILE when out of fds). */
+static struct btf *vmlinux_btf(void)
+{
+	struct btf *btf;
+
+	bpfiter_libbpf_capture();	/* its "failed to find" goes in our message */
+	btf = btf__load_vmlinux_btf();
+	if (!btf)
+		errno = fds_errno(errno);
+	return btf;
+}
+
 /* discover() -> {{name =, context = {...}, bpfiter = {names...}}, ...}
  * sorted by name | nil, message, errno */
 static int discover(lua_State *L)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
+	struct btf *btf;
 	struct names funcs = { 0 }, structs = { 0 };
 	bool ok = true;
 	uint32_t count;
 	int iterators, n = 0;
 
-	if (libbpf_get_error(btf)) {
+	RETRY_PTR_AFTER_GC(L, btf, vmlinux_btf());
+	if (!btf) {
 		int err = errno;
 		return bpfiter_fail(L, err, "targets", "reading the kernel's BTF");
 	}

@@ -16,6 +16,7 @@
 #include "decode.h"
 #include "record_common.h"
 #include "errors.h"
+#include "fds.h"
 #include "options.h"
 #include "program.h"
 #include "stream.h"
@@ -42,17 +43,6 @@ static void close_attach_fds(struct attach *a)
 		close(a->fds[i]);
 	a->nfds = 0;
 }
-
-/* An fd-creating call failing with EMFILE gets one retry after a full
- * collection: iterators dropped without close hold fds until then. */
-#define RETRY_AFTER_GC(L, fd, call)					\
-	do {								\
-		(fd) = (call);						\
-		if ((fd) < 0 && errno == EMFILE) {			\
-			lua_gc((L), LUA_GCCOLLECT);			\
-			(fd) = (call);					\
-		}							\
-	} while (0)
 
 /* Options at index opts -> a link of target t. Returns the link fd, or
  * pushes the failure triple and returns -1. */

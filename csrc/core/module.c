@@ -8,6 +8,7 @@
 #include "cpu_wait.h"
 #include "discovery.h"
 #include "iterator.h"
+#include "program.h"
 #include "target.h"
 
 /* {"pid", "tgid", ...}: the record fields, then the derived ones. */
@@ -75,6 +76,7 @@ int luaopen_bpfiter_core(lua_State *L)
 	lua_setfield(L, -3, "options");
 	lua_setfield(L, -2, "fields");
 	view_register(L);
+	program_register_functions(L);
 	discovery_register(L);
 	cpu_wait_register(L);
 	pagecache_register(L);

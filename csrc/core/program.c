@@ -8,9 +8,12 @@
 #include <unistd.h>
 
 #include <lauxlib.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "errors.h"
+#include "fds.h"
+#include "program_cache.h"
 #include "record_common.h"
 
 #define PROGRAMS_MT "bpfiter.program"
@@ -23,8 +26,12 @@ static int program_gc(lua_State *L)
 	ring_buffer__free(p->ring.rb);
 	p->ring.rb = NULL;
 	if (p->obj)
-		bpf_object__close(p->obj);
+		bpf_object__close(p->obj);	/* closes p->fd too */
+	else if (p->cached && p->fd >= 0)
+		close(p->fd);
 	p->obj = NULL;
+	p->fd = -1;
+	p->loaded = false;
 	return 0;
 }
 
@@ -43,6 +50,8 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .object_name = t->name);
 	struct bpf_program *prog;
 	const char *why;
+	char key[PROGRAM_CACHE_KEY_LEN + 1];
+	bool cacheable;
 	const void *bytes;
 	size_t size;
 	int err;
@@ -55,6 +64,13 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 		return errno;
 	}
 	err = t->prepare ? t->prepare(p->obj) : 0;
+	cacheable = !err && !t->ring && program_cache_key(t, p->obj, bytes, size, key);
+	if (cacheable && (p->fd = program_cache_get(t, key)) >= 0) {
+		bpf_object__close(p->obj);	/* verified already: only the fd is needed */
+		p->obj = NULL;
+		p->cached = p->loaded = true;
+		return 0;
+	}
 	if (!err)
 		err = -bpf_object__load(p->obj);
 	prog = bpf_object__find_program_by_name(p->obj, t->program);
@@ -73,6 +89,9 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 	}
 	if (!err && prog) {
 		p->fd = bpf_program__fd(prog);
+		p->loaded = true;
+		if (cacheable)
+			program_cache_put(t, key, p->fd);
 		return 0;
 	}
 	why = bpfiter_libbpf_last();
@@ -102,16 +121,20 @@ int program_fd(lua_State *L, const struct target *t)
 	lua_getfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
 	lua_getfield(L, -1, t->name);
 	p = lua_touserdata(L, -1);
-	if (p && p->obj) {
+	if (p && p->loaded) {
 		lua_pop(L, 2);
 		return p->fd;
 	}
 	lua_pop(L, 1);
 
 	p = lua_newuserdatauv(L, sizeof(*p), 0);
-	*p = (struct program){ .obj = NULL };
+	*p = (struct program){ .obj = NULL, .fd = -1 };
 	luaL_setmetatable(L, PROGRAMS_MT);
+	/* libbpf marks an object loaded even when loading failed: a retry
+	 * opens it anew */
 	err = load_program(t, p, msg, sizeof(msg));
+	if (err && fds_reclaim(L, err))
+		err = load_program(t, p, msg, sizeof(msg));
 	if (err) {
 		lua_pop(L, 2);
 		bpfiter_fail(L, err, t->name, "%s", msg);
@@ -130,7 +153,31 @@ struct program *program_loaded(lua_State *L, const struct target *t)
 	lua_getfield(L, -1, t->name);
 	p = lua_touserdata(L, -1);
 	lua_pop(L, 2);
-	return p && p->obj ? p : NULL;
+	return p && p->loaded ? p : NULL;
+}
+
+/* core.program_info(target) -> {id =, cached = bool} for a program this Lua
+ * state loaded (cached: it came from the program cache), or nil. */
+static int program_info(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	struct program *p;
+
+	lua_getfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
+	lua_getfield(L, -1, name);
+	p = lua_touserdata(L, -1);
+	if (!p || !p->loaded || bpf_obj_get_info_by_fd(p->fd, &info, &len) != 0) {
+		lua_pushnil(L);
+		return 1;
+	}
+	lua_createtable(L, 0, 2);
+	lua_pushinteger(L, info.id);
+	lua_setfield(L, -2, "id");
+	lua_pushboolean(L, p->cached);
+	lua_setfield(L, -2, "cached");
+	return 1;
 }
 
 void program_register(lua_State *L)
@@ -147,4 +194,11 @@ void program_register(lua_State *L)
 		lua_setfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
 	}
 	lua_pop(L, 1);
+}
+
+void program_register_functions(lua_State *L)
+{
+	lua_pushcfunction(L, program_info);
+	lua_setfield(L, -2, "program_info");
+	program_cache_register(L);
 }

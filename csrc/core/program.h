@@ -3,6 +3,7 @@
 #ifndef BPFITER_PROGRAM_H
 #define BPFITER_PROGRAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <lua.h>
 #include "stream.h"
@@ -14,13 +15,19 @@ struct bpf_object;
  * its walks in this Lua state. Walks may interleave, but each read() is
  * emptied into the walk's stream that made it (stream.c). */
 struct program {
-	struct bpf_object *obj;
+	struct bpf_object *obj;	/* NULL for a program from the program cache */
 	int fd;
+	bool loaded;
+	bool cached;		/* fd came from the cache (program_cache.c) */
 	struct stream_ring ring;
 };
 
 /* Registers the program metatable and the cache in the registry. */
 void program_register(lua_State *L);
+
+/* Adds core.program_info, core.program_cache and core.program_cache_clear
+ * to the table on top. */
+void program_register_functions(lua_State *L);
 
 /* t's program fd, loading it on first use in this Lua state, or pushes
  * the failure triple and returns -1. */

@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 
 #include "errors.h"
+#include "fds.h"
 #include "iterator.h"
 #include "options.h"
 #include "stream.h"
@@ -123,8 +124,9 @@ static int open_view_fd(lua_State *L, const char *path)
 	struct statfs fs;
 	char self[64];
 	bool bpffs;
-	int pfd = open(path, O_PATH | O_CLOEXEC), fd, err;
+	int pfd, fd, err;
 
+	RETRY_AFTER_GC(L, pfd, open(path, O_PATH | O_CLOEXEC));
 	if (pfd < 0)
 		return bpfiter_fail(L, errno, "open", "%s", path), -1;
 	if (fstat(pfd, &st) || fstatfs(pfd, &fs)) {
@@ -141,9 +143,9 @@ static int open_view_fd(lua_State *L, const char *path)
 				    "bpffs or regular files)", path, file_type_name(st.st_mode)), -1;
 	}
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
-	fd = open(self, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	RETRY_AFTER_GC(L, fd, open(self, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
 	if (fd < 0 && errno == ENOENT)	/* no /proc: checked above, near enough */
-		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		RETRY_AFTER_GC(L, fd, open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
 	err = errno;
 	close(pfd);
 	if (fd >= 0)

@@ -15,6 +15,7 @@
 #include <lauxlib.h>
 
 #include "errors.h"
+#include "fds.h"
 #include "cgroup_record.h"
 #include "cgroup.skel.h"
 
@@ -69,16 +70,18 @@ static const struct {
 };
 
 /* Where cgroup2 is mounted (the first such mount in /proc/self/mountinfo),
- * octal escapes undone; false when it is not mounted. */
-static bool cgroup2_mount(char *out, size_t size)
+ * octal escapes undone. Returns 0, ENOENT when it is not mounted, or why
+ * mountinfo could not be read (then "not mounted" would widen the walk). */
+static int cgroup2_mount(lua_State *L, char *out, size_t size)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
+	FILE *f;
 	char *line = NULL, *sep;
 	size_t cap = 0;
 	bool found = false;
 
+	RETRY_PTR_AFTER_GC(L, f, fopen("/proc/self/mountinfo", "re"));
 	if (!f)
-		return false;
+		return errno;
 	while (!found && getline(&line, &cap, f) > 0) {
 		char mnt[4096], fstype[64];
 		size_t o = 0;
@@ -101,18 +104,22 @@ static bool cgroup2_mount(char *out, size_t size)
 	}
 	free(line);
 	fclose(f);
-	return found;
+	return found ? 0 : ENOENT;
 }
 
-/* The link info takes fd 0 for "no fd". */
-static int not_zero(int fd)
+/* The link info takes fd 0 for "no fd". Returns fd moved elsewhere, or
+ * pushes the failure triple and returns -1. */
+static int not_zero(lua_State *L, const struct target *t, int fd, const char *path)
 {
-	int moved;
+	int moved, err;
 
 	if (fd != 0)
 		return fd;
-	moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	RETRY_AFTER_GC(L, moved, fcntl(fd, F_DUPFD_CLOEXEC, 3));
+	err = errno;
 	close(fd);
+	if (moved < 0)
+		return bpfiter_fail(L, err, t->name, "root %s", path), -1;
 	return moved;
 }
 
@@ -120,8 +127,9 @@ static int not_zero(int fd)
 static int open_cgroup_dir(lua_State *L, const struct target *t, const char *path)
 {
 	struct statfs st;
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd;
 
+	RETRY_AFTER_GC(L, fd, open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	if (fd < 0)
 		return bpfiter_fail(L, errno, t->name, "root %s", path), -1;
 	if (fstatfs(fd, &st) || (st.f_type != CGROUP2_SUPER_MAGIC &&
@@ -130,7 +138,7 @@ static int open_cgroup_dir(lua_State *L, const struct target *t, const char *pat
 		return bpfiter_fail(L, EINVAL, t->name,
 				    "root %s is not a cgroup directory", path), -1;
 	}
-	return not_zero(fd);
+	return not_zero(L, t, fd, path);
 }
 
 /* A cgroup v2 id opened as its directory, so a missing id gets a clear
@@ -142,21 +150,22 @@ static int open_cgroup_id(lua_State *L, const struct target *t, uint64_t id)
 		struct file_handle h;
 		uint64_t id;
 	} handle = { .h = { .handle_bytes = sizeof(uint64_t), .handle_type = FILEID_KERNFS } };
-	char mnt[4096];
+	char mnt[4096], what[32];
 	int mfd, fd, err;
 
 	handle.id = id;
-	if (!cgroup2_mount(mnt, sizeof(mnt)))
+	if (cgroup2_mount(L, mnt, sizeof(mnt)))
 		return -2;
-	mfd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	RETRY_AFTER_GC(L, mfd, open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	if (mfd < 0)
 		return -2;
 	memcpy(handle.h.f_handle, &id, sizeof(id));
-	fd = open_by_handle_at(mfd, &handle.h, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	RETRY_AFTER_GC(L, fd, open_by_handle_at(mfd, &handle.h, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	err = errno;
 	close(mfd);
+	snprintf(what, sizeof(what), "cgroup id %llu", (unsigned long long)id);
 	if (fd >= 0)
-		return not_zero(fd);
+		return not_zero(L, t, fd, what);
 	if (err == ESTALE || err == ENOENT)
 		return bpfiter_fail(L, ENOENT, t->name, "root: cgroup id %llu",
 				    (unsigned long long)id), -1;
@@ -167,7 +176,7 @@ static int cgroup_attach(lua_State *L, const struct target *t, int opts, struct 
 {
 	enum bpf_cgroup_iter_order order = BPF_CGROUP_ITER_DESCENDANTS_PRE;
 	char mnt[4096];
-	int fd = -2;
+	int fd = -2, err;
 
 	if (lua_getfield(L, opts, "order") == LUA_TSTRING) {
 		const char *name = lua_tostring(L, -1);
@@ -201,8 +210,11 @@ static int cgroup_attach(lua_State *L, const struct target *t, int opts, struct 
 	default:
 		/* cgroup2 where this process sees it mounted; unmounted, the
 		 * kernel walks the whole v2 hierarchy (fd and id 0). */
-		if (cgroup2_mount(mnt, sizeof(mnt)))
+		err = cgroup2_mount(L, mnt, sizeof(mnt));
+		if (!err)
 			fd = open_cgroup_dir(L, t, mnt);
+		else if (err != ENOENT)
+			fd = (bpfiter_fail(L, err, t->name, "reading /proc/self/mountinfo"), -1);
 	}
 	if (fd == -1)
 		return 3;	/* the failure triple is on top */

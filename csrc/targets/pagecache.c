@@ -26,6 +26,7 @@
 
 #include "attach.h"
 #include "errors.h"
+#include "fds.h"
 #include "iterator.h"
 #include "pagecache_record.h"
 #include "pagecache.skel.h"
@@ -235,7 +236,7 @@ static int hold_file(lua_State *L, const struct target *t, int opts, struct page
 	}
 	if (!path)
 		return 0;
-	fd = open(path, O_PATH | O_CLOEXEC);
+	RETRY_AFTER_GC(L, fd, open(path, O_PATH | O_CLOEXEC));
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		err = errno;
 		if (fd >= 0)
@@ -289,7 +290,8 @@ static int attach_walk(lua_State *L, const struct target *t, int opts, struct at
 	if (hold_file(L, t, opts, &w) < 0)
 		return -1;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bpfiter_pcwalk", sizeof(key), sizeof(w), 1, NULL);
+	RETRY_AFTER_GC(L, fd, bpf_map_create(BPF_MAP_TYPE_ARRAY, "bpfiter_pcwalk", sizeof(key),
+					     sizeof(w), 1, NULL));
 	if (fd < 0) {
 		err = errno;
 		if (w.fd >= 0)

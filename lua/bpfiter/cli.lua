@@ -63,6 +63,10 @@ usage: bpfiter TARGET [options]     list kernel objects (TARGET: %s)
        bpfiter pin TARGET PATH [--mode 0640] [--OPTION V]   pin a view in bpffs
        bpfiter cat PATH [options]   read a pinned view (no BPF privileges needed)
        bpfiter unpin PATH           remove a pinned view
+       bpfiter programs [--clear]   the verified-program cache (list or empty it)
+       bpfiter export [--textfile PATH.prom] [--collectors a,b] [--top N]
+                                    metrics of this machine (OpenMetrics)
+       bpfiter serve [--listen HOST:PORT]   a /metrics endpoint for Prometheus
        bpfiter version
        bpfiter help [TARGET]        this text, or a target's fields
 
@@ -451,7 +455,7 @@ local function report()
     say("top by %s (%s, pid, comm):", title, title == "RSS" and "size" or "count")
     for _, e in ipairs(top(counts, 5)) do
       -- A process can exit between the task walk and this one.
-      say("  %8s  %7d  %s", show and show(e.value) or e.value, e.key, comm[e.key] or "?")
+      say("  %8s  %7d  %s", show and show(e.value) or e.value, e.key, format.escape(comm[e.key] or "?"))
     end
   end
   section("threads", threads)
@@ -475,7 +479,8 @@ local function report()
     say("page cache: %d files, %s (bpfiter cache for more); top 5:", #files, format.bytes(total * PAGE))
     for i = 1, math.min(5, #files) do
       local f = files[i]
-      say("  %10s  %s", format.bytes(f.cached * PAGE), f.path or ("[%s] %s"):format(f.path_error, f.relpath or ""))
+      say("  %10s  %s", format.bytes(f.cached * PAGE),
+        format.escape(f.path or ("[%s] %s"):format(f.path_error, f.relpath or "")))
     end
   end
   io.stdout:write(table.concat(out, "\n"), "\n")
@@ -555,6 +560,30 @@ local function unpin(argv)
   return 0
 end
 
+-- bpfiter programs [--clear]: the verified-program cache.
+local function programs(argv)
+  if argv[2] == "-h" or argv[2] == "--help" then
+    io.stdout:write("usage: bpfiter programs [--clear]\nthe verified-program cache: what is pinned, or remove it all\n")
+    return 0
+  elseif argv[2] == "--clear" and not argv[3] then
+    local n, err = bpfiter.program_cache_clear()
+    if not n then
+      io.stderr:write("bpfiter: ", err, "\n")
+      return 1
+    end
+    io.stdout:write(("removed %d cached programs\n"):format(n))
+    return 0
+  elseif argv[2] then
+    usage_error("usage: bpfiter programs [--clear]")
+  end
+  local c = bpfiter.program_cache()
+  io.stdout:write(("%s: %s\n"):format(c.dir, c.enabled and "in use" or "not used, " .. c.reason))
+  for _, e in ipairs(c.entries) do
+    io.stdout:write(("%-14s id %-6d %s %s\n"):format(e.target, e.id, e.tag, e.file))
+  end
+  return 0
+end
+
 local function run(argv)
   local cmd = argv[1]
   if cmd == nil then
@@ -591,6 +620,10 @@ local function run(argv)
     return cat(argv)
   elseif cmd == "unpin" then
     return unpin(argv)
+  elseif cmd == "programs" then
+    return programs(argv)
+  elseif cmd == "export" or cmd == "serve" then
+    return require("bpfiter.export")[cmd]({ table.unpack(argv, 2) })
   elseif is_target(cmd) then
     return list(cmd, argv)
   end

@@ -24,6 +24,14 @@ local M = {
   --- options[target]: {name =, type = "integer"|"boolean"|..., scope =
   -- "kernel"|"reader"} for every option it accepts.
   options = core.options,
+  --- The verified-program cache (csrc/core/program_cache.c):
+  -- program_cache() -> {dir =, enabled =, reason =, entries = {{target =,
+  -- file =, id =, name =, tag =}}}; program_cache_clear() -> number removed
+  -- or nil, message, errno; program_info(target) -> {id =, cached =} for a
+  -- program this Lua state holds, or nil.
+  program_cache = core.program_cache,
+  program_cache_clear = core.program_cache_clear,
+  program_info = core.program_info,
   pin = core.pin,
   open = core.open,
   unpin = core.unpin,
@@ -50,6 +58,12 @@ for _, name in ipairs { "pagecache", "cached_files" } do
   options[#options + 1] = { name = "path", type = "string", scope = "reader" }
   options[#options + 1] = { name = "pid", type = "integer", scope = "reader" }
 end
+
+--- Metric families of this machine (lua/bpfiter/metrics.lua, loaded on
+-- first use): bpfiter.metrics{collectors =, top =, cgroups =, cgroup_depth =,
+-- window =} -> families, failures. For a long-lived source (a server), use
+-- require("bpfiter.metrics").new{...}:collect().
+function M.metrics(opts) return require("bpfiter.metrics").collect(opts) end
 
 --- Page-cache activity per inode (lua/bpfiter/activity.lua, loaded on first
 -- use): cache_activity{duration =} collects for a while and returns rows;

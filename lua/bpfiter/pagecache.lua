@@ -17,12 +17,25 @@ local function unescape(s)
   return (s:gsub("\\(%d%d%d)", function(o) return string.char(tonumber(o, 8)) end))
 end
 
+-- io.open, once more after a full collection when out of fds (EMFILE,
+-- ENFILE): walks dropped without close hold fds until collected. The core
+-- follows the same rule for every fd it opens (csrc/core/fds.h).
+local function open_file(path)
+  local f, msg, errno = io.open(path)
+  if not f and (errno == 24 or errno == 23) then
+    collectgarbage()
+    f, msg, errno = io.open(path)
+  end
+  return f, msg, errno
+end
+
 --- dev -> {{root =, mountpoint =}, ...}: where each filesystem is mounted
--- in this process's mount namespace, in mountinfo's order.
+-- in this process's mount namespace, in mountinfo's order; or nil, message,
+-- errno (then every path would wrongly read "not mounted").
 function M.mounts()
   local by_dev = {}
-  local f = io.open("/proc/self/mountinfo")
-  if not f then return by_dev end
+  local f, msg, errno = open_file("/proc/self/mountinfo")
+  if not f then return nil, msg, errno end
   for line in f:lines() do
     local major, minor, root, mountpoint = line:match("^%d+ %d+ (%d+):(%d+) (%S+) (%S+)")
     if major then
@@ -62,7 +75,7 @@ end
 function M.block_device_path(rdev)
   local major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~0xfff)
   local minor = (rdev & 0xff) | ((rdev >> 12) & ~0xff)
-  local f = io.open(("/sys/dev/block/%d:%d/uevent"):format(major, minor))
+  local f = open_file(("/sys/dev/block/%d:%d/uevent"):format(major, minor))
   local name = f and f:read("a"):match("DEVNAME=([^\n]+)")
   if f then f:close() end
   if not name then return nil, "no device" end
@@ -142,7 +155,9 @@ local function split_options(fname, opts)
     if id.is_dir then
       filter.prefix = id.path == "/" and "/" or id.path .. "/"
       -- no other filesystem mounted beneath: walk only this one
-      if kernel.dev == nil and only_dev_under(M.mounts(), filter.prefix, id.dev) then
+      local mounts, msg, errno = M.mounts()
+      if not mounts then return nil, fname .. ": " .. msg, errno end
+      if kernel.dev == nil and only_dev_under(mounts, filter.prefix, id.dev) then
         kernel.dev = id.dev
       end
     else
@@ -174,9 +189,10 @@ end
 local function walk(fname, opts)
   local kernel, filter, errno = split_options(fname, opts)
   if not kernel then return nil, filter, errno end
+  local mounts, msg, errno2 = M.mounts()
+  if not mounts then return nil, fname .. ": " .. msg, errno2 end
   local step, it, _, closing = core[fname](kernel)
   if not step then return nil, it, _ end
-  local mounts = M.mounts()
   local last_dev, last_rel, last_path, last_err
   local devices = {} -- rdev -> {path, error}: block-device caches
   local want_dev, want_ino, want -- wanted() of the file the records are of
