@@ -50,15 +50,6 @@ describe("hostile streams", function()
   setup(function() dir = H.mktemp_dir() end)
   teardown(function() H.rm_rf(dir) end)
 
-  -- A private bpffs; returns its path and what unmounts it (for the test's
-  -- one finally: busted keeps one per test).
-  local function private_bpffs(name)
-    local fs = dir .. "/" .. name
-    assert(lfs.mkdir(fs))
-    assert(os.execute("mount -t bpf bpf " .. fs))
-    return fs, function() assert(os.execute("umount " .. fs)) end
-  end
-
   local n = 0
   local function file_with(bytes)
     n = n + 1
@@ -169,7 +160,8 @@ describe("hostile streams", function()
 
   describe("saved streams", function()
     it("are read back from a regular file like the view they were saved from", function()
-      local fs, unmount = private_bpffs("bpffs")
+      local b = H.bpffs()
+      local fs, unmount = b.fs, b.remove
       local fx
       finally(function()
         if fx then fx.stop() end
@@ -212,7 +204,8 @@ describe("hostile streams", function()
     end)
 
     it("refuses a pinned program or map with EPROTO", function()
-      local fs, unmount = private_bpffs("bpffs-objs")
+      local b = H.bpffs()
+      local fs, unmount = b.fs, b.remove
       finally(unmount)
       local map = fs .. "/map"
       local out, code = H.run(("env -u LD_PRELOAD bpftool map create %s type hash key 4 value 4 " ..
@@ -227,7 +220,8 @@ describe("hostile streams", function()
 
   describe("a view pinned from a hostile BPF program", function()
     it("ends its walk with EPROTO (spec/hostile_view.bpf.c)", function()
-      local fs, unmount = private_bpffs("bpffs-hostile")
+      local b = H.bpffs()
+      local fs, unmount = b.fs, b.remove
       local view = fs .. "/hostile"
       finally(function()
         os.remove(view)
