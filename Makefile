@@ -77,8 +77,9 @@ $(B)/obj/%.o: csrc/%.c $(C_HEADERS) $(BPF_HEADERS) $(SKELS) Makefile | $(B)
 $(B)/bpfiter/core.so: $(CORE_OBJS) | $(B)/bpfiter
 	$(CC) $(LIBFLAG) -o $@ $(CORE_OBJS) $(LIBBPF_LIBS)
 
-# The Lua layer but the CLI, init.lua first (luaopen_bpfiter loads it).
-EMBEDDED_LUA := lua/bpfiter/init.lua $(filter-out lua/bpfiter/init.lua lua/bpfiter/cli.lua lua/bpfiter/export.lua,$(LUA_FILES))
+# The Lua layer but the CLI (lua/bpfiter/cli/ and export.lua, its fleet
+# commands), init.lua first (luaopen_bpfiter loads it).
+EMBEDDED_LUA := lua/bpfiter/init.lua $(filter-out lua/bpfiter/init.lua lua/bpfiter/export.lua,$(LUA_FILES))
 $(B)/init_lua.c: $(EMBEDDED_LUA) csrc/core/embed.lua | $(B)
 	$(LUA) csrc/core/embed.lua $@ $(EMBEDDED_LUA)
 
@@ -94,20 +95,25 @@ $(B)/libbpfiter.a: $(CORE_OBJS) $(B)/obj/core/embed.o $(B)/init_lua.o
 
 # Test programs: every spec/*.c is a fixture specs spawn (ground truth),
 # built as $(B)/NAME; and the embedding host.
-FIXTURES := $(patsubst spec/%.c,$(B)/%,$(filter-out spec/%.bpf.c,$(wildcard spec/*.c)))
+FIXTURES := $(patsubst spec/%.c,$(B)/%,$(filter-out spec/%.bpf.c spec/%.so.c,$(wildcard spec/*.c)))
 $(B)/%: spec/%.c $(wildcard spec/*.h) | $(B)
 	$(CC) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $<
+
+# LD_PRELOAD shims: spec/NAME.so.c -> $(B)/NAME.so
+SHIMS := $(patsubst spec/%.so.c,$(B)/%.so,$(wildcard spec/*.so.c))
+$(B)/%.so: spec/%.so.c | $(B)
+	$(CC) -O2 -g -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
 
 # BPF fixtures: spec/NAME.bpf.c -> $(B)/spec-NAME.bpf.o, objects specs load
 # with bpftool (e.g. maps whose values have BTF).
 SPEC_BPF := $(patsubst spec/%.bpf.c,$(B)/spec-%.bpf.o,$(wildcard spec/*.bpf.c))
-$(B)/spec-%.bpf.o: spec/%.bpf.c $(B)/vmlinux.h
+$(B)/spec-%.bpf.o: spec/%.bpf.c $(wildcard spec/*.bpf.h) $(B)/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(B)/host: examples/host.c csrc/bpfiter.h $(B)/libbpfiter.a
 	$(CC) $(CFLAGS) $(MODULE_CFLAGS) -o $@ $< $(B)/libbpfiter.a $(LIBBPF_LIBS) $(LUA_LIBS)
 
-fixtures: $(FIXTURES) $(SPEC_BPF) $(B)/host
+fixtures: $(FIXTURES) $(SHIMS) $(SPEC_BPF) $(B)/host
 
 # Installs missing Debian packages only; quiet when everything is present.
 deps:

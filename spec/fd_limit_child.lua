@@ -78,7 +78,7 @@ if mode == "drop" then
   end
   print("ok " .. drops)
 elseif mode == "exhaust" or mode == "cold" then
-  for _, m in ipairs { "pagecache", "stats", "activity" } do require("bpfiter." .. m) end
+  for _, m in ipairs { "pagecache", "cpu_wait", "cache_activity" } do require("bpfiter." .. m) end
   if mode == "exhaust" then
     local first, it = start()
     if not first then die("first walk of %s failed: %s", target, it) end

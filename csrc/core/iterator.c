@@ -137,7 +137,7 @@ int iterator_open(lua_State *L)
 	int link_fd, held_fd, fd, err;
 
 	lua_settop(L, 1);
-	options_check(L, t, 1, OPT_KERNEL | OPT_READER);
+	options_check(L, t, 1, OPT_KERNEL | OPT_READER | OPT_INTERNAL);
 	link_fd = iterator_create_link(L, t, 1, &held_fd);
 	if (link_fd < 0)
 		return 3;
@@ -159,6 +159,37 @@ int iterator_push_view(lua_State *L, struct stream *s, int opts)
 	return push_iterator(L, s, -1, -1, opts, true);
 }
 
+/* target.one_read: the walk did not fit in the ring (stream.c); loads the
+ * program with a larger ring and walks again. Raises on failure. */
+static void walk_again_larger(lua_State *L, struct iterator *it)
+{
+	const struct target *t = it->target;
+	struct program *p;
+	char msg[300];
+	int err, fd;
+
+	close(it->link_fd);
+	it->link_fd = -1;
+	err = program_grow_ring(L, t, msg, sizeof(msg));
+	if (err) {
+		char why[400];
+
+		snprintf(why, sizeof(why), "the walk did not fit in one read(): %s", msg);
+		iterator_raise(L, it, err, why);
+	}
+	it->link_fd = iterator_create_link(L, t, 0, NULL);
+	fd = it->link_fd >= 0 ? bpf_iter_create(it->link_fd) : -1;
+	if (fd < 0) {
+		const char *why = it->link_fd < 0 ? lua_tostring(L, -2) : "creating the iterator failed";
+
+		err = it->link_fd < 0 ? (int)lua_tointeger(L, -1) : errno;
+		snprintf(msg, sizeof(msg), "walking again with a larger ring: %s", why);
+		iterator_raise(L, it, err, msg);
+	}
+	p = program_loaded(L, t);
+	stream_restart(&it->stream, fd, p ? &p->ring : NULL);
+}
+
 const void *iterator_next_record(lua_State *L, struct iterator *it)
 {
 	const void *rec;
@@ -166,7 +197,8 @@ const void *iterator_next_record(lua_State *L, struct iterator *it)
 
 	if (it->state != IT_OPEN)
 		return NULL;
-	rc = stream_next(&it->stream, &rec);
+	while ((rc = stream_next(&it->stream, &rec)) == STREAM_RING_TOO_SMALL)
+		walk_again_larger(L, it);
 	if (rc > 0)
 		return rec;
 	if (rc == 0) {
@@ -186,7 +218,7 @@ void iterator_decode(lua_State *L, struct iterator *it, const void *rec)
 
 int iterator_raise(lua_State *L, struct iterator *it, int err, const char *why)
 {
-	char msg[sizeof(it->stream.why)];
+	char msg[400];
 
 	snprintf(msg, sizeof(msg), "%s", why);	/* why may live in the stream */
 	iterator_release(it, IT_DONE);

@@ -3,12 +3,16 @@
 #include "program.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "errors.h"
@@ -19,10 +23,8 @@
 #define PROGRAMS_MT "bpfiter.program"
 #define PROGRAMS_KEY "bpfiter.programs"
 
-static int program_gc(lua_State *L)
+static void program_unload(struct program *p)
 {
-	struct program *p = luaL_checkudata(L, 1, PROGRAMS_MT);
-
 	ring_buffer__free(p->ring.rb);
 	p->ring.rb = NULL;
 	if (p->obj)
@@ -32,6 +34,11 @@ static int program_gc(lua_State *L)
 	p->obj = NULL;
 	p->fd = -1;
 	p->loaded = false;
+}
+
+static int program_gc(lua_State *L)
+{
+	program_unload(luaL_checkudata(L, 1, PROGRAMS_MT));
 	return 0;
 }
 
@@ -43,12 +50,71 @@ const char *program_load_hint(int err)
 	return "";
 }
 
+/* Whether /proc/kallsyms shows this process real addresses (its first
+ * line is enough: hidden means every address reads 0). */
+static bool kallsyms_visible(void)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	unsigned long long addr = 0;
+	bool seen = f && fscanf(f, "%llx", &addr) == 1 && addr != 0;
+
+	if (f)
+		fclose(f);
+	return seen;
+}
+
+/* Sets the program's bpfiter_page_shift (bpf/common/iter_common.bpf.h), if
+ * it has one, to the running system's page size: found by name in the
+ * object's .rodata section through its BTF. 0 or an errno. */
+static int set_page_shift(struct bpf_object *obj)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".rodata");
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *v;
+	const struct btf_type *sec;
+	long page = sysconf(_SC_PAGESIZE);
+	uint32_t shift = 0;
+	const void *image;
+	size_t size;
+	char *copy;
+	int id, err;
+
+	id = map && btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -1;
+	if (id < 0)
+		return 0;
+	sec = btf__type_by_id(btf, (__u32)id);
+	v = btf_var_secinfos(sec);
+	for (int i = 0; i < btf_vlen(sec); i++, v++) {
+		const struct btf_type *var = btf__type_by_id(btf, v->type);
+
+		if (strcmp(btf__name_by_offset(btf, var->name_off), "bpfiter_page_shift") != 0)
+			continue;
+		while (shift < 31 && (1L << shift) < page)
+			shift++;
+		if (page <= 0 || (1L << shift) != page || v->size != sizeof(shift))
+			return EINVAL;
+		image = bpf_map__initial_value(map, &size);
+		if (!image || v->offset + sizeof(shift) > size)
+			return ENOENT;
+		copy = malloc(size);
+		if (!copy)
+			return ENOMEM;
+		memcpy(copy, image, size);
+		memcpy(copy + v->offset, &shift, sizeof(shift));
+		err = -bpf_map__set_initial_value(map, copy, size);
+		free(copy);
+		return err;
+	}
+	return 0;
+}
+
 /* Opens and loads t's object into p. Returns 0, or an errno with the
  * reason in msg. */
 static int load_program(const struct target *t, struct program *p, char *msg, size_t msgsize)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .object_name = t->name);
 	struct bpf_program *prog;
+	struct bpf_map *ring;
 	const char *why;
 	char key[PROGRAM_CACHE_KEY_LEN + 1];
 	bool cacheable;
@@ -56,6 +122,12 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 	size_t size;
 	int err;
 
+	if (t->kallsyms && !kallsyms_visible()) {
+		snprintf(msg, msgsize, "loading the BPF program failed (needs root, or CAP_BPF, "
+			 "CAP_PERFMON and CAP_SYSLOG: /proc/kallsyms shows this process no kernel "
+			 "addresses, and the program compares with one)");
+		return EPERM;
+	}
 	bpfiter_libbpf_capture();
 	bytes = t->elf_bytes(&size);
 	p->obj = bpf_object__open_mem(bytes, size, &open_opts);
@@ -63,7 +135,11 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 		snprintf(msg, msgsize, "opening the BPF object failed");
 		return errno;
 	}
-	err = t->prepare ? t->prepare(p->obj) : 0;
+	ring = t->ring ? bpf_object__find_map_by_name(p->obj, BPFITER_RING_MAP) : NULL;
+	err = set_page_shift(p->obj);
+	if (!err && t->prepare)
+		err = t->prepare(p->obj);
+	/* the key covers the load-time constants just set */
 	cacheable = !err && !t->ring && program_cache_key(t, p->obj, bytes, size, key);
 	if (cacheable && (p->fd = program_cache_get(t, key)) >= 0) {
 		bpf_object__close(p->obj);	/* verified already: only the fd is needed */
@@ -71,14 +147,15 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 		p->cached = p->loaded = true;
 		return 0;
 	}
+	if (!err && ring && p->ring_bytes)
+		err = -bpf_map__set_max_entries(ring, p->ring_bytes);
 	if (!err)
 		err = -bpf_object__load(p->obj);
 	prog = bpf_object__find_program_by_name(p->obj, t->program);
 	if (!err && prog && t->ring) {
-		struct bpf_map *ring = bpf_object__find_map_by_name(p->obj, BPFITER_RING_MAP);
-
 		p->ring.rb = ring ? ring_buffer__new(bpf_map__fd(ring), stream_ring_item, &p->ring,
 						     NULL) : NULL;
+		p->ring_bytes = ring ? bpf_map__max_entries(ring) : 0;
 		if (!p->ring.rb) {
 			snprintf(msg, msgsize, "opening the ring buffer failed");
 			err = ring ? errno : ENOENT;
@@ -125,24 +202,44 @@ int program_fd(lua_State *L, const struct target *t)
 		lua_pop(L, 2);
 		return p->fd;
 	}
-	lua_pop(L, 1);
-
-	p = lua_newuserdatauv(L, sizeof(*p), 0);
-	*p = (struct program){ .obj = NULL, .fd = -1 };
-	luaL_setmetatable(L, PROGRAMS_MT);
+	/* One userdata per target for good: walks keep pointers to it (the
+	 * ring's consumer), also across a failed program_grow_ring. */
+	if (!p) {
+		lua_pop(L, 1);
+		p = lua_newuserdatauv(L, sizeof(*p), 0);
+		*p = (struct program){ .obj = NULL, .fd = -1 };
+		luaL_setmetatable(L, PROGRAMS_MT);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, -3, t->name);
+	}
+	p->ring_bytes = 0;
 	/* libbpf marks an object loaded even when loading failed: a retry
 	 * opens it anew */
 	err = load_program(t, p, msg, sizeof(msg));
 	if (err && fds_reclaim(L, err))
 		err = load_program(t, p, msg, sizeof(msg));
+	lua_pop(L, 2);
 	if (err) {
-		lua_pop(L, 2);
 		bpfiter_fail(L, err, t->name, "%s", msg);
 		return -1;
 	}
-	lua_setfield(L, -2, t->name);
-	lua_pop(L, 1);
 	return p->fd;
+}
+
+int program_grow_ring(lua_State *L, const struct target *t, char *msg, size_t msgsize)
+{
+	struct program *p = program_loaded(L, t);
+
+	if (!p || !p->ring_bytes || p->ring_bytes >= PROGRAM_RING_MAX) {
+		snprintf(msg, msgsize, "the ring buffer is at its largest (%u MiB)",
+			 (p ? p->ring_bytes : 0) >> 20);
+		return ENOSPC;
+	}
+	/* Walks of the old program hold p: they find the new ring there,
+	 * which only the walks that read next fill. */
+	program_unload(p);
+	p->ring_bytes *= 2;
+	return load_program(t, p, msg, msgsize);
 }
 
 struct program *program_loaded(lua_State *L, const struct target *t)

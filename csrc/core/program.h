@@ -20,6 +20,7 @@ struct program {
 	bool loaded;
 	bool cached;		/* fd came from the cache (program_cache.c) */
 	struct stream_ring ring;
+	unsigned ring_bytes;	/* the ring's size; 0 before the first load */
 };
 
 /* Registers the program metatable and the cache in the registry. */
@@ -35,6 +36,13 @@ int program_fd(lua_State *L, const struct target *t);
 
 /* t's program, once program_fd loaded it; NULL before. */
 struct program *program_loaded(lua_State *L, const struct target *t);
+
+/* Loads t's program again with a ring twice as large (at most
+ * PROGRAM_RING_MAX bytes), for walks that must fit in one ring. Returns 0,
+ * or an errno with the reason in msg; the program is then unloaded (the
+ * next program_fd loads it afresh). */
+#define PROGRAM_RING_MAX (256u << 20)
+int program_grow_ring(lua_State *L, const struct target *t, char *msg, size_t msgsize);
 
 /* " (needs root, or CAP_BPF and CAP_PERFMON)" when err says privilege
  * is missing, else "". The verifier also says EACCES; only an

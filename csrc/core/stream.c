@@ -45,6 +45,21 @@ int stream_init(struct stream *s, const struct target *t, int fd, struct stream_
 	return 0;
 }
 
+void stream_restart(struct stream *s, int fd, struct stream_ring *ring)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->ring && s->ring->reader == s)
+		s->ring->reader = NULL;
+	s->fd = fd;
+	s->ring = ring;
+	s->header_seen = s->trailer_seen = s->whole_read = false;
+	s->start = s->end = 0;
+	s->rstart = s->rend = 0;
+	s->ring_due = 0;
+	s->ring_err = 0;
+}
+
 void stream_close(struct stream *s)
 {
 	if (s->fd >= 0)
@@ -118,6 +133,8 @@ static size_t item_length(const struct target *t, const void *p)
 		return sizeof(struct bpfiter_header);
 	case BPFITER_KIND_RING:
 		return sizeof(struct bpfiter_ring_marker);
+	case BPFITER_KIND_ERROR:
+		return sizeof(struct bpfiter_error_marker);
 	}
 	return 0;
 }
@@ -183,7 +200,7 @@ static int drain_ring(struct stream *s)
 	size_t before = s->rend - s->rstart;
 	int n;
 
-	if (!s->ring)
+	if (!s->ring || !s->ring->rb)
 		return 0;
 	s->ring->reader = s;
 	n = s->ring->consume ? s->ring->consume(s->ring) : ring_buffer__consume(s->ring->rb);
@@ -210,13 +227,62 @@ static const char *take_ring_item(struct stream *s)
 
 /* ---- reading ---- */
 
+/* One read() that EINTR does not cut short. */
+static ssize_t read_fully(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/* target.one_read: the whole walk in the first read(), which a second
+ * read() must confirm by finding nothing more (the kernel went on from
+ * where the first stopped: the ring filled, or its limit of a million
+ * objects per read() cut the walk). Returns 1, STREAM_RING_TOO_SMALL (the
+ * walk must start again with a larger ring; nothing was taken from it), or
+ * a negative errno. */
+static int read_whole_walk(struct stream *s)
+{
+	char more[sizeof(struct bpfiter_header)];
+	ssize_t n, again;
+	int err, rc;
+
+	n = read_fully(s->fd, s->buf + s->end, STREAM_READ_BUFFER - s->end);
+	err = errno;
+	again = n > 0 ? read_fully(s->fd, more, sizeof(more)) : -1;
+	rc = drain_ring(s);
+	if (rc < 0)
+		return rc;
+	if (n == 0 || (n > 0 && again == 0)) {
+		/* (nothing at all: finish says the walk was cut short) */
+		s->end += (size_t)n;
+		s->whole_read = true;
+		return 1;
+	}
+	if (n < 0 && err != EAGAIN)
+		return fail(s, err, "reading the iterator failed");
+	return STREAM_RING_TOO_SMALL;
+}
+
+/* read() gives EAGAIN when the program asked to see its object again and
+ * nothing else was read. Our programs bound that themselves (and say so in
+ * the stream); this bounds any other program a view may hold: no legitimate
+ * walk asks this often in a row without producing anything. */
+#define MAX_IDLE_READS (1 << 16)
+
 /* Reads more of the stream (and empties the ring). Returns 1 when there is
- * more, 0 at the end of input, or a negative errno. */
+ * more, 0 at the end of input, STREAM_RING_TOO_SMALL, or a negative errno. */
 static int refill(struct stream *s)
 {
+	unsigned idle = 0;
 	int err, ring_more;
 	ssize_t n;
 
+	if (s->target->one_read && s->ring)
+		return s->whole_read ? 0 : read_whole_walk(s);
 	memmove(s->buf, s->buf + s->start, s->end - s->start);
 	s->end -= s->start;
 	s->start = 0;
@@ -230,11 +296,14 @@ static int refill(struct stream *s)
 		ring_more = (n >= 0 || err == EAGAIN) ? drain_ring(s) : 0;
 		if (ring_more < 0)
 			return ring_more;
-		if (n >= 0 || ring_more || !(err == EINTR || (err == EAGAIN && s->ring)))
+		if (n >= 0 || ring_more || !(err == EINTR || (err == EAGAIN && s->ring)) ||
+		    (err == EAGAIN && ++idle >= MAX_IDLE_READS))
 			break;
 	}
 	if (n < 0 && !ring_more)
 		return fail(s, err, "reading the iterator failed%s",
+			    err == EAGAIN ? " (the kernel program kept asking to see the"
+					    " same object again without producing anything)" :
 			    err == E2BIG ? " (one object produced more than the"
 					   " kernel's per-object limit)" :
 			    /* cgroup: one kernel buffer per walk, no second read */
@@ -282,6 +351,19 @@ static int take_frame(struct stream *s, const char *p)
 	return 0;
 }
 
+/* The program gave up on an object (bpf/common/record_common.h): nothing
+ * after it counts. */
+static int gave_up(struct stream *s, const void *item)
+{
+	struct bpfiter_error_marker m;
+
+	memcpy(&m, item, sizeof(m));
+	if (m.reason == BPFITER_GAVE_UP_RESHOWN)
+		return fail(s, EAGAIN, "the kernel program gave up on an object it had to show again"
+			    " too often (its kernel state kept changing)");
+	return fail(s, EPROTO, "the kernel program gave up (reason %u)", m.reason);
+}
+
 /* At the end of input nothing may be left over, and the kernel must have
  * said it reached the end (where it can: see target.no_end_call). */
 static int finish(struct stream *s)
@@ -320,6 +402,8 @@ int stream_next(struct stream *s, const void **rec)
 			switch (((const struct bpfiter_record_head *)item)->kind) {
 			case BPFITER_KIND_RECORD:
 				goto record;
+			case BPFITER_KIND_ERROR:
+				return gave_up(s, item);
 			case BPFITER_KIND_RING:
 				if (!s->ring)
 					return fail(s, EPROTO, "ring buffer marker in a stream without one");

@@ -10,6 +10,7 @@
 #ifndef BPFITER_STREAM_H
 #define BPFITER_STREAM_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,6 +42,7 @@ struct stream {
 	int fd;			/* -1 once closed */
 	bool header_seen;
 	bool trailer_seen;	/* the kernel said it reached the end of its walk */
+	bool whole_read;	/* target.one_read: the walk was read, complete */
 	char *buf;
 	size_t start, end;	/* unread bytes are buf[start, end) */
 	/* Ring targets: what each read() put in the ring, in the order the
@@ -68,6 +70,15 @@ int stream_open_view(struct stream *s, int fd);
  * the reason in s->why (-EPROTO: the stream is malformed). The stream is
  * closed at the end and on failure. */
 int stream_next(struct stream *s, const void **rec);
+
+/* stream_next's answer for a target.one_read walk that did not fit in one
+ * read(): nothing of it was taken; the caller loads the program with a
+ * larger ring, makes a new iterator fd and gives it to stream_restart. */
+#define STREAM_RING_TOO_SMALL (-ENOBUFS)
+
+/* The stream starts over on fd (owned; the old one is closed) and ring,
+ * keeping its buffers. */
+void stream_restart(struct stream *s, int fd, struct stream_ring *ring);
 
 /* Closes the fd and frees the buffers; safe twice. */
 void stream_close(struct stream *s);

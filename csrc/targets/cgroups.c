@@ -14,7 +14,9 @@
 
 #include <lauxlib.h>
 
+#include "attach.h"
 #include "errors.h"
+#include "options.h"
 #include "fds.h"
 #include "cgroup_record.h"
 #include "cgroup.skel.h"
@@ -59,14 +61,11 @@ static void cgroup_derive(lua_State *L, const void *rec)
 
 static const char *const cgroup_derived[] = { "name", NULL };
 
-static const struct {
-	const char *name;
-	enum bpf_cgroup_iter_order order;
-} orders[] = {
-	{ "pre", BPF_CGROUP_ITER_DESCENDANTS_PRE },
-	{ "post", BPF_CGROUP_ITER_DESCENDANTS_POST },
-	{ "up", BPF_CGROUP_ITER_ANCESTORS_UP },
-	{ "self", BPF_CGROUP_ITER_SELF_ONLY },
+/* The option order's words, and the kernel's order for each. */
+static const char *const order_words[] = { "pre", "post", "up", "self", NULL };
+static const enum bpf_cgroup_iter_order orders[] = {
+	BPF_CGROUP_ITER_DESCENDANTS_PRE, BPF_CGROUP_ITER_DESCENDANTS_POST,
+	BPF_CGROUP_ITER_ANCESTORS_UP, BPF_CGROUP_ITER_SELF_ONLY,
 };
 
 /* Where cgroup2 is mounted (the first such mount in /proc/self/mountinfo),
@@ -107,22 +106,6 @@ static int cgroup2_mount(lua_State *L, char *out, size_t size)
 	return found ? 0 : ENOENT;
 }
 
-/* The link info takes fd 0 for "no fd". Returns fd moved elsewhere, or
- * pushes the failure triple and returns -1. */
-static int not_zero(lua_State *L, const struct target *t, int fd, const char *path)
-{
-	int moved, err;
-
-	if (fd != 0)
-		return fd;
-	RETRY_AFTER_GC(L, moved, fcntl(fd, F_DUPFD_CLOEXEC, 3));
-	err = errno;
-	close(fd);
-	if (moved < 0)
-		return bpfiter_fail(L, err, t->name, "root %s", path), -1;
-	return moved;
-}
-
 /* A directory of a cgroup filesystem (v2 or a v1 hierarchy), opened. */
 static int open_cgroup_dir(lua_State *L, const struct target *t, const char *path)
 {
@@ -138,7 +121,7 @@ static int open_cgroup_dir(lua_State *L, const struct target *t, const char *pat
 		return bpfiter_fail(L, EINVAL, t->name,
 				    "root %s is not a cgroup directory", path), -1;
 	}
-	return not_zero(L, t, fd, path);
+	return fd;
 }
 
 /* A cgroup v2 id opened as its directory, so a missing id gets a clear
@@ -150,7 +133,7 @@ static int open_cgroup_id(lua_State *L, const struct target *t, uint64_t id)
 		struct file_handle h;
 		uint64_t id;
 	} handle = { .h = { .handle_bytes = sizeof(uint64_t), .handle_type = FILEID_KERNFS } };
-	char mnt[4096], what[32];
+	char mnt[4096];
 	int mfd, fd, err;
 
 	handle.id = id;
@@ -163,9 +146,8 @@ static int open_cgroup_id(lua_State *L, const struct target *t, uint64_t id)
 	RETRY_AFTER_GC(L, fd, open_by_handle_at(mfd, &handle.h, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	err = errno;
 	close(mfd);
-	snprintf(what, sizeof(what), "cgroup id %llu", (unsigned long long)id);
 	if (fd >= 0)
-		return not_zero(L, t, fd, what);
+		return fd;
 	if (err == ESTALE || err == ENOENT)
 		return bpfiter_fail(L, ENOENT, t->name, "root: cgroup id %llu",
 				    (unsigned long long)id), -1;
@@ -174,23 +156,9 @@ static int open_cgroup_id(lua_State *L, const struct target *t, uint64_t id)
 
 static int cgroup_attach(lua_State *L, const struct target *t, int opts, struct attach *a)
 {
-	enum bpf_cgroup_iter_order order = BPF_CGROUP_ITER_DESCENDANTS_PRE;
+	enum bpf_cgroup_iter_order order = orders[option_word(L, t, opts, "order", 0)];
 	char mnt[4096];
 	int fd = -2, err;
-
-	if (lua_getfield(L, opts, "order") == LUA_TSTRING) {
-		const char *name = lua_tostring(L, -1);
-		size_t i;
-
-		for (i = 0; i < sizeof(orders) / sizeof(orders[0]); i++)
-			if (strcmp(orders[i].name, name) == 0)
-				break;
-		if (i == sizeof(orders) / sizeof(orders[0]))
-			return bpfiter_argerror(L, opts, "option 'order' must be \"pre\", \"post\", "
-						"\"up\" or \"self\", got \"%s\"", name);
-		order = orders[i].order;
-	}
-	lua_pop(L, 1);
 
 	switch (lua_getfield(L, opts, "root")) {
 	case LUA_TSTRING:
@@ -199,9 +167,6 @@ static int cgroup_attach(lua_State *L, const struct target *t, int opts, struct 
 	case LUA_TNUMBER: {
 		lua_Integer id = lua_tointeger(L, -1);
 
-		if (id <= 0)
-			return bpfiter_argerror(L, opts, "option 'root' must be a cgroup directory "
-						"or a positive cgroup id, got %lld", (long long)id);
 		fd = open_cgroup_id(L, t, (uint64_t)id);
 		if (fd == -2)
 			a->info.cgroup.cgroup_id = (uint64_t)id;
@@ -220,8 +185,10 @@ static int cgroup_attach(lua_State *L, const struct target *t, int opts, struct 
 		return 3;	/* the failure triple is on top */
 	lua_pop(L, 1);
 	if (fd >= 0) {
+		fd = attach_fd(L, a, fd);
+		if (fd < 0)
+			return bpfiter_fail(L, errno, t->name, "root");
 		a->info.cgroup.cgroup_fd = (uint32_t)fd;
-		a->fds[a->nfds++] = fd;
 	}
 	a->info.cgroup.order = order;
 	a->has_info = true;
@@ -229,8 +196,13 @@ static int cgroup_attach(lua_State *L, const struct target *t, int opts, struct 
 }
 
 static const struct option cgroup_options[] = {
-	{ "root", OPT_INTEGER_OR_STRING, OPT_KERNEL },
-	{ "order", OPT_STRING, OPT_KERNEL },
+	{ .name = "root", .type = OPT_INTEGER_OR_STRING, .scope = OPT_KERNEL,
+	  .min = 1, .max = LUA_MAXINTEGER, .arg = "PATH|ID",
+	  .expect = "a cgroup directory or a positive cgroup id",
+	  .help = "the cgroup to start from: its directory or its v2 id "
+		  "(default: the cgroup2 mount)" },
+	{ .name = "order", .type = OPT_STRING, .scope = OPT_KERNEL, .words = order_words,
+	  .arg = "ORDER", .help = "pre, post (descendants), up (ancestors) or self (default pre)" },
 	OPTIONS_END,
 };
 

@@ -219,11 +219,13 @@ static int map_elem_attach(lua_State *L, const struct target *t, int opts, struc
 	case LUA_TNUMBER: {
 		lua_Integer id = lua_tointeger(L, -1);
 
-		if (id <= 0 || id > UINT32_MAX)
-			return bpfiter_argerror(L, opts, "option 'map' must be a positive map id, got %lld",
-						(long long)id);
-		snprintf(what, sizeof(what), "map %lld", (long long)id);
 		RETRY_AFTER_GC(L, fd, bpf_map_get_fd_by_id((uint32_t)id));
+		err = errno;
+		/* the kernel lets only CAP_SYS_ADMIN turn an id into a map */
+		snprintf(what, sizeof(what), "map %lld%s", (long long)id, fd < 0 && err == EPERM ?
+			 " (a map id needs root or CAP_SYS_ADMIN; a pinned map's path needs "
+			 "CAP_BPF and CAP_PERFMON)" : "");
+		errno = err;
 		break;
 	}
 	case LUA_TSTRING:
@@ -240,13 +242,12 @@ static int map_elem_attach(lua_State *L, const struct target *t, int opts, struc
 			return bpfiter_fail(L, EINVAL, t->name, "%s: not a pinned BPF map", what);
 		}
 		break;
-	default:
-		return bpfiter_argerror(L, opts, "option 'map' is required (a map id or a pinned path)");
+	default:	/* required: options_check saw it */
+		return bpfiter_fail(L, EINVAL, t->name, "no map");
 	}
 	lua_pop(L, 1);
-	if (fd < 0)
+	if (fd < 0 || (fd = attach_fd(L, a, fd)) < 0)
 		return bpfiter_fail(L, errno, t->name, "%s", what);
-	a->fds[a->nfds++] = fd;
 	a->info.map.map_fd = (uint32_t)fd;
 	a->has_info = true;
 	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
@@ -306,7 +307,9 @@ static int map_elem_prepare(struct bpf_object *obj)
 }
 
 static const struct option map_elem_options[] = {
-	{ "map", OPT_INTEGER_OR_STRING, OPT_KERNEL },
+	{ .name = "map", .type = OPT_INTEGER_OR_STRING, .scope = OPT_KERNEL,
+	  .min = 1, .max = UINT32_MAX, .required = true, .arg = "ID|PATH",
+	  .expect = "a positive map id", .help = "a map id or a pinned path" },
 	OPTIONS_END,
 };
 

@@ -7,7 +7,8 @@ local core = require "bpfiter.core"
 
 local M = {}
 
--- glibc's makedev(), so devs compare equal to stat()'s st_dev.
+-- glibc's makedev(), so devs compare equal to stat()'s st_dev (the C core has
+-- its twin in csrc/util/devnum.h).
 local function makedev(major, minor)
   return ((major & 0xfffff000) << 32) | ((major & 0xfff) << 8) |
          ((minor & 0xffffff00) << 12) | (minor & 0xff)
@@ -93,8 +94,13 @@ local function only_dev_under(mounts, prefix, dev)
   return true
 end
 
-local KERNEL_OPTIONS = { scope = "string", dev = "integer", ino = "integer", min_pages = "integer",
-                         evicted = "boolean", runs = "boolean" }
+-- fname -> option name -> its declaration (core.options): what the core
+-- checks, and which ones (scope "lua") are resolved here.
+local declared = {}
+for _, fname in ipairs { "pagecache", "cached_files" } do
+  declared[fname] = {}
+  for _, o in ipairs(core.options[fname]) do declared[fname][o.name] = o end
+end
 
 local function argerror(fname, fmt, ...)
   error(("bad argument #1 to '%s' (%s)"):format(fname, fmt:format(...)), 4)
@@ -124,30 +130,11 @@ local function split_options(fname, opts)
   if opts ~= nil and type(opts) ~= "table" then
     argerror(fname, "table expected, got %s", type(opts))
   end
+  local problem = core.check_options(fname, opts)
+  if problem then argerror(fname, "%s", problem) end
   local kernel, filter = {}, {}
   for k, v in pairs(opts or {}) do
-    if k == "path" then
-      if type(v) ~= "string" then argerror(fname, "option 'path' must be a string, got %s", type(v)) end
-      filter.path = v
-    elseif k == "pid" then
-      if math.type(v) ~= "integer" or v <= 0 then
-        argerror(fname, "option 'pid' must be a positive integer, got %s", tostring(v))
-      end
-      filter.pid = v
-    elseif KERNEL_OPTIONS[k] then
-      local want = KERNEL_OPTIONS[k]
-      local got = math.type(v) or type(v)
-      if want == "integer" and (got ~= "integer" or v < 0) then
-        argerror(fname, "option '%s' must be an integer >= 0, got %s", k, tostring(v))
-      elseif want ~= "integer" and got ~= want then
-        argerror(fname, "option '%s' must be a %s, got %s", k, want, got)
-      elseif k == "scope" and v ~= "all" and v ~= "open" then
-        argerror(fname, "option 'scope' must be \"all\" or \"open\", got \"%s\"", v)
-      end
-      kernel[k] = v
-    else
-      argerror(fname, "unknown option '%s' for %s", tostring(k), fname)
-    end
+    if declared[fname][k].scope == "lua" then filter[k] = v else kernel[k] = v end
   end
   if filter.path then
     local id, msg, errno = core.file_identity(filter.path)
