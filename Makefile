@@ -5,6 +5,7 @@
 #   make demo     build + a report of this machine (needs root)
 #   make check    build + the specs (needs root)
 #   make asan     the specs against an AddressSanitizer build
+#   make fuzz     the stream decoders under libFuzzer (FUZZ_SECONDS, default 300)
 #   make bench    benchmarks against /proc parsing, ps, lfs
 #   make install  PREFIX (/usr/local), DESTDIR: module, CLI, header,
 #                 libbpfiter.a, bpfiter.pc; `make uninstall` removes them
@@ -50,7 +51,7 @@ DEBIAN_PACKAGES := lua5.4 liblua5.4-dev libbpf-dev bpftool clang llvm lua-busted
 	lua-luv prometheus curl python3
 
 .SECONDARY:
-.PHONY: all deps demo check asan bench install install-lua uninstall rock clean fixtures
+.PHONY: all deps demo check asan bench install install-lua uninstall rock clean fixtures fuzz fuzz-build fuzz-smoke
 all: $(B)/bpfiter/core.so $(B)/libbpfiter.a
 
 $(B) $(B)/bpfiter:
@@ -136,6 +137,7 @@ demo: all
 
 check: all fixtures
 	$(SPEC_ENV) $(BUSTED) --lua=$(LUA) spec
+	$(MAKE) fuzz-smoke
 
 # The suite against a build with AddressSanitizer (and UBSan); the
 # interpreter is not instrumented, so the runtime is preloaded.
@@ -148,6 +150,37 @@ _asan_run:
 	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	$(SPEC_ENV) $(BUSTED) --lua=$(LUA) spec
+
+# The stream decoders of every target under libFuzzer, ASan and UBSan
+# (fuzz/stream_fuzz.c): the core is rebuilt with clang in build-fuzz.
+# fuzz/corpus holds captured streams (fuzz/capture.lua) and every input
+# that once crashed (fuzz/corpus/regressions); new finds go to
+# build-fuzz/corpus and crashes to build-fuzz/crash-*.
+FUZZ_SECONDS ?= 300
+FUZZ_B := build-fuzz
+FUZZ_FLAGS = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=70000 -len_control=20 -rss_limit_mb=2048 -print_final_stats=1 \
+	-artifact_prefix=$(FUZZ_B)/
+FUZZ_CORPUS := $(sort $(wildcard fuzz/corpus/*))
+FUZZ_ENV := ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+fuzz-build:
+	$(MAKE) B=$(FUZZ_B) CC=clang \
+		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+		$(FUZZ_B)/stream_fuzz
+
+fuzz: fuzz-build
+	mkdir -p $(FUZZ_B)/corpus
+	$(FUZZ_ENV) $(FUZZ_B)/stream_fuzz $(FUZZ_FLAGS) $(FUZZ_B)/corpus $(FUZZ_CORPUS)
+
+# What make check runs: every committed input once, then a short search
+# (FUZZ_SMOKE_SECONDS, default 20).
+fuzz-smoke: fuzz-build
+	$(FUZZ_ENV) $(FUZZ_B)/stream_fuzz -runs=0 $(FUZZ_CORPUS)
+	$(MAKE) fuzz FUZZ_SECONDS=$(or $(FUZZ_SMOKE_SECONDS),20)
+
+$(B)/stream_fuzz: fuzz/stream_fuzz.c $(CORE_OBJS)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined $(MODULE_CFLAGS) -o $@ $< $(CORE_OBJS) \
+		$(LIBBPF_LIBS) $(LUA_LIBS)
 
 bench: all fixtures
 	$(SPEC_ENV) $(LUA) bench/run.lua
@@ -210,4 +243,4 @@ rock: | $(B)
 FORCE:
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

@@ -7,63 +7,6 @@
 #include "devnum.h"
 #include "record_common.h"
 
-const struct target *decode_header(const void *p, const struct target *t,
-				   uint32_t *kind, char *why, size_t whysize)
-{
-	struct bpfiter_header h;
-	char name[sizeof(h.target) + 1];
-
-	memcpy(&h, p, sizeof(h));
-	if (memcmp(h.magic, BPFITER_MAGIC, sizeof(h.magic)) != 0) {
-		snprintf(why, whysize, "not a bpfiter stream (no header)");
-		return NULL;
-	}
-	if (h.kind != BPFITER_KIND_BEGIN && h.kind != BPFITER_KIND_END) {
-		snprintf(why, whysize, "not a bpfiter stream (bad header kind)");
-		return NULL;
-	}
-	if (h.version != BPFITER_FORMAT_VERSION) {
-		snprintf(why, whysize, "bpfiter stream format %u, this build reads %u",
-			 h.version, BPFITER_FORMAT_VERSION);
-		return NULL;
-	}
-	memcpy(name, h.target, sizeof(h.target));
-	name[sizeof(h.target)] = '\0';
-	for (size_t i = 0; !t && i < bpfiter_ntargets; i++)
-		if (strcmp(bpfiter_targets[i]->name, name) == 0)
-			t = bpfiter_targets[i];
-	if (!t || strcmp(t->name, name) != 0) {
-		snprintf(why, whysize, "stream of unknown target '%s'", name);
-		return NULL;
-	}
-	if (h.record_size != t->record_size) {
-		snprintf(why, whysize, "%s records of %u bytes, this build reads %zu",
-			 name, h.record_size, t->record_size);
-		return NULL;
-	}
-	*kind = h.kind;
-	return t;
-}
-
-size_t decode_item_length(const struct target *t, const void *p)
-{
-	struct bpfiter_record_head head;
-
-	memcpy(&head, p, sizeof(head));
-	switch (head.kind) {
-	case BPFITER_KIND_RECORD:
-		return t->record_size + BPFITER_TAIL_PADDED(head.tail_len);
-	case BPFITER_KIND_BEGIN:
-	case BPFITER_KIND_END:
-		return sizeof(struct bpfiter_header);
-	case BPFITER_KIND_RING:
-		return sizeof(struct bpfiter_ring_marker);
-	case BPFITER_KIND_ERROR:
-		return sizeof(struct bpfiter_error_marker);
-	}
-	return 0;
-}
-
 /* Pushes the value of field f, or returns 0 when it is absent (nil). */
 static int push_value(lua_State *L, const struct target *t, const struct field *f,
 		      const char *rec)
@@ -86,9 +29,9 @@ static int push_value(lua_State *L, const struct target *t, const struct field *
 	case F_DEV: memcpy(&u32, p, 4); lua_pushinteger(L, (lua_Integer)kdev_to_user(u32)); break;
 	case F_MAJOR: memcpy(&u32, p, 4); lua_pushinteger(L, kdev_major(u32)); break;
 	case F_MINOR: memcpy(&u32, p, 4); lua_pushinteger(L, kdev_minor(u32)); break;
-	case F_TAIL:
+	case F_TAIL:	/* never past the tail the stream checked is there */
 		memcpy(&len, p, 2);
-		if (len == 0)
+		if (len == 0 || len > ((const struct bpfiter_record_head *)rec)->tail_len)
 			return 0;
 		lua_pushlstring(L, rec + t->record_size, len);
 		break;

@@ -1,9 +1,10 @@
 /* The walk object: a link and an iterator fd per walk of a loaded program
- * (program.c), records read and decoded, and everything released on close,
- * __close, __gc or end of walk. */
+ * (program.c), its records taken from the stream (stream.c) and decoded,
+ * and everything released on close, __close, __gc or end of walk. */
 #include "iterator.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,33 +20,21 @@
 #include "options.h"
 #include "program.h"
 #include "netns.h"
+#include "stream.h"
 
 #define ITERATOR_MT "bpfiter.iterator"
-#define READ_BUFFER ITERATOR_READ_BUFFER
 
 enum iter_state { IT_OPEN, IT_DONE, IT_CLOSED };
 
 struct iterator {
 	const struct target *target;
-	int fd;			/* iterator: read() yields records */
+	struct stream stream;	/* the records: read() of the iterator fd */
 	int link_fd;		/* kept open so the link stays visible (bpftool link) */
 	int held_fd;		/* struct attach's held_fd, or -1 */
 	int netns_fd;		/* one_read: the network namespace fd was made in
 				 * (made there again), or -1 */
 	enum iter_state state;
-	bool header_seen;
-	bool trailer_seen;	/* the kernel reached the end of its walk */
 	int nkeys;		/* field names are in user value 1 */
-	char *buf;
-	size_t start, end;	/* unread bytes are buf[start, end) */
-	/* Targets with a ring (target.ring): what each read() put there, in
-	 * the order the program wrote it, until the stream says where. */
-	struct program *ring;	/* whose ring; NULL: none */
-	char *rbuf;
-	size_t rstart, rend, rcap;	/* unread items are rbuf[rstart, rend) */
-	uint32_t ring_due;	/* items the last marker announced, still to take */
-	bool whole_read;	/* target.one_read: the walk was read, complete */
-	int ring_err;		/* the ring held something that is not an item */
 	_Alignas(8) unsigned char filter[];	/* target->filter_size bytes */
 };
 
@@ -100,91 +89,42 @@ static int iterator_step(lua_State *L);
 
 static void iterator_release(struct iterator *it, enum iter_state state)
 {
-	if (it->fd >= 0)
-		close(it->fd);
+	stream_close(&it->stream);
 	if (it->link_fd >= 0)
 		close(it->link_fd);
 	if (it->held_fd >= 0)
 		close(it->held_fd);
 	if (it->netns_fd >= 0)
 		close(it->netns_fd);
-	it->fd = it->link_fd = it->held_fd = it->netns_fd = -1;
-	free(it->buf);
-	it->buf = NULL;
-	it->ring = NULL;
-	free(it->rbuf);
-	it->rbuf = NULL;
-	it->rstart = it->rend = it->rcap = 0;
+	it->link_fd = it->held_fd = it->netns_fd = -1;
 	if (it->state == IT_OPEN)
 		it->state = state;
 }
 
-/* Appends one item the program put in the ring to its reader's rbuf. */
-static int ring_item(void *reader, const void *data, size_t size)
+/* Wraps a stream (and the link behind it and the fd its walk holds, or
+ * -1) in an iterator and pushes the generic-for quadruple; owns them all
+ * from here on (the stream is moved). Reader options, if any, are at index
+ * opts (0: none); check: check them here (a view's), where an argument
+ * error leaves the cleaning up to the iterator's __gc. */
+static int push_iterator(lua_State *L, struct stream *s, int link_fd, int held_fd, int opts,
+			 bool check)
 {
-	struct iterator *it = reader;
+	const struct target *t = s->target;
+	struct iterator *it = lua_newuserdatauv(L, sizeof(*it) + t->filter_size, 1);
 
-	if (size < sizeof(struct bpfiter_record_head) ||
-	    ((const struct bpfiter_record_head *)data)->kind != BPFITER_KIND_RECORD ||
-	    decode_item_length(it->target, data) != size) {
-		it->ring_err = EPROTO;
-		return -EPROTO;
-	}
-	if (it->rend + size > it->rcap) {
-		size_t cap = it->rcap ? it->rcap : 64 * 1024;
-		char *p;
-
-		if (it->rstart > 0) {	/* everything before rstart was taken */
-			memmove(it->rbuf, it->rbuf + it->rstart, it->rend - it->rstart);
-			it->rend -= it->rstart;
-			it->rstart = 0;
-		}
-		while (cap < it->rend + size)
-			cap *= 2;
-		if (cap != it->rcap) {
-			p = realloc(it->rbuf, cap);
-			if (!p) {
-				it->ring_err = ENOMEM;
-				return -ENOMEM;
-			}
-			it->rbuf = p;
-			it->rcap = cap;
-		}
-	}
-	memcpy(it->rbuf + it->rend, data, size);
-	it->rend += size;
-	return 0;
-}
-
-/* Wraps a stream fd (and the link behind it and the fd its walk holds, or
- * -1) in an iterator and pushes the generic-for quadruple; owns the fds
- * from here on. Reader options, if any, are at index opts (0: none). ring:
- * the program whose ring the walk reads, or NULL. */
-static int push_iterator(lua_State *L, const struct target *t, int fd, int link_fd, int held_fd,
-			 int opts, struct program *ring)
-{
-	struct iterator *it;
-	char *buf = malloc(READ_BUFFER);
-
-	if (!buf) {
-		close(fd);
-		if (link_fd >= 0)
-			close(link_fd);
-		if (held_fd >= 0)
-			close(held_fd);
-		return bpfiter_fail(L, ENOMEM, t->name, "read buffer");
-	}
-	it = lua_newuserdatauv(L, sizeof(*it) + t->filter_size, 1);
 	*it = (struct iterator){
-		.target = t, .fd = fd, .link_fd = link_fd, .held_fd = held_fd, .netns_fd = -1,
-		.state = IT_OPEN,
-		.buf = buf, .nkeys = decode_push_keys(L, t), .ring = ring,
+		.target = t, .stream = *s, .link_fd = link_fd, .held_fd = held_fd, .netns_fd = -1,
+		.state = IT_OPEN, .nkeys = decode_push_keys(L, t),
 	};
 	memset(it->filter, 0, t->filter_size);
 	lua_setiuservalue(L, -2, 1);
 	luaL_setmetatable(L, ITERATOR_MT);
-	if (t->filter_init && opts)
-		t->filter_init(L, opts, it->filter);
+	if (opts) {
+		if (check)
+			options_check(L, t, opts, OPT_READER);
+		if (t->filter_init)
+			t->filter_init(L, opts, it->filter);
+	}
 
 	/* The generic-for quadruple: step, state, initial, closing value. */
 	lua_pushcfunction(L, iterator_step);
@@ -211,8 +151,10 @@ static int make_iter_fd(lua_State *L, int link_fd, int netns_fd)
 int iterator_open(lua_State *L)
 {
 	const struct target *t = lua_touserdata(L, lua_upvalueindex(1));
+	struct program *p;
+	struct stream s;
 	const char *netns;
-	int link_fd, held_fd, fd, ns = -1, n;
+	int link_fd, held_fd, fd, err, ns = -1, n;
 
 	lua_settop(L, 1);
 	options_check(L, t, 1, OPT_KERNEL | OPT_READER | OPT_INTERNAL);
@@ -226,9 +168,9 @@ int iterator_open(lua_State *L)
 	}
 	link_fd = iterator_create_link(L, t, 1, &held_fd);
 	fd = link_fd >= 0 ? make_iter_fd(L, link_fd, ns) : -1;
-	if (fd < 0) {
-		int err = errno;
-
+	err = fd < 0 ? errno : stream_init(&s, t, fd, t->ring && (p = program_loaded(L, t)) ?
+					   &p->ring : NULL);
+	if (err) {
 		if (ns >= 0)
 			close(ns);
 		if (link_fd < 0)
@@ -239,319 +181,98 @@ int iterator_open(lua_State *L)
 		if (fd == -2)
 			return bpfiter_raise(L, err, t->name, "this thread could not return to its "
 					     "network namespace");
-		return bpfiter_fail(L, err, t->name, "creating the iterator failed");
+		return bpfiter_fail(L, err, t->name, "%s", fd < 0 ? "creating the iterator failed" :
+				    s.why);
 	}
-	n = push_iterator(L, t, fd, link_fd, held_fd, 1, t->ring ? program_loaded(L, t) : NULL);
-	if (n == 4 && t->one_read)	/* the fd may be made again (read_whole_walk) */
+	n = push_iterator(L, &s, link_fd, held_fd, 1, false);
+	if (n == 4 && t->one_read)	/* the fd may be made again (walk_again_larger) */
 		((struct iterator *)lua_touserdata(L, -1))->netns_fd = ns;
 	else if (ns >= 0)
 		close(ns);
 	return n;
 }
 
-int iterator_push_view(lua_State *L, const struct target *t, int fd, uint32_t kind, int opts,
-		       const void *rest, size_t rest_len)
+int iterator_push_view(lua_State *L, struct stream *s, int opts)
 {
-	struct iterator *it;
-	int n = push_iterator(L, t, fd, -1, -1, 0, NULL);
-
-	if (n != 4)
-		return n;
-	it = lua_touserdata(L, -1);
-	options_check(L, t, opts, OPT_READER);
-	if (t->filter_init)
-		t->filter_init(L, opts, it->filter);
-	it->header_seen = true;
-	it->trailer_seen = kind == BPFITER_KIND_END;
-	memcpy(it->buf, rest, rest_len);
-	it->end = rest_len;
-	return n;
-}
-
-/* Moves what the last read() put in the ring to it->rbuf; returns whether
- * there was anything. Raises on error. */
-static bool drain_ring(lua_State *L, struct iterator *it)
-{
-	size_t before = it->rend - it->rstart;
-	int n;
-
-	if (!it->ring || !it->ring->ring)
-		return false;
-	it->ring->reader = it;
-	it->ring->on_item = ring_item;
-	n = ring_buffer__consume(it->ring->ring);
-	if (n < 0 || it->ring_err) {
-		const char *name = it->target->name;
-		int err = it->ring_err ? it->ring_err : -n;
-
-		iterator_release(it, IT_DONE);
-		bpfiter_raise(L, err, name, "reading the ring buffer failed");
-	}
-	return it->rend - it->rstart > before;
-}
-
-/* One read() that EINTR does not cut short. */
-static ssize_t read_fully(int fd, void *buf, size_t len)
-{
-	ssize_t n;
-
-	do
-		n = read(fd, buf, len);
-	while (n < 0 && errno == EINTR);
-	return n;
+	return push_iterator(L, s, -1, -1, opts, true);
 }
 
 /* Another walk may have grown the ring (loaded the program again) since
  * this walk's link and iterator fd were made; the fd holds the program it
  * was made with, whose records would go to the old ring, and the walk
  * would look empty. Then the link gets the current program and the walk a
- * new fd. Returns 0 or an errno. */
+ * new fd, before anything was read. Returns 0 or an errno. */
 static int run_current_program(lua_State *L, struct iterator *it)
 {
+	struct program *p = program_loaded(L, it->target);
 	struct bpf_link_info link = { 0 };
 	struct bpf_prog_info prog = { 0 };
 	__u32 link_len = sizeof(link), prog_len = sizeof(prog);
 	int fd;
 
-	if (!it->ring->loaded)
+	if (!p)
 		return ENOENT;
 	if (bpf_obj_get_info_by_fd(it->link_fd, &link, &link_len) ||
-	    bpf_obj_get_info_by_fd(it->ring->fd, &prog, &prog_len))
+	    bpf_obj_get_info_by_fd(p->fd, &prog, &prog_len))
 		return errno;
 	if (link.prog_id == prog.id)
 		return 0;
-	if (bpf_link_update(it->link_fd, it->ring->fd, NULL))
+	if (bpf_link_update(it->link_fd, p->fd, NULL))
 		return errno;
 	fd = make_iter_fd(L, it->link_fd, it->netns_fd);
 	if (fd < 0)
 		return errno;
-	close(it->fd);
-	it->fd = fd;
+	stream_restart(&it->stream, fd, &p->ring);
 	return 0;
 }
 
-/* target.one_read: the whole walk in the first read(), which a second
- * read() must confirm by finding nothing more (the kernel went on from
- * where the first stopped: the ring filled, or its limit of a million
- * objects per read() cut the walk). Then the program is loaded with a
- * larger ring and the walk starts again; nothing was taken from it yet. */
-static void read_whole_walk(lua_State *L, struct iterator *it)
+/* target.one_read: the walk did not fit in the ring (stream.c); loads the
+ * program with a larger ring and walks again: the same link (its root,
+ * order...) runs the new program, in the namespace the walk was made in.
+ * Raises on failure. */
+static void walk_again_larger(lua_State *L, struct iterator *it)
 {
 	const struct target *t = it->target;
-	char msg[300], more[sizeof(struct bpfiter_header)];
-	ssize_t n, again;
-	int err;
+	struct program *p;
+	char msg[300];
+	int err, fd;
 
-	err = run_current_program(L, it);
+	err = program_grow_ring(L, t, msg, sizeof(msg));
 	if (err) {
-		iterator_release(it, IT_DONE);
-		bpfiter_raise(L, err, t->name, "walking with the program of the current ring failed");
+		char why[400];
+
+		snprintf(why, sizeof(why), "the walk did not fit in one read(): %s", msg);
+		iterator_raise(L, it, err, why);
 	}
-	for (;;) {
-		n = read_fully(it->fd, it->buf + it->end, READ_BUFFER - it->end);
+	p = program_loaded(L, t);
+	fd = p && bpf_link_update(it->link_fd, p->fd, NULL) == 0 ?
+		make_iter_fd(L, it->link_fd, it->netns_fd) : -1;
+	if (fd < 0) {
 		err = errno;
-		again = n > 0 ? read_fully(it->fd, more, sizeof(more)) : -1;
-		drain_ring(L, it);
-		if (n == 0 || (n > 0 && again == 0))
-			break;	/* (nothing at all: finish_stream says the walk was cut short) */
-		if (n < 0 && err != EAGAIN) {
-			iterator_release(it, IT_DONE);
-			bpfiter_raise(L, err, t->name, "reading the iterator failed");
-		}
-		it->rstart = it->rend = 0;	/* an incomplete walk: dropped */
-		close(it->fd);
-		it->fd = -1;
-		err = program_grow_ring(L, t, msg, sizeof(msg));
-		if (err) {
-			iterator_release(it, IT_DONE);
-			bpfiter_raise(L, err, t->name, "the walk did not fit in one read(): %s", msg);
-		}
-		/* The same link (its root, order...) runs the new program. */
-		it->ring = program_loaded(L, t);
-		if (bpf_link_update(it->link_fd, it->ring->fd, NULL) == 0)
-			it->fd = make_iter_fd(L, it->link_fd, it->netns_fd);
-		if (it->fd < 0) {
-			err = errno;
-			iterator_release(it, IT_DONE);
-			bpfiter_raise(L, err, t->name, "walking again with a larger ring failed");
-		}
+		iterator_raise(L, it, err, "walking again with a larger ring failed");
 	}
-	it->end += (size_t)n;	/* n >= 0 */
-	it->whole_read = true;
-}
-
-/* read() gives EAGAIN when the program asked to see its object again and
- * nothing else was read. Our programs bound that themselves (and say so in
- * the stream); this bounds any other program a view may hold: no legitimate
- * walk asks this often in a row without producing anything. */
-#define MAX_IDLE_READS (1 << 16)
-
-/* Reads more of the stream (and empties the ring); returns false at the
- * end of input. Raises on error. */
-static bool refill(lua_State *L, struct iterator *it)
-{
-	unsigned idle = 0;
-	bool ring_more;
-	ssize_t n;
-	int err;
-
-	if (it->target->one_read && it->ring) {
-		if (it->whole_read)
-			return false;
-		read_whole_walk(L, it);
-		return true;
-	}
-
-	memmove(it->buf, it->buf + it->start, it->end - it->start);
-	it->end -= it->start;
-	it->start = 0;
-	for (;;) {
-		n = read(it->fd, it->buf + it->end, READ_BUFFER - it->end);
-		err = n < 0 ? errno : 0;
-		/* A program that filled the ring asks the kernel to show its
-		 * object again (EAGAIN when nothing else was read): what it
-		 * wrote to the ring comes first. */
-		ring_more = (n >= 0 || err == EAGAIN) && drain_ring(L, it);
-		if (n >= 0 || ring_more || (err != EINTR && err != EAGAIN) ||
-		    (err == EAGAIN && ++idle >= MAX_IDLE_READS))
-			break;
-	}
-	if (n < 0 && !ring_more) {
-		const char *name = it->target->name;
-
-		iterator_release(it, IT_DONE);
-		bpfiter_raise(L, err, name, "reading the iterator failed%s",
-			      err == EAGAIN ? " (the kernel program kept asking to see the"
-					      " same object again without producing anything)" :
-			      err == E2BIG ? " (one object produced more than the"
-					     " kernel's per-object limit)" :
-			      /* a pinned cgroups view: one kernel buffer, no second read */
-			      err == EOPNOTSUPP ? " (the walk outgrew the one kernel"
-						  " buffer a pinned view of this iterator"
-						  " has: pin a smaller subtree)" : "");
-	}
-	if (n > 0)
-		it->end += (size_t)n;
-	return n > 0 || ring_more;
-}
-
-/* Raises with a reason, after releasing the iterator. */
-static void stream_error(lua_State *L, struct iterator *it, const char *why)
-{
-	const char *name = it->target->name;
-
-	iterator_release(it, IT_DONE);
-	bpfiter_raise(L, EPROTO, name, "%s", why);
-}
-
-/* The program gave up on an object (bpf/common/record_common.h): raises
- * with the reason, after releasing the iterator. */
-static void program_gave_up(lua_State *L, struct iterator *it, const void *item)
-{
-	const char *name = it->target->name;
-	struct bpfiter_error_marker m;
-
-	memcpy(&m, item, sizeof(m));
-	iterator_release(it, IT_DONE);
-	if (m.reason == BPFITER_GAVE_UP_RESHOWN)
-		bpfiter_raise(L, EAGAIN, name, "the kernel program gave up on an object it had "
-			      "to show again too often (its kernel state kept changing)");
-	bpfiter_raise(L, EPROTO, name, "the kernel program gave up (reason %u)", m.reason);
-}
-
-/* Checks a header or trailer; the first item of a stream must be one. */
-static void consume_frame(lua_State *L, struct iterator *it, const char *p)
-{
-	char why[160];
-	uint32_t kind;
-
-	if (!decode_header(p, it->target, &kind, why, sizeof(why)))
-		stream_error(L, it, why);
-	if (kind == BPFITER_KIND_BEGIN && it->header_seen)
-		stream_error(L, it, "stream header out of place");
-	it->header_seen = true;
-	if (kind == BPFITER_KIND_END)
-		it->trailer_seen = true;
-}
-
-/* Next complete item in the buffer, or NULL when more must be read. */
-static const char *buffered_item(lua_State *L, struct iterator *it, size_t *len)
-{
-	size_t have = it->end - it->start;
-	const char *p = it->buf + it->start;
-
-	if (have < sizeof(struct bpfiter_record_head))
-		return NULL;
-	*len = decode_item_length(it->target, p);
-	if (*len == 0 || (!it->header_seen && *len != sizeof(struct bpfiter_header)))
-		stream_error(L, it, "not a bpfiter stream (bad item kind)");
-	return have >= *len ? p : NULL;
-}
-
-/* At end of input nothing may be left over, and the kernel must have said
- * it reached the end (where it can: see no_end_call). */
-static void finish_stream(lua_State *L, struct iterator *it)
-{
-	if (it->end != it->start)
-		stream_error(L, it, "walk ended inside a record");
-	if (it->ring_due || it->rstart != it->rend)
-		stream_error(L, it, "the stream and the ring buffer disagree");
-	if (!it->trailer_seen && !it->target->no_end_call)
-		stream_error(L, it, "walk was cut short (no end-of-walk trailer)");
-	iterator_release(it, IT_DONE);
-}
-
-/* Takes the item at the front of rbuf (checked when it was drained). */
-static const char *take_ring_item(struct iterator *it)
-{
-	const char *item = it->rbuf + it->rstart;
-
-	it->rstart += decode_item_length(it->target, item);
-	if (it->rstart == it->rend)
-		it->rstart = it->rend = 0;	/* the next drain starts at the front */
-	return item;
+	stream_restart(&it->stream, fd, &p->ring);
 }
 
 const void *iterator_next_record(lua_State *L, struct iterator *it)
 {
-	struct bpfiter_ring_marker mark;
-	const char *item;
-	size_t len;
+	const void *rec;
+	int rc;
 
-	while (it->state == IT_OPEN) {
-		if (it->ring_due > 0) {
-			if (it->rstart == it->rend)
-				stream_error(L, it, "the stream announced records the ring buffer does not hold");
-			it->ring_due--;
-			return take_ring_item(it);
-		}
-		item = buffered_item(L, it, &len);
-		if (item) {
-			it->start += len;
-			switch (((const struct bpfiter_record_head *)item)->kind) {
-			case BPFITER_KIND_RECORD:
-				return item;
-			case BPFITER_KIND_RING:
-				if (!it->ring)
-					stream_error(L, it, "ring buffer marker in a stream without one");
-				memcpy(&mark, item, sizeof(mark));
-				it->ring_due = mark.count;
-				break;
-			case BPFITER_KIND_ERROR:
-				program_gave_up(L, it, item);
-				break;
-			default:
-				consume_frame(L, it, item);
-			}
-			continue;
-		}
-		/* What a read() left in the ring after its last marker belongs to
-		 * the object the kernel shows again first in the next read(). */
-		if (it->start == it->end && it->rstart < it->rend)
-			return take_ring_item(it);
-		if (!refill(L, it))
-			finish_stream(L, it);
+	if (it->state != IT_OPEN)
+		return NULL;
+	if (it->target->one_read && !it->stream.header_seen && it->link_fd >= 0 &&
+	    (rc = run_current_program(L, it)) != 0)
+		iterator_raise(L, it, rc, "walking with the program of the current ring failed");
+	while ((rc = stream_next(&it->stream, &rec)) == STREAM_RING_TOO_SMALL)
+		walk_again_larger(L, it);
+	if (rc > 0)
+		return rec;
+	if (rc == 0) {
+		iterator_release(it, IT_DONE);
+		return NULL;
 	}
+	iterator_raise(L, it, -rc, it->stream.why);
 	return NULL;
 }
 
@@ -562,14 +283,15 @@ void iterator_decode(lua_State *L, struct iterator *it, const void *rec)
 	lua_remove(L, -2);
 }
 
-int iterator_abort(lua_State *L, struct iterator *it, int err, const char *why)
+int iterator_raise(lua_State *L, struct iterator *it, int err, const char *why)
 {
-	const char *name = it->target->name;
+	char msg[400];
 
+	snprintf(msg, sizeof(msg), "%s", why);	/* why may live in the stream */
 	iterator_release(it, IT_DONE);
 	if (it->target->release)
 		it->target->release(it->filter);
-	return bpfiter_raise(L, err, name, "%s", why);
+	return bpfiter_raise(L, err, it->target->name, "%s", msg);
 }
 
 static int iterator_step(lua_State *L)

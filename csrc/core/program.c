@@ -23,17 +23,10 @@
 #define PROGRAMS_MT "bpfiter.program"
 #define PROGRAMS_KEY "bpfiter.programs"
 
-static int ring_item(void *ctx, void *data, size_t size)
-{
-	struct program *p = ctx;
-
-	return p->on_item(p->reader, data, size);
-}
-
 static void program_unload(struct program *p)
 {
-	ring_buffer__free(p->ring);
-	p->ring = NULL;
+	ring_buffer__free(p->ring.rb);
+	p->ring.rb = NULL;
 	if (p->obj)
 		bpf_object__close(p->obj);	/* closes p->fd too */
 	else if (p->cached && p->fd >= 0)
@@ -160,9 +153,10 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 		err = -bpf_object__load(p->obj);
 	prog = bpf_object__find_program_by_name(p->obj, t->program);
 	if (!err && prog && t->ring) {
-		p->ring = ring ? ring_buffer__new(bpf_map__fd(ring), ring_item, p, NULL) : NULL;
+		p->ring.rb = ring ? ring_buffer__new(bpf_map__fd(ring), stream_ring_item, &p->ring,
+						     NULL) : NULL;
 		p->ring_bytes = ring ? bpf_map__max_entries(ring) : 0;
-		if (!p->ring) {
+		if (!p->ring.rb) {
 			snprintf(msg, msgsize, "opening the ring buffer failed");
 			err = ring ? errno : ENOENT;
 			bpf_object__close(p->obj);
@@ -213,7 +207,7 @@ int program_fd(lua_State *L, const struct target *t)
 	if (!p) {
 		lua_pop(L, 1);
 		p = lua_newuserdatauv(L, sizeof(*p), 0);
-		*p = (struct program){ .obj = NULL, .fd = -1, .ring = NULL };
+		*p = (struct program){ .obj = NULL, .fd = -1 };
 		luaL_setmetatable(L, PROGRAMS_MT);
 		lua_pushvalue(L, -1);
 		lua_setfield(L, -3, t->name);

@@ -6,24 +6,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <lua.h>
+#include "stream.h"
 #include "target.h"
 
 struct bpf_object;
-struct ring_buffer;
 
 /* A loaded target. target.ring: one consumer of the program's ring for all
  * its walks in this Lua state. Walks may interleave, but each read() is
- * emptied into the walk that made it: it sets on_item and reader before
- * consuming the ring. */
+ * emptied into the walk's stream that made it (stream.c). */
 struct program {
 	struct bpf_object *obj;	/* NULL for a program from the program cache */
 	int fd;
 	bool loaded;
 	bool cached;		/* fd came from the cache (program_cache.c) */
-	struct ring_buffer *ring;
+	struct stream_ring ring;
 	unsigned ring_bytes;	/* the ring's size; 0 before the first load */
-	int (*on_item)(void *reader, const void *data, size_t size);
-	void *reader;
 };
 
 /* Registers the program metatable and the cache in the registry. */

@@ -20,7 +20,7 @@ enum field_type {
 	F_DEV,		/* u32 kernel dev_t -> userland dev_t (as stat() gives) */
 	F_MAJOR,	/* u32 kernel dev_t -> its major number */
 	F_MINOR,	/* u32 kernel dev_t -> its minor number */
-	F_TAIL,		/* u16 length of the string following the record -> string or nil */
+	F_TAIL,		/* the record's tail_len: the string following the record -> string or nil */
 };
 
 struct field {
@@ -145,6 +145,15 @@ struct target {
 	 * rather than running a program that compares with 0. */
 	bool kallsyms;
 
+	/* Optional: checks one record against what the program writes (its
+	 * kind of record, the lengths and counts inside it against tail_len
+	 * and the format's limits), before any decoder reads it. The stream
+	 * (stream.c) has checked that the record and its tail_len bytes of
+	 * tail are present. Returns NULL, or why the record is malformed. A
+	 * record whose derive or step reads anything by a length or count
+	 * inside it needs one: streams come from any file or BPF program. */
+	const char *(*check)(const void *rec);
+
 	/* Optional: the target's own step, for records that cannot be decoded
 	 * one at a time (a join of two kinds of records). It takes raw records
 	 * from iterator_next_record, pushes one value and returns 1, or returns
@@ -159,5 +168,8 @@ struct target {
 /* The registry (csrc/targets/registry.c), in the order bpfiter.targets lists them. */
 extern const struct target *const bpfiter_targets[];
 extern const size_t bpfiter_ntargets;
+
+/* The target of that name in the registry, or NULL. */
+const struct target *target_named(const char *name);
 
 #endif

@@ -15,13 +15,13 @@
 #include <lauxlib.h>
 #include <bpf/bpf.h>
 
-#include "decode.h"
 #include "errors.h"
 #include "fds.h"
 #include "iterator.h"
 #include "options.h"
 #include "view.h"
 #include "record_common.h"
+#include "stream.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
 
@@ -196,14 +196,6 @@ static lua_Integer check_mode(lua_State *L, int idx)
 	return mode;
 }
 
-static const struct target *target_named(const char *name)
-{
-	for (size_t i = 0; i < bpfiter_ntargets; i++)
-		if (strcmp(bpfiter_targets[i]->name, name) == 0)
-			return bpfiter_targets[i];
-	return NULL;
-}
-
 /* pin(target, path [, options [, mode]]) -> true | nil, message, errno */
 static int view_pin(lua_State *L)
 {
@@ -359,43 +351,82 @@ static int view_unpin(lua_State *L)
 	return 1;
 }
 
+/* What the file at path is, for a refusal: "a fifo"... */
+static const char *file_type_name(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFIFO: return "a fifo";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFSOCK: return "a socket";
+	}
+	return "not a regular file";
+}
+
+/* open() reads a pinned iterator link on bpffs or a regular file (a saved
+ * stream). That is decided on an O_PATH fd, before anything opens the file
+ * for reading: opening a FIFO blocks, opening a device can act. The file
+ * is then opened through that fd, so it is the same file, non-blocking: a
+ * regular file that would block (/proc/kmsg) fails instead of waiting.
+ * Returns the fd, or pushes the failure triple and returns -1. */
+static int open_view_fd(lua_State *L, const char *path)
+{
+	struct stat st;
+	struct statfs fs;
+	char self[64];
+	bool bpffs;
+	int pfd, fd, err;
+
+	RETRY_AFTER_GC(L, pfd, open(path, O_PATH | O_CLOEXEC));
+	if (pfd < 0)
+		return bpfiter_fail(L, errno, "open", "%s", path), -1;
+	if (fstat(pfd, &st) || fstatfs(pfd, &fs)) {
+		err = errno;
+		close(pfd);
+		return bpfiter_fail(L, err, "open", "%s", path), -1;
+	}
+	bpffs = (unsigned long)fs.f_type == BPF_FS_MAGIC;
+	if (S_ISDIR(st.st_mode) || !S_ISREG(st.st_mode)) {
+		close(pfd);
+		if (S_ISDIR(st.st_mode))
+			return bpfiter_fail(L, EISDIR, "open", "%s: reading the view failed", path), -1;
+		return bpfiter_fail(L, EPROTO, "open", "%s: not a bpfiter view (%s; views are pins on "
+				    "bpffs or regular files)", path, file_type_name(st.st_mode)), -1;
+	}
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+	RETRY_AFTER_GC(L, fd, open(self, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+	if (fd < 0 && errno == ENOENT)	/* no /proc: checked above, near enough */
+		RETRY_AFTER_GC(L, fd, open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+	err = errno;
+	close(pfd);
+	if (fd >= 0)
+		return fd;
+	/* bpffs opens only iterator links (and maps with BTF, as text) */
+	if (bpffs && err == EIO)
+		return bpfiter_fail(L, EPROTO, "open", "%s: not a bpfiter view (a pinned BPF program "
+				    "or map, not an iterator link)", path), -1;
+	return bpfiter_fail(L, err, "open", "%s", path), -1;
+}
+
 /* open(path [, options]) -> generic-for quadruple | nil, message, errno.
- * The view's header names its target; only reader options apply. */
+ * The view's header names its target; only reader options apply. Any
+ * bytes are safe to read: the stream checks every record (stream.c). */
 static int view_open(lua_State *L)
 {
 	const char *path = option_checkstring(L, 1);
-	struct bpfiter_header h;
-	const struct target *t = NULL;
-	char why[160], *buf;
-	uint32_t kind;
-	ssize_t n;
+	struct stream s;
 	int fd, err;
 
 	if (!lua_isnoneornil(L, 2))
 		luaL_checktype(L, 2, LUA_TTABLE);
 	lua_settop(L, 2);
-	/* a userdata: an argument error below cannot leak it */
-	buf = lua_newuserdatauv(L, ITERATOR_READ_BUFFER, 0);
-	RETRY_AFTER_GC(L, fd, open(path, O_RDONLY | O_CLOEXEC));
+	fd = open_view_fd(L, path);
 	if (fd < 0)
-		return bpfiter_fail(L, errno, "open", "%s", path);
-	n = read_at_least(fd, buf, sizeof(h), ITERATOR_READ_BUFFER);
-	if (n < 0) {
-		err = errno;
-		close(fd);
-		return bpfiter_fail(L, err, "open", "%s: reading the view failed", path);
-	}
-	if ((size_t)n >= sizeof(h)) {
-		memcpy(&h, buf, sizeof(h));
-		t = decode_header(&h, NULL, &kind, why, sizeof(why));
-	}
-	if (!t) {
-		close(fd);
-		return bpfiter_fail(L, EPROTO, "open", "%s: %s", path,
-				    (size_t)n >= sizeof(h) ? why : "not a bpfiter view (too short)");
-	}
-	/* the iterator copies what was read after the header */
-	return iterator_push_view(L, t, fd, kind, 2, buf + sizeof(h), (size_t)n - sizeof(h));
+		return 3;
+	err = stream_open_view(&s, fd);
+	if (err)
+		return bpfiter_fail(L, err, "open", "%s: %s", path, s.why);
+	return iterator_push_view(L, &s, 2);
 }
 
 void view_register(lua_State *L)

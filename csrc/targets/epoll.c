@@ -267,11 +267,20 @@ static size_t put_u64(char *buf, size_t n, uint64_t v)
 	return n;
 }
 
+/* A dentry name (tail_is_name) is at most NAME_MAX bytes: the program
+ * reads it into 256. */
+#define NAME_MAX_LEN 255
+
+/* Room for every path record_path builds from a name. */
+#define RECORD_PATH_BUF 300
+_Static_assert(sizeof("anon_inode:") - 1 + NAME_MAX_LEN <= RECORD_PATH_BUF, "names fit");
+
 /* The path readlink shows for the file of record r (a FILE record, or an
- * item with its target's dentry name), into buf; its length, or 0 when
- * unknown. Pipes, sockets and anonymous inodes are printed as the kernel
- * prints them (pipefs_dname, sockfs_dname, anon_inodefs_dname); other
- * dentry names are no paths. */
+ * item with its target's dentry name), into buf (RECORD_PATH_BUF bytes);
+ * its length, or 0 when unknown. Pipes, sockets and anonymous inodes are
+ * printed as the kernel prints them (pipefs_dname, sockfs_dname,
+ * anon_inodefs_dname); other dentry names are no paths. The record was
+ * checked (epoll_check): a name is at most NAME_MAX_LEN bytes. */
 static size_t record_path(const struct epoll_record *r, char *buf, const char **path)
 {
 	static const char pipe[] = "pipe:[", sock[] = "socket:[", anon[] = "anon_inode:";
@@ -293,7 +302,7 @@ static size_t record_path(const struct epoll_record *r, char *buf, const char **
 		if (!r->tail_len)
 			return 0;
 		memcpy(buf, anon, sizeof(anon) - 1);
-		memcpy(buf + sizeof(anon) - 1, r + 1, r->tail_len);	/* < 256 */
+		memcpy(buf + sizeof(anon) - 1, r + 1, r->tail_len);
 		return sizeof(anon) - 1 + r->tail_len;
 	default:
 		return 0;
@@ -311,7 +320,7 @@ static void push_target(lua_State *L, const struct epoll_walk *w, const struct e
 {
 	const struct epoll_record *f = file_by_id(w, r->file_id);
 	const char *path = NULL;
-	char buf[300];
+	char buf[RECORD_PATH_BUF];
 	size_t len = 0;
 
 	if (f) {
@@ -329,6 +338,19 @@ static void push_target(lua_State *L, const struct epoll_walk *w, const struct e
 	}
 }
 
+/* What the program writes: items and files; names no longer than a
+ * dentry name, paths no longer than PATH_MAX. */
+static const char *epoll_check(const void *rec)
+{
+	const struct epoll_record *r = rec;
+
+	if (r->type != EPOLL_REC_ITEM && r->type != EPOLL_REC_FILE)
+		return "unknown record type";
+	if (r->tail_is_name ? r->tail_len > NAME_MAX_LEN : r->tail_len > BPFITER_TAIL_MAX)
+		return "name or path too long";
+	return NULL;
+}
+
 static int epoll_step(lua_State *L, struct iterator *it, void *state)
 {
 	struct epoll_walk *w = state;
@@ -338,7 +360,7 @@ static int epoll_step(lua_State *L, struct iterator *it, void *state)
 		if (w->eof)
 			return 0;
 		if (!gather(L, it, w))
-			return iterator_abort(L, it, ENOMEM, "joining items with their files");
+			return iterator_raise(L, it, ENOMEM, "joining items with their files");
 	}
 	r = rec_at(w, w->items[w->next++]);
 	iterator_decode(L, it, r);
@@ -406,6 +428,7 @@ const struct target target_epoll = {
 	.derived = (const char *const[]){ "event_names", "kind", "path", "file_fd",
 					  "target_epoll_id", NULL },
 	.ring = true,
+	.check = epoll_check,
 	.step = epoll_step,
 	.release = epoll_release,
 };

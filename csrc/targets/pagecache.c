@@ -61,12 +61,13 @@ static const char *const path_errors[] = {
 /* The file record folios belong to. */
 struct pagecache_walk_state {
 	struct pagecache_record file;
-	char relpath[BPFITER_TAIL_MAX + 2];
+	char relpath[BPFITER_TAIL_MAX + 2];	/* reverse_path of a checked tail */
 	size_t relpath_len;
 	bool have_file;
 };
 
-/* "c/b/a" (leaf first, as the program collects it) -> "/a/b/c". */
+/* "c/b/a" (leaf first, as the program collects it) -> "/a/b/c": at most
+ * len + 1 bytes (one '/' more than the separators). */
 static size_t reverse_path(const char *leaf_first, size_t len, char *out)
 {
 	size_t n = 0, end = len;
@@ -101,7 +102,7 @@ static void push_file_fields(lua_State *L, struct iterator *it, const struct pag
 	set_int(L, "generation", f->generation);
 	if (f->rdev)
 		set_int(L, "rdev", (lua_Integer)kdev_to_user(f->rdev));
-	lua_pushstring(L, f->fstype);
+	lua_pushlstring(L, f->fstype, strnlen(f->fstype, sizeof(f->fstype)));
 	lua_setfield(L, -2, "fstype");
 	if (f->path_state == PC_PATH_OK) {
 		lua_pushlstring(L, w->relpath, w->relpath_len);
@@ -125,8 +126,20 @@ static void take_file(struct pagecache_walk_state *w, const struct pagecache_rec
 static void check_summary(lua_State *L, struct iterator *it, const struct pagecache_record *r)
 {
 	if (r->pages)
-		iterator_abort(L, it, ERANGE, "the walk hit one of its safety bounds (a list longer"
+		iterator_raise(L, it, ERANGE, "the walk hit one of its safety bounds (a list longer"
 			       " than the program follows): some files may be missing");
+}
+
+/* Record types the program writes, paths no longer than it follows. */
+static const char *pagecache_check(const void *rec)
+{
+	const struct pagecache_record *r = rec;
+
+	if (r->type < PC_REC_FILE || r->type > PC_REC_SUMMARY)
+		return "unknown record type";
+	if (r->tail_len > BPFITER_TAIL_MAX)
+		return "path too long";
+	return NULL;
 }
 
 static int pagecache_step(lua_State *L, struct iterator *it, void *state)
@@ -142,7 +155,7 @@ static int pagecache_step(lua_State *L, struct iterator *it, void *state)
 		case PC_REC_FOLIO:
 		case PC_REC_SHADOW:
 			if (!w->have_file || r->ino != w->file.ino)
-				return iterator_abort(L, it, EPROTO, "a folio without its file");
+				return iterator_raise(L, it, EPROTO, "a folio without its file");
 			lua_createtable(L, 0, 20);
 			push_file_fields(L, it, w);
 			set_int(L, "index", (lua_Integer)r->index);
@@ -157,8 +170,8 @@ static int pagecache_step(lua_State *L, struct iterator *it, void *state)
 		case PC_REC_SUMMARY:
 			check_summary(L, it, r);
 			continue;
-		default:
-			return iterator_abort(L, it, EPROTO, "unknown record type");
+		default:	/* pagecache_check let nothing else through */
+			return iterator_raise(L, it, EPROTO, "unknown record type");
 		}
 	}
 	return 0;
@@ -187,7 +200,7 @@ static int cached_files_step(lua_State *L, struct iterator *it, void *state)
 			check_summary(L, it, r);
 			continue;
 		}
-		return iterator_abort(L, it, EPROTO, "unexpected record type");
+		return iterator_raise(L, it, EPROTO, "unexpected record type");
 	}
 	return 0;
 }
@@ -373,6 +386,7 @@ const struct target target_pagecache = {
 	.filter_size = sizeof(struct pagecache_walk_state),
 	.derived = folio_derived,
 	.ring = true,
+	.check = pagecache_check,
 	.step = pagecache_step,
 };
 
@@ -386,6 +400,7 @@ const struct target target_cached_files = {
 	.filter_size = sizeof(struct pagecache_walk_state),
 	.derived = file_derived,
 	.ring = true,
+	.check = pagecache_check,
 	.step = cached_files_step,
 };
 

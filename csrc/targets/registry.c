@@ -2,6 +2,8 @@
  * csrc/targets/NAME.c; adding one means adding it here too. */
 #include "target.h"
 
+#include <string.h>
+
 extern const struct target target_tasks, target_files, target_vmas;
 extern const struct target target_tcp, target_udp, target_unix, target_netlink;
 extern const struct target target_bpf_progs, target_bpf_maps, target_bpf_links,
@@ -23,3 +25,11 @@ const struct target *const bpfiter_targets[] = {
 };
 
 const size_t bpfiter_ntargets = sizeof(bpfiter_targets) / sizeof(bpfiter_targets[0]);
+
+const struct target *target_named(const char *name)
+{
+	for (size_t i = 0; i < bpfiter_ntargets; i++)
+		if (strcmp(bpfiter_targets[i]->name, name) == 0)
+			return bpfiter_targets[i];
+	return NULL;
+}
