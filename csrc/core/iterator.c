@@ -170,7 +170,7 @@ int iterator_open(lua_State *L)
 	fd = link_fd >= 0 ? make_iter_fd(L, link_fd, ns) : -1;
 	err = fd < 0 ? errno : stream_init(&s, t, fd, t->ring && (p = program_loaded(L, t)) ?
 					   &p->ring : NULL);
-	if (err) {
+	if (fd < 0 || err) {
 		if (ns >= 0)
 			close(ns);
 		if (link_fd < 0)
