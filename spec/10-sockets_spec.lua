@@ -381,9 +381,10 @@ describe("network namespaces", function()
   -- In a namespace of its own, a Lua process runs the fixture's "states"
   -- mode and walks; everything it made vanishes with the namespace. It
   -- also reads a view this process pinned in its own namespace.
-  local result, skip, pin, pinned, pin_err
+  local result, skip, pin, pinned, pin_err, bpffs_dir, bpffs
   setup(function()
-    pin = ("/sys/fs/bpf/bpfiter-spec-sockets-%d"):format(H.read_file("/proc/self/stat"):match("^%d+"))
+    bpffs_dir, bpffs = H.private_bpffs()  -- the namespace's process shares our mounts
+    pin = bpffs .. "/sockets-view"
     pinned, pin_err = bpfiter.pin("tcp", pin)
     local dir = H.mktemp_dir()
     local script, json = dir .. "/walk.lua", dir .. "/result.json"
@@ -417,6 +418,7 @@ describe("network namespaces", function()
   end)
   teardown(function()
     if pinned then bpfiter.unpin(pin) end
+    H.drop_private_bpffs(bpffs_dir, bpffs)
   end)
 
   local function find(lport, rport)
