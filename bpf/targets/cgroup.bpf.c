@@ -15,10 +15,16 @@ BPFITER_TARGET("cgroups", cgroup_record);
 /* Counting stops here; pid_max cannot exceed it. */
 #define MAX_TASKS		(1U << 22)
 
-extern int bpf_iter_css_task_new(struct bpf_iter_css_task *it,
+/* The kfuncs' state, as 6.7 defines it: older kernels' BTF has no such
+ * type. The kernel checks its own prototype, so the local name is fine. */
+struct bpf_iter_css_task___local {
+	__u64 __opaque[1];
+} __attribute__((aligned(8)));
+
+extern int bpf_iter_css_task_new(struct bpf_iter_css_task___local *it,
 				 struct cgroup_subsys_state *css, unsigned int flags) __ksym __weak;
-extern struct task_struct *bpf_iter_css_task_next(struct bpf_iter_css_task *it) __ksym __weak;
-extern void bpf_iter_css_task_destroy(struct bpf_iter_css_task *it) __ksym __weak;
+extern struct task_struct *bpf_iter_css_task_next(struct bpf_iter_css_task___local *it) __ksym __weak;
+extern void bpf_iter_css_task_destroy(struct bpf_iter_css_task___local *it) __ksym __weak;
 
 /* kernfs_node.parent became __parent (6.15): read whichever exists. */
 struct kernfs_node___new {
@@ -43,7 +49,7 @@ static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
  * verifier sees one loop state instead of one per count. */
 static __always_inline void count_tasks(struct cgroup *cgrp, unsigned int flags, __u32 *n)
 {
-	struct bpf_iter_css_task it;
+	struct bpf_iter_css_task___local it;
 
 	bpf_iter_css_task_new(&it, &cgrp->self, flags);
 	while (bpf_iter_css_task_next(&it))

@@ -23,6 +23,7 @@
  * (bpf_rdonly_cast, bpf_probe_read_kernel), and every loop has a bound. */
 #include "iter_common.bpf.h"
 #include "pagecache_record.h"
+#include "folio.bpf.h"
 
 BPFITER_SCRATCH(pagecache_record)
 BPFITER_TARGET("pagecache", pagecache_record);
@@ -252,14 +253,23 @@ static __always_inline bool inode_maybe_open(struct inode *inode)
 	       inode->__i_nlink == 0;
 }
 
+/* The i_state bits are an enum from 6.18, macros (no BTF) before, with
+ * the values they had for years. */
+enum inode_state_flags_t___compat {
+	I_NEW___compat = 1 << 3,
+	I_WILL_FREE___compat = 1 << 4,
+	I_FREEING___compat = 1 << 5,
+};
+#define INODE_STATE(name)							\
+	(bpf_core_enum_value_exists(enum inode_state_flags_t___compat, name##___compat) ?	\
+	 bpf_core_enum_value(enum inode_state_flags_t___compat, name##___compat) : name##___compat)
+
 /* Whether the walk goes into this inode's pages. */
 static __always_inline bool inode_wanted(struct pagecache_walk *w, struct inode *inode)
 {
 	__u64 nrpages = inode->i_data.nrpages;
 	__u32 state = inode->i_state;
-	__u32 going = bpf_core_enum_value(enum inode_state_flags_t, I_FREEING) |
-		      bpf_core_enum_value(enum inode_state_flags_t, I_WILL_FREE) |
-		      bpf_core_enum_value(enum inode_state_flags_t, I_NEW);
+	__u32 going = INODE_STATE(I_FREEING) | INODE_STATE(I_WILL_FREE) | INODE_STATE(I_NEW);
 
 	if (state & going)
 		return false;
@@ -384,11 +394,11 @@ static __always_inline __u64 shadow_pages(struct xa_pos *x)
 static __always_inline __u16 folio_flags(__u64 p, struct xa_pos *x, __u64 *pages)
 {
 	struct folio *f = VIEW(folio, p);
-	__u64 fl = f->flags.f, slot = x->offset & (XA_CHUNK_SIZE - 1);
+	__u64 fl = folio_flags_word(f), slot = x->offset & (XA_CHUNK_SIZE - 1);
 	bool large = flag_bit(fl, PG(PG_head));
 	__u16 out;
 
-	*pages = large ? f->_nr_pages : 1;
+	*pages = large ? folio_large_pages(f) : 1;
 	if (!*pages || *pages > (1 << 20))
 		*pages = 1;
 	out = TAKE(fl, PG_uptodate, PC_F_UPTODATE) | TAKE(fl, PG_referenced, PC_F_REFERENCED) |
@@ -400,7 +410,7 @@ static __always_inline __u16 folio_flags(__u64 p, struct xa_pos *x, __u64 *pages
 	else	/* a lone entry at the root keeps its marks in xa_flags; the
 		 * folio's flags say the same, set together under the lock */
 		out |= TAKE(fl, PG_dirty, PC_F_DIRTY) | TAKE(fl, PG_writeback, PC_F_WRITEBACK);
-	if ((large ? f->_large_mapcount.counter : f->_mapcount.counter) >= 0)
+	if ((large ? folio_large_mapcount(f) : f->_mapcount.counter) >= 0)
 		out |= PC_F_MAPPED;
 	return out;
 }
