@@ -26,6 +26,12 @@ extern int bpf_iter_css_task_new(struct bpf_iter_css_task___local *it,
 extern struct task_struct *bpf_iter_css_task_next(struct bpf_iter_css_task___local *it) __ksym __weak;
 extern void bpf_iter_css_task_destroy(struct bpf_iter_css_task___local *it) __ksym __weak;
 
+/* Set at load (csrc/targets/cgroups.c) when the kernel has the css_task
+ * kfuncs (6.7): on older kernels the calls must be dead code, which the
+ * verifier then skips. A u64 keeps .rodata as long as the skeleton's
+ * padded struct, which rodata_get compares it with. */
+const volatile __u64 have_css_task_iter = 0;
+
 /* kernfs_node.parent became __parent (6.15): read whichever exists. */
 struct kernfs_node___new {
 	struct kernfs_node *__parent;
@@ -158,8 +164,12 @@ int dump_cgroup(struct bpf_iter__cgroup *ctx)
 		       cgrp->nr_populated_threaded_children != 0;
 	r->frozen = (cgrp->flags >> CGRP_FROZEN) & 1;
 	r->threaded = cgrp->dom_cgrp != cgrp;
-	count_tasks(cgrp, 0, &r->nr_tasks);
-	count_tasks(cgrp, CSS_TASK_ITER_PROCS | CSS_TASK_ITER_THREADED, &r->nr_procs);
+	if (have_css_task_iter) {
+		count_tasks(cgrp, 0, &r->nr_tasks);
+		count_tasks(cgrp, CSS_TASK_ITER_PROCS | CSS_TASK_ITER_THREADED, &r->nr_procs);
+	} else {
+		r->nr_tasks = r->nr_procs = CGROUP_COUNT_UNKNOWN;
+	}
 	r->tail_len = cgroup_path(cgrp->kn, s->tail);
 	BPFITER_EMIT(seq, s);
 	return 0;

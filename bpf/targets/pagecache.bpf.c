@@ -264,11 +264,28 @@ enum inode_state_flags_t___compat {
 	(bpf_core_enum_value_exists(enum inode_state_flags_t___compat, name##___compat) ?	\
 	 bpf_core_enum_value(enum inode_state_flags_t___compat, name##___compat) : name##___compat)
 
+/* i_state itself: that enum from 6.18, an unsigned long before. */
+struct inode___enum_state {
+	enum inode_state_flags_t___compat i_state;
+} __attribute__((preserve_access_index));
+struct inode___word_state {
+	unsigned long i_state;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 inode_state(struct inode *inode)
+{
+	struct inode___enum_state *e = (void *)inode;
+
+	if (bpf_core_field_exists(e->i_state))
+		return e->i_state;
+	return ((struct inode___word_state *)inode)->i_state;
+}
+
 /* Whether the walk goes into this inode's pages. */
 static __always_inline bool inode_wanted(struct pagecache_walk *w, struct inode *inode)
 {
 	__u64 nrpages = inode->i_data.nrpages;
-	__u32 state = inode->i_state;
+	__u32 state = inode_state(inode);
 	__u32 going = INODE_STATE(I_FREEING) | INODE_STATE(I_WILL_FREE) | INODE_STATE(I_NEW);
 
 	if (state & going)

@@ -62,10 +62,11 @@ static __always_inline __u64 mm_counter(struct mm_struct *mm, int member)
 	struct mm_struct___atomic *at = (void *)mm;
 	s64 v;
 
+	/* probe reads: 6.1's verifier refuses the direct load of an element */
 	if (bpf_core_field_exists(pc->rss_stat))
-		v = pc->rss_stat[member].count;
+		v = BPF_CORE_READ(pc, rss_stat[member].count);
 	else
-		v = at->rss_stat.count[member].counter;
+		v = BPF_CORE_READ(at, rss_stat.count[member].counter);
 	return v > 0 ? v : 0;
 }
 

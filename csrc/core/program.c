@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "errors.h"
+#include "kernel.h"
 #include "record_common.h"
 
 #define PROGRAMS_MT "bpfiter.program"
@@ -52,7 +53,7 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 	const char *why;
 	const void *bytes;
 	size_t size;
-	int err;
+	int err, running;
 
 	bpfiter_libbpf_capture();
 	bytes = t->elf_bytes(&size);
@@ -82,8 +83,14 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 		return 0;
 	}
 	why = bpfiter_libbpf_last();
-	/* ESRCH is also libbpf's word for a kernel symbol (extern) it did not find */
-	if (err == ESRCH && prog && strncmp(bpf_program__section_name(prog), "iter/", 5) == 0 &&
+	running = kernel_version();
+	if (running && running < t->min_kernel) {
+		/* whatever failed, this kernel lacks what the target needs */
+		snprintf(msg, msgsize, "needs kernel >= %d.%d (%s), this is %d.%d",
+			 t->min_kernel / 1000, t->min_kernel % 1000, t->min_kernel_needs,
+			 running / 1000, running % 1000);
+		err = ENOTSUP;
+	} else if (err == ESRCH && prog && strncmp(bpf_program__section_name(prog), "iter/", 5) == 0 &&
 	    !strstr(why, "extern")) {
 		/* libbpf found no bpf_iter_NAME in the kernel's BTF */
 		snprintf(msg, msgsize, "kernel has no %s iterator",
@@ -101,8 +108,19 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 
 int program_fd(lua_State *L, const struct target *t)
 {
-	struct program *p;
 	char msg[400];
+	int fd = program_load(L, t, msg, sizeof(msg));
+
+	if (fd < 0) {
+		bpfiter_fail(L, -fd, t->name, "%s", msg);
+		return -1;
+	}
+	return fd;
+}
+
+int program_load(lua_State *L, const struct target *t, char *msg, size_t msgsize)
+{
+	struct program *p;
 	int err;
 
 	lua_getfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
@@ -117,11 +135,10 @@ int program_fd(lua_State *L, const struct target *t)
 	p = lua_newuserdatauv(L, sizeof(*p), 0);
 	*p = (struct program){ .obj = NULL, .ring = NULL };
 	luaL_setmetatable(L, PROGRAMS_MT);
-	err = load_program(t, p, msg, sizeof(msg));
+	err = load_program(t, p, msg, msgsize);
 	if (err) {
 		lua_pop(L, 2);
-		bpfiter_fail(L, err, t->name, "%s", msg);
-		return -1;
+		return -err;
 	}
 	lua_setfield(L, -2, t->name);
 	lua_pop(L, 1);

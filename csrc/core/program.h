@@ -29,6 +29,10 @@ void program_register(lua_State *L);
  * the failure triple and returns -1. */
 int program_fd(lua_State *L, const struct target *t);
 
+/* The same without raising or pushing anything: the fd, or -errno with the
+ * reason (without the target's name) in msg. */
+int program_load(lua_State *L, const struct target *t, char *msg, size_t msgsize);
+
 /* t's program, once program_fd loaded it; NULL before. */
 struct program *program_loaded(lua_State *L, const struct target *t);
 

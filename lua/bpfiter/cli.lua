@@ -52,7 +52,7 @@ columns.kmem_caches = { default = { "name", "active_objects", "total_objects", "
 local USAGE = [[
 usage: bpfiter TARGET [options]     list kernel objects (TARGET: %s)
        bpfiter report               one-screen summary of this machine
-       bpfiter targets [--json]     iterator targets the running kernel offers
+       bpfiter targets [--json]     the kernel's iterator targets, and ours it lacks
        bpfiter cgroups --cpu-wait SECONDS [--root P] [--order O] [--recursive]
                                     run-queue wait per cgroup (count, mean, p50..max)
        bpfiter cache [--top N] [--path P] [--scope open] [--json|--csv]
@@ -496,15 +496,18 @@ local function targets(argv)
   end
   local rows = {}
   for i, t in ipairs(list) do
-    local fns, opts = {}, {}
+    local fns, opts, unavailable = {}, {}, {}
     for _, b in ipairs(t.bpfiter) do
       fns[#fns + 1] = b.name
       for _, opt in ipairs(b.options) do opts[#opts + 1] = opt.name end
+      if not b.available then unavailable[#unavailable + 1] = b.name .. ": " .. b.reason end
     end
-    rows[i] = { name = t.name, decoded = t.decoded, bpfiter = table.concat(fns, ","),
+    rows[i] = { name = t.name, offered = t.offered, decoded = t.decoded, bpfiter = table.concat(fns, ","),
+      unavailable = table.concat(unavailable, "; "),
       options = table.concat(opts, ","), context = table.concat(t.context, ",") }
   end
-  io.stdout:write(format[o.format](rows, { "name", "decoded", "bpfiter", "options", "context" }))
+  io.stdout:write(format[o.format](rows,
+    { "name", "offered", "decoded", "bpfiter", "unavailable", "options", "context" }))
   return 0
 end
 

@@ -58,11 +58,15 @@ end
 for name, f in pairs { cache_activity = "cache_activity", cache_activity_collector = "collector", cache_activity_join = "join" } do M[name] = function(...) return require("bpfiter.activity")[f](...) end end
 
 --- The iterator targets the running kernel offers, read from its BTF, sorted
--- by the kernel's name, or nil, message, errno:
--- {name = "task", context = {"task"}, decoded = true,
---  bpfiter = {{name = "tasks", options = {{name =, type =, scope =}, ...}}}}
+-- by the kernel's name, then those this build decodes but the kernel lacks
+-- (offered = false), or nil, message, errno:
+-- {name = "task", offered = true, context = {"task"}, decoded = true,
+--  bpfiter = {{name = "tasks", available = true,
+--              options = {{name =, type =, scope =}, ...}}}}
 -- `context` names what a program for the target receives; `bpfiter` lists
--- the functions here that decode it (empty: none, decoded = false).
+-- the functions here that decode it (empty: none, decoded = false), each
+-- with whether its program loads on this kernel (available; loading it
+-- once) and, when not, the reason ("needs kernel >= 6.4 (...)").
 local function discover()
   local list, msg, errno = core.discover()
   if not list then return nil, msg, errno end
@@ -72,7 +76,8 @@ local function discover()
       for j, o in ipairs(core.options[name]) do
         options[j] = { name = o.name, type = o.type, scope = o.scope }
       end
-      t.bpfiter[i] = { name = name, options = options }
+      local ok, reason = core.available(name)
+      t.bpfiter[i] = { name = name, options = options, available = ok, reason = reason }
     end
     t.decoded = #t.bpfiter > 0
   end
