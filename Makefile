@@ -151,6 +151,9 @@ KERNELS ?= 6.1 6.12
 KERNEL_DEBIAN_PACKAGES := lz4 zstd xz-utils
 VM_DEBIAN_PACKAGES := qemu-system-x86 busybox-static cpio
 KB := $(B)/kernels
+# TCG is slow and the CPUs are shared: the discovery and smoke specs by
+# default (every target once); VM_SPECS=spec for the whole suite.
+VM_SPECS ?= spec/13-discovery_spec.lua spec/14-kernels_spec.lua
 .PHONY: check-btf _check_btf vm-check
 
 $(KB)/%/vmlinux:
@@ -164,6 +167,17 @@ check-btf:
 	@for k in $(or $(KERNEL),$(KERNELS)); do \
 	  $(MAKE) --no-print-directory -k _check_btf KERNEL=$$k || exit 1; \
 	  echo "check-btf: $(words $(BPF_PROGS)) BPF programs compile against $$(cat $(KB)/$$k/release)"; \
+	done
+
+# The suite as `make check` runs it, inside the kernel, against this
+# machine's build (vm/run: QEMU, KVM if it boots, TCG otherwise).
+vm-check:
+	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(KERNEL_DEBIAN_PACKAGES) $(VM_DEBIAN_PACKAGES)"
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory all fixtures
+	@for k in $(or $(KERNEL),$(KERNELS)); do \
+	  $(MAKE) --no-print-directory $(KB)/$$k/vmlinux && \
+	  vm/run $(KB)/$$k env $(SPEC_ENV) $(BUSTED) --lua=$(LUA) $(VM_SPECS) || exit 1; \
 	done
 
 ifdef KERNEL

@@ -108,7 +108,7 @@ describe("targets()", function()
             d.reason)
           local ok, f, msg, errno = pcall(bpfiter[d.name], {})
           assert.is_true(ok and f == nil, d.name .. " works but is listed unavailable")
-          assert.equal(d.name .. ": " .. d.reason, msg)
+          assert.equal(d.name .. ": " .. d.reason .. ": Operation not supported", msg)
           assert.equal(95, errno) -- ENOTSUP
         else
           assert.is_nil(d.reason, d.name)

@@ -64,6 +64,27 @@ function H.spawn(program, ...)
   return fx
 end
 
+--- For the specs of target NAME: true when it works on the running kernel
+-- (an older one may lack what it needs, README "Kernels"); otherwise
+-- registers one spec asserting the ENOTSUP the target returns there and
+-- returns false, so the caller skips the specs written for kernels that
+-- have it.
+function H.available(name)
+  local bpfiter = require "bpfiter"
+  local ok, reason = bpfiter.available(name)
+  if ok then return true end
+  describe(name, function()
+    it("returns ENOTSUP on this kernel, naming the kernel it needs", function()
+      assert.matches("^needs kernel >= %d+%.%d+ %(.+%)", reason)
+      local f, msg, errno = bpfiter[name]({})
+      assert.is_nil(f)
+      assert.equal(name .. ": " .. reason .. ": Operation not supported", msg)
+      assert.equal(95, errno) -- ENOTSUP
+    end)
+  end)
+  return false
+end
+
 --- `build/fixture MODE ARGS... READY` (spec/fixture.c), as H.spawn.
 function H.fixture(mode, ...)
   return H.spawn("fixture", mode, ...)

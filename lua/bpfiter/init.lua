@@ -86,6 +86,11 @@ end
 
 M.targets = discover
 
+--- available(name) -> true | false, reason: whether target NAME's program
+-- loads on this kernel (loading it once per Lua state); the reason is what
+-- a walk's ENOTSUP says after "NAME: ", e.g. "needs kernel >= 6.4 (...)".
+M.available = core.available
+
 --- map_elems(map): map is a map id or the path of a pinned map; the
 -- options-table form map_elems{map = ...} works too, as for every target.
 function M.map_elems(map)
