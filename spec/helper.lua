@@ -85,6 +85,19 @@ function H.available(name)
   return false
 end
 
+--- Whether the running kernel's BTF has function NAME (a kfunc), as
+-- bpftool dumps it.
+function H.kernel_function(name)
+  return H.run("bpftool btf dump file /sys/kernel/btf/vmlinux"):find("FUNC '" .. name .. "'", 1, true) ~= nil
+end
+
+--- n, or nil on kernels whose cgroups walk cannot count tasks (no css_task
+-- kfuncs before 6.7: nr_tasks and nr_procs are nil there).
+function H.task_count(n)
+  if H.counts_tasks == nil then H.counts_tasks = H.kernel_function("bpf_iter_css_task_new") end
+  return H.counts_tasks and n or nil
+end
+
 --- `build/fixture MODE ARGS... READY` (spec/fixture.c), as H.spawn.
 function H.fixture(mode, ...)
   return H.spawn("fixture", mode, ...)
