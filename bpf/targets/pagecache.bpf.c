@@ -253,16 +253,23 @@ static __always_inline bool inode_maybe_open(struct inode *inode)
 	       inode->__i_nlink == 0;
 }
 
-/* The i_state bits are an enum from 6.18, macros (no BTF) before, with
- * the values they had for years. */
+/* The i_state bits are an enum in BTF from 6.18, macros (no BTF) before:
+ * with these values from 6.12 ("fs: reorder i_state bits"), the old
+ * ones (I_NEW 1 << 3, ...) before. Read with the wrong ones, a freshly
+ * written file (I_DIRTY_SYNC, 1 << 4 from 6.12) looks half freed. */
 enum inode_state_flags_t___compat {
-	I_NEW___compat = 1 << 3,
-	I_WILL_FREE___compat = 1 << 4,
-	I_FREEING___compat = 1 << 5,
+	I_NEW___compat = 1 << 0,
+	I_WILL_FREE___compat = 1 << 7,
+	I_FREEING___compat = 1 << 8,
 };
+#define I_NEW___old (1 << 3)
+#define I_WILL_FREE___old (1 << 4)
+#define I_FREEING___old (1 << 5)
+extern int LINUX_KERNEL_VERSION __kconfig;
 #define INODE_STATE(name)							\
 	(bpf_core_enum_value_exists(enum inode_state_flags_t___compat, name##___compat) ?	\
-	 bpf_core_enum_value(enum inode_state_flags_t___compat, name##___compat) : name##___compat)
+	 bpf_core_enum_value(enum inode_state_flags_t___compat, name##___compat) :	\
+	 LINUX_KERNEL_VERSION >= KERNEL_VERSION(6, 12, 0) ? name##___compat : name##___old)
 
 /* i_state itself: that enum from 6.18, an unsigned long before. */
 struct inode___enum_state {
