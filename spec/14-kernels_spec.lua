@@ -37,7 +37,15 @@ local function bpftool_ids(kind)
   return ids
 end
 
--- Checks per target: each gets the walk's records.
+-- Every BPF object bpftool lists both before and after the walk is in it.
+local function same_bpf_objects(kind, target)
+  local before, seen = bpftool_ids(kind), set_of(walk(target), "id")
+  for id in pairs(bpftool_ids(kind)) do
+    if before[id] then assert.is_true(seen[id], kind .. " " .. id) end
+  end
+end
+
+-- Checks per target, given the fixtures.
 local checks = {
   tasks = function(fx)
     local recs = walk("tasks", { pid = fx.threads.pid })
@@ -86,24 +94,9 @@ local checks = {
     for _, s in ipairs(walk("netlink")) do kernel = kernel or s.protocol == 0 end
     assert.is_true(kernel)
   end,
-  bpf_progs = function()
-    local before, seen = bpftool_ids("prog"), set_of(walk("bpf_progs"), "id")
-    for id in pairs(bpftool_ids("prog")) do
-      if before[id] then assert.is_true(seen[id], "prog " .. id) end
-    end
-  end,
-  bpf_maps = function()
-    local before, seen = bpftool_ids("map"), set_of(walk("bpf_maps"), "id")
-    for id in pairs(bpftool_ids("map")) do
-      if before[id] then assert.is_true(seen[id], "map " .. id) end
-    end
-  end,
-  bpf_links = function()
-    local before, seen = bpftool_ids("link"), set_of(walk("bpf_links"), "id")
-    for id in pairs(bpftool_ids("link")) do
-      if before[id] then assert.is_true(seen[id], "link " .. id) end
-    end
-  end,
+  bpf_progs = function() same_bpf_objects("prog", "bpf_progs") end,
+  bpf_maps = function() same_bpf_objects("map", "bpf_maps") end,
+  bpf_links = function() same_bpf_objects("link", "bpf_links") end,
   ksyms = function()
     local names = set_of(walk("ksyms"), "name")
     assert.truthy(H.read_file("/proc/kallsyms"):find(" schedule\n", 1, true))
