@@ -64,25 +64,31 @@ function H.spawn(program, ...)
   return fx
 end
 
---- For the specs of target NAME: true when it works on the running kernel
--- (an older one may lack what it needs, README "Kernels"); otherwise
--- registers one spec asserting the ENOTSUP the target returns there and
--- returns false, so the caller skips the specs written for kernels that
--- have it.
+--- For the spec files of target NAME: whether it works on the running
+-- kernel (an older one may lack what it needs, README "Kernels"). Where it
+-- does not, the file runs only H.enotsup(NAME), its other specs being for
+-- kernels that have the target:
+--   if not H.available("epoll") then
+--     describe("epoll", function() it("returns ENOTSUP here", H.enotsup("epoll")) end)
+--     return
+--   end
 function H.available(name)
-  local bpfiter = require "bpfiter"
-  local ok, reason = bpfiter.available(name)
-  if ok then return true end
-  describe(name, function()
-    it("returns ENOTSUP on this kernel, naming the kernel it needs", function()
-      assert.matches("^needs kernel >= %d+%.%d+ %(.+%)", reason)
-      local f, msg, errno = bpfiter[name]({})
-      assert.is_nil(f)
-      assert.equal(name .. ": " .. reason .. ": Operation not supported", msg)
-      assert.equal(95, errno) -- ENOTSUP
-    end)
-  end)
-  return false
+  return (require "bpfiter").available(name)
+end
+
+--- A spec body: target NAME returns ENOTSUP, naming the kernel it needs.
+function H.enotsup(name)
+  return function()
+    local luassert = require "luassert"
+    local bpfiter = require "bpfiter"
+    local ok, reason = bpfiter.available(name)
+    luassert.is_false(ok)
+    luassert.matches("^needs kernel >= %d+%.%d+ %(.+%)", reason)
+    local f, msg, errno = bpfiter[name]({})
+    luassert.is_nil(f)
+    luassert.equal(name .. ": " .. reason .. ": Operation not supported", msg)
+    luassert.equal(95, errno) -- ENOTSUP
+  end
 end
 
 --- Whether the running kernel's BTF has function NAME (a kfunc), as
