@@ -1,17 +1,21 @@
 # bpfiter: BPF programs -> skeletons -> C core -> Lua module.
 #
 #   make          build build/bpfiter/core.so and build/libbpfiter.a
-#   make deps     install the Debian packages everything here needs
-#   make demo     deps + build + a report of this machine (needs root)
-#   make check    deps + build + the specs (needs root)
+#   make deps     install the Debian packages everything here needs (root)
+#   make demo     build + a report of this machine (needs root)
+#   make check    build + the specs (needs root)
 #   make asan     the specs against an AddressSanitizer build
 #   make bench    benchmarks against /proc parsing, ps, lfs
-#   make install  used by luarocks (INST_LIBDIR, INST_LUADIR, INST_BINDIR)
+#   make install  PREFIX (/usr/local), DESTDIR: module, CLI, header,
+#                 libbpfiter.a, bpfiter.pc; `make uninstall` removes them
+#   make rock     build/bpfiter-VERSION-1.src.rock, installable offline
 
+VERSION   := $(shell sed -n 's/^\#define BPFITER_VERSION "\(.*\)"/\1/p' csrc/bpfiter.h)
 LUA       ?= lua5.4
 BUSTED    ?= busted
 BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
 CLANG     ?= clang
+LLVM_STRIP ?= llvm-strip
 CC        ?= gcc
 B         ?= build
 LUA_INCDIR ?= $(shell pkg-config --variable=includedir lua5.4 2>/dev/null || echo /usr/include)/lua5.4
@@ -26,7 +30,7 @@ CFLAGS    ?= -O2 -g
 CSRC_DIRS := csrc csrc/core csrc/targets csrc/collectors csrc/util
 BPF_DIRS  := bpf/common bpf/targets bpf/collectors
 BPF_INCS  := $(BPF_DIRS:%=-I%)
-MODULE_CFLAGS := -std=gnu11 -fPIC -Wall -Wextra -Werror -I$(LUA_INCDIR) -I$(B) $(BPF_INCS) $(CSRC_DIRS:%=-I%) $(LIBBPF_CFLAGS)
+MODULE_CFLAGS := -std=gnu11 -fPIC -fvisibility=hidden -Wall -Wextra -Werror -I$(LUA_INCDIR) -I$(B) $(BPF_INCS) $(CSRC_DIRS:%=-I%) $(LIBBPF_CFLAGS)
 LIBFLAG   ?= -shared
 BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(B) $(BPF_INCS)
 
@@ -42,10 +46,11 @@ LUA_FILES := $(wildcard lua/bpfiter/*.lua)
 
 DEBIAN_PACKAGES := lua5.4 liblua5.4-dev libbpf-dev bpftool clang llvm lua-busted \
 	luarocks libelf-dev zlib1g-dev pkg-config make gcc libc6-dev lua-cjson \
-	lua-filesystem util-linux procps iproute2 vmtouch libclang-rt-14-dev
+	lua-filesystem util-linux procps iproute2 vmtouch libclang-rt-14-dev zip unzip \
+	lua-luv prometheus curl python3
 
 .SECONDARY:
-.PHONY: all deps demo check asan bench install clean fixtures
+.PHONY: all deps demo check asan bench install install-lua uninstall rock clean fixtures
 all: $(B)/bpfiter/core.so $(B)/libbpfiter.a
 
 $(B) $(B)/bpfiter:
@@ -56,46 +61,58 @@ $(B)/vmlinux.h: | $(B)
 	if [ -r /sys/kernel/btf/vmlinux ] && $(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp; \
 	then mv $@.tmp $@; else echo "using bpf/common/vmlinux.fallback.h"; cp bpf/common/vmlinux.fallback.h $@; fi
 
-$(B)/%.bpf.o: %.bpf.c $(BPF_HEADERS) $(B)/vmlinux.h
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+# Embedded objects keep BTF (CO-RE needs it) but lose DWARF: a tenth the size.
+$(B)/%.bpf.o: %.bpf.c $(BPF_HEADERS) $(B)/vmlinux.h Makefile
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(LLVM_STRIP) -g $@.tmp && mv $@.tmp $@
 
 $(B)/%.skel.h: $(B)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
-$(B)/obj/%.o: csrc/%.c $(C_HEADERS) $(BPF_HEADERS) $(SKELS) | $(B)
+$(B)/obj/%.o: csrc/%.c $(C_HEADERS) $(BPF_HEADERS) $(SKELS) Makefile | $(B)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(MODULE_CFLAGS) -c $< -o $@
 
 $(B)/bpfiter/core.so: $(CORE_OBJS) | $(B)/bpfiter
 	$(CC) $(LIBFLAG) -o $@ $(CORE_OBJS) $(LIBBPF_LIBS)
 
-# The Lua layer but the CLI, init.lua first (luaopen_bpfiter loads it).
-EMBEDDED_LUA := lua/bpfiter/init.lua $(filter-out lua/bpfiter/init.lua lua/bpfiter/cli.lua,$(LUA_FILES))
+# The Lua layer but the CLI (lua/bpfiter/cli/ and export.lua, its fleet
+# commands), init.lua first (luaopen_bpfiter loads it).
+EMBEDDED_LUA := lua/bpfiter/init.lua $(filter-out lua/bpfiter/init.lua lua/bpfiter/export.lua,$(LUA_FILES))
 $(B)/init_lua.c: $(EMBEDDED_LUA) csrc/core/embed.lua | $(B)
 	$(LUA) csrc/core/embed.lua $@ $(EMBEDDED_LUA)
 
-$(B)/init_lua.o: $(B)/init_lua.c csrc/core/embedded_lua.h
+$(B)/init_lua.o: $(B)/init_lua.c csrc/core/embedded_lua.h Makefile
 	$(CC) $(CFLAGS) $(MODULE_CFLAGS) -c $< -o $@
 
+# One relocatable object whose internal names are local: a host linking the
+# archive meets only the API csrc/bpfiter.h declares (BPFITER_API).
 $(B)/libbpfiter.a: $(CORE_OBJS) $(B)/obj/core/embed.o $(B)/init_lua.o
-	rm -f $@ && ar rcs $@ $^
+	$(LD) -r -o $(B)/bpfiter-all.o $^
+	objcopy --localize-hidden $(B)/bpfiter-all.o
+	rm -f $@ && ar rcs $@ $(B)/bpfiter-all.o
 
 # Test programs: every spec/*.c is a fixture specs spawn (ground truth),
 # built as $(B)/NAME; and the embedding host.
-FIXTURES := $(patsubst spec/%.c,$(B)/%,$(filter-out spec/%.bpf.c,$(wildcard spec/*.c)))
+FIXTURES := $(patsubst spec/%.c,$(B)/%,$(filter-out spec/%.bpf.c spec/%.so.c,$(wildcard spec/*.c)))
 $(B)/%: spec/%.c $(wildcard spec/*.h) | $(B)
 	$(CC) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $<
+
+# LD_PRELOAD shims: spec/NAME.so.c -> $(B)/NAME.so
+SHIMS := $(patsubst spec/%.so.c,$(B)/%.so,$(wildcard spec/*.so.c))
+$(B)/%.so: spec/%.so.c | $(B)
+	$(CC) -O2 -g -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
 
 # BPF fixtures: spec/NAME.bpf.c -> $(B)/spec-NAME.bpf.o, objects specs load
 # with bpftool (e.g. maps whose values have BTF).
 SPEC_BPF := $(patsubst spec/%.bpf.c,$(B)/spec-%.bpf.o,$(wildcard spec/*.bpf.c))
-$(B)/spec-%.bpf.o: spec/%.bpf.c $(B)/vmlinux.h
+$(B)/spec-%.bpf.o: spec/%.bpf.c $(wildcard spec/*.bpf.h) $(B)/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(B)/host: examples/host.c csrc/bpfiter.h $(B)/libbpfiter.a
 	$(CC) $(CFLAGS) $(MODULE_CFLAGS) -o $@ $< $(B)/libbpfiter.a $(LIBBPF_LIBS) $(LUA_LIBS)
 
-fixtures: $(FIXTURES) $(SPEC_BPF) $(B)/host
+fixtures: $(FIXTURES) $(SHIMS) $(SPEC_BPF) $(B)/host
 
 # Installs missing Debian packages only; quiet when everything is present.
 deps:
@@ -109,20 +126,20 @@ deps:
 	  { apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; }; \
 	fi
 
-SPEC_ENV = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/spec/?.lua;;" \
+# The specs leave no programs pinned behind: the program cache is off for
+# them but for the spec that tests it (in a private bpffs).
+SPEC_ENV = BPFITER_PROGRAM_CACHE= LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/spec/?.lua;;" \
 	LUA_CPATH="$(CURDIR)/$(B)/?.so;;" BPFITER_BUILD="$(CURDIR)/$(B)"
 
-demo: deps
-	$(MAKE) all
+demo: all
 	$(SPEC_ENV) $(LUA) bin/bpfiter report
 
-check: deps
-	$(MAKE) all fixtures
+check: all fixtures
 	$(SPEC_ENV) $(BUSTED) --lua=$(LUA) spec
 
 # The suite against a build with AddressSanitizer (and UBSan); the
 # interpreter is not instrumented, so the runtime is preloaded.
-asan: deps
+asan:
 	$(MAKE) B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
 		LIBFLAG="-shared -fsanitize=address,undefined" all fixtures
 	$(MAKE) B=build-asan _asan_run
@@ -132,12 +149,12 @@ _asan_run:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	$(SPEC_ENV) $(BUSTED) --lua=$(LUA) spec
 
-bench: deps
-	$(MAKE) all fixtures
+bench: all fixtures
 	$(SPEC_ENV) $(LUA) bench/run.lua
 	$(SPEC_ENV) $(LUA) bench/epoll.lua
 	$(SPEC_ENV) $(LUA) bench/cache_activity.lua
 	$(SPEC_ENV) $(LUA) bench/pagecache.lua
+	$(SPEC_ENV) $(LUA) bench/metrics.lua
 
 # Other kernels: Debian's own kernel packages (tools/kernel-package), the
 # programs compiled against their BTF, the specs booted in them (vm/).
@@ -186,16 +203,57 @@ $(KB)/$(KERNEL)/%.bpf.o: %.bpf.c $(BPF_HEADERS) $(KB)/$(KERNEL)/vmlinux.h
 	$(CLANG) $(subst -I$(B) ,-I$(KB)/$(KERNEL) ,$(BPF_CFLAGS)) -c $< -o $@
 endif
 
-INST_LIBDIR ?= /usr/local/lib/lua/5.4
-INST_LUADIR ?= /usr/local/share/lua/5.4
-INST_BINDIR ?= /usr/local/bin
-# What the rock installs: the core, the Lua layer and the CLI. libbpfiter.a
-# is for embedding hosts (examples/host.c) and is not needed here.
-install: $(B)/bpfiter/core.so
-	install -d $(INST_LIBDIR)/bpfiter $(INST_LUADIR)/bpfiter $(INST_BINDIR)
-	install -m 0755 $(B)/bpfiter/core.so $(INST_LIBDIR)/bpfiter/core.so
-	install -m 0644 $(LUA_FILES) $(INST_LUADIR)/bpfiter/
-	install -m 0755 bin/bpfiter $(INST_BINDIR)/bpfiter
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+INST_LIBDIR ?= $(PREFIX)/lib/lua/5.4
+INST_LUADIR ?= $(PREFIX)/share/lua/5.4
+INST_BINDIR ?= $(PREFIX)/bin
+INST_INCDIR ?= $(PREFIX)/include
+INST_ARDIR  ?= $(PREFIX)/lib
+INST_PCDIR  ?= $(INST_ARDIR)/pkgconfig
+LUA_TREE    := $(shell cd lua && find bpfiter -name '*.lua' | sort)
+
+# The rock installs install-lua: the core, the Lua layer and the CLI (which
+# finds its modules relative to itself); `make install` adds what embedding
+# hosts need.
+install-lua: $(B)/bpfiter/core.so
+	install -d $(DESTDIR)$(INST_LIBDIR)/bpfiter $(DESTDIR)$(INST_BINDIR)
+	install -m 0755 $(B)/bpfiter/core.so $(DESTDIR)$(INST_LIBDIR)/bpfiter/core.so
+	for f in $(LUA_TREE); do install -D -m 0644 lua/$$f $(DESTDIR)$(INST_LUADIR)/$$f || exit 1; done
+	install -m 0755 bin/bpfiter $(DESTDIR)$(INST_BINDIR)/bpfiter
+
+install: install-lua $(B)/libbpfiter.a $(B)/bpfiter.pc
+	install -D -m 0644 csrc/bpfiter.h $(DESTDIR)$(INST_INCDIR)/bpfiter.h
+	install -D -m 0644 $(B)/libbpfiter.a $(DESTDIR)$(INST_ARDIR)/libbpfiter.a
+	install -D -m 0644 $(B)/bpfiter.pc $(DESTDIR)$(INST_PCDIR)/bpfiter.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(INST_LIBDIR)/bpfiter/core.so $(DESTDIR)$(INST_BINDIR)/bpfiter \
+		$(DESTDIR)$(INST_INCDIR)/bpfiter.h $(DESTDIR)$(INST_ARDIR)/libbpfiter.a \
+		$(DESTDIR)$(INST_PCDIR)/bpfiter.pc
+	rm -f $(LUA_TREE:%=$(DESTDIR)$(INST_LUADIR)/%)
+	-rmdir -p $(DESTDIR)$(INST_LIBDIR)/bpfiter $(DESTDIR)$(INST_PCDIR) $(DESTDIR)$(INST_BINDIR) $(DESTDIR)$(INST_INCDIR) $(sort $(dir $(LUA_TREE:%=$(DESTDIR)$(INST_LUADIR)/%))) 2>/dev/null
+
+# Made at every install: PREFIX may differ from the last one.
+$(B)/bpfiter.pc: rockspec/bpfiter.pc.in csrc/bpfiter.h FORCE | $(B)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCDIR@|$(INST_INCDIR:$(PREFIX)/%=$${prefix}/%)|' \
+		-e 's|@LIBDIR@|$(INST_ARDIR:$(PREFIX)/%=$${prefix}/%)|' \
+		-e 's|@VERSION@|$(VERSION)|' $< > $@
+
+# A source rock: the versioned rockspec and the tree's archive under the
+# name its source.url ends with, so luarocks installs it offline. The
+# archive is of the working tree as it is (git stash create), committed or not.
+ROCKSPEC := rockspec/bpfiter-$(VERSION)-1.rockspec
+rock: | $(B)
+	rm -rf $(B)/rock-pack && mkdir -p $(B)/rock-pack
+	tree=$$(git stash create); git archive --format=tar.gz --prefix=bpfiter-$(VERSION)/ \
+		-o $(B)/rock-pack/v$(VERSION).tar.gz $${tree:-HEAD}
+	cp $(ROCKSPEC) $(B)/rock-pack/
+	rm -f $(B)/bpfiter-$(VERSION)-1.src.rock
+	cd $(B)/rock-pack && zip -q -r ../bpfiter-$(VERSION)-1.src.rock .
+	@echo "$(B)/bpfiter-$(VERSION)-1.src.rock"
+
+FORCE:
 
 clean:
 	rm -rf build build-asan

@@ -82,6 +82,30 @@ function C.print_table(header, align, rows)
 end
 
 --- Durations in ns as "1.23 s", "4.56 ms" or "789 µs".
+--- A blank line, intro, a blank line and the table: nothing for no rows.
+function C.print_section(intro, header, align, rows)
+  if #rows == 0 then return end
+  print()
+  print(intro)
+  print()
+  C.print_table(header, align, rows)
+end
+
+--- The records of one walk of open(opts) per options table, those keep(r)
+-- accepts (all without keep), as an array and its length.
+function C.walks(open, opts_list, keep)
+  local out, n = {}, 0
+  for _, opts in ipairs(opts_list) do
+    for r in assert(open(opts)) do
+      if not keep or keep(r) then
+        n = n + 1
+        out[n] = r
+      end
+    end
+  end
+  return out, n
+end
+
 function C.fmt_time(ns)
   if ns >= 1e9 then return ("%.2f s"):format(ns / 1e9) end
   if ns >= 1e6 then return ("%.2f ms"):format(ns / 1e6) end

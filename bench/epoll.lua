@@ -38,30 +38,20 @@ end
 
 -- ---- the sides ----
 
+-- One bpfiter.epoll walk per options table, keeping the records keep(r)
+-- accepts; the run returns how many.
+local function bpfiter_walks(opts_list, keep)
+  return function() return select(2, common.walks(bpfiter.epoll, opts_list, keep)) end
+end
+
 local function bpfiter_all(pids)
-  return function()
-    local out, n = {}, 0
-    for r in assert(bpfiter.epoll()) do
-      if pids[r.pid] then
-        n = n + 1
-        out[n] = r
-      end
-    end
-    return n
-  end
+  return bpfiter_walks({ {} }, function(r) return pids[r.pid] end)
 end
 
 local function bpfiter_per_pid(list)
-  return function()
-    local out, n = {}, 0
-    for _, pid in ipairs(list) do
-      for r in assert(bpfiter.epoll { pid = pid }) do
-        n = n + 1
-        out[n] = r
-      end
-    end
-    return n
-  end
+  local opts_list = {}
+  for i, pid in ipairs(list) do opts_list[i] = { pid = pid } end
+  return bpfiter_walks(opts_list)
 end
 
 --- The CRIU way in Lua: records {pid, epfd, tfd, events, data, pos, inode,

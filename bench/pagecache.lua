@@ -86,18 +86,10 @@ local function print_report()
   print()
   common.print_table("| what | bpfiter | baseline | ratio (baseline / bpfiter) | target | met? |",
     "|---|---:|---:|---:|---|---|", rows)
-  if #procs > 0 then
-    print()
-    print("Whole processes (wall time as the parent sees it, peak RSS of the largest process):")
-    print()
-    common.print_table("| command | wall (median) | peak RSS |", "|---|---:|---:|", procs)
-  end
-  if #profile > 0 then
-    print()
-    print("Where bpfiter's time goes (in-process, median):")
-    print()
-    common.print_table("| step | time | records |", "|---|---:|---:|", profile)
-  end
+  common.print_section("Whole processes (wall time as the parent sees it, peak RSS of the largest process):",
+    "| command | wall (median) | peak RSS |", "|---|---:|---:|", procs)
+  common.print_section("Where bpfiter's time goes (in-process, median):",
+    "| step | time | records |", "|---|---:|---:|", profile)
   print()
   for _, line in ipairs(notes) do print("- " .. line) end
 end
@@ -180,25 +172,13 @@ local function top_of(out, n)
 end
 
 local function bp_report()
-  local out, n = {}, 0
-  for r in assert(bpfiter.cached_files {}) do
-    n = n + 1
-    out[n] = r
-  end
-  return top_of(out, n)
+  return top_of(common.walks(bpfiter.cached_files, { {} }))
 end
 
 local function bp_report_on(devs)
-  return function()
-    local out, n = {}, 0
-    for _, dev in ipairs(devs) do
-      for r in assert(bpfiter.cached_files { dev = dev }) do
-        n = n + 1
-        out[n] = r
-      end
-    end
-    return top_of(out, n)
-  end
+  local opts_list = {}
+  for i, dev in ipairs(devs) do opts_list[i] = { dev = dev } end
+  return function() return top_of(common.walks(bpfiter.cached_files, opts_list)) end
 end
 
 local BP_REPORT_PROCESS = ('local t, n = {}, 0 for r in assert(require("bpfiter").cached_files{}) do '

@@ -1,7 +1,8 @@
 /* bpfiter: walk live kernel objects from Lua through BPF iterators.
  *
- * Public C interface for programs that embed Lua 5.4. Link with
- * libbpfiter.a, libbpf and liblua5.4, then register the module:
+ * Public C interface for programs that embed Lua 5.4. Build with
+ * `pkg-config --cflags --libs bpfiter` (libbpfiter.a, libbpf, liblua5.4),
+ * then register the module:
  *
  *     luaL_requiref(L, "bpfiter", luaopen_bpfiter, 0);
  *
@@ -16,13 +17,16 @@
 
 #define BPFITER_VERSION "0.1.0"
 
+/* The only names the library exports; everything else is internal. */
+#define BPFITER_API __attribute__((visibility("default")))
+
 /* The whole module (Lua layer included, embedded in the library). */
-int luaopen_bpfiter(lua_State *L);
+BPFITER_API int luaopen_bpfiter(lua_State *L);
 
 /* The C core alone: loading, link creation, reading, decoding. */
-int luaopen_bpfiter_core(lua_State *L);
+BPFITER_API int luaopen_bpfiter_core(lua_State *L);
 
 /* Registers "bpfiter" and "bpfiter.core" in package.preload. */
-void bpfiter_preload(lua_State *L);
+BPFITER_API void bpfiter_preload(lua_State *L);
 
 #endif

@@ -4,7 +4,15 @@ local bpfiter = require "bpfiter"
 local lfs = require "lfs"
 local H = require "helper"
 
-local CLK_TCK, PAGE = 100, 4096
+-- Machine facts from the system, not assumed: stat's times are in clock
+-- ticks and rss in pages.
+local function getconf(name)
+  local p = assert(io.popen("getconf " .. name))
+  local v = math.tointeger(tonumber(p:read("l")))
+  p:close()
+  return assert(v, "getconf " .. name)
+end
+local CLK_TCK, PAGE = getconf("CLK_TCK"), getconf("PAGESIZE")
 
 local function own_pid()
   return tonumber(H.read_file("/proc/self/stat"):match("^%d+"))

@@ -79,3 +79,59 @@ describe("vmas", function()
     assert.is_true(pids[me])
   end)
 end)
+
+describe("vmas of a process changing its mappings", function()
+  -- spec/vma_churn.c flips pages of a 2,000-page memfd mapping between
+  -- writable and read-only (merging and splitting mappings) as fast as it can,
+  -- while the walks let go of its mmap lock (whenever it waits, and at
+  -- every read() boundary) and find their place again.
+  local fx, block, block_end
+  setup(function()
+    fx = H.spawn("vma_churn", 2000)
+    local start, pages = fx.info.block:match("^(%d+) (%d+)$")
+    block, block_end = tonumber(start), tonumber(start) + tonumber(pages) * 4096
+  end)
+  teardown(function() if fx then fx.stop() end end)
+
+  -- Records of one process in a walk: strictly increasing, never
+  -- overlapping; inside the block, whole pages of the two kinds it has, at
+  -- the file offset of their address (a record trimmed to start where the
+  -- one before ended has its offset moved with it). Plain comparisons:
+  -- luassert per record would take most of the time.
+  local function check_walk(list, what)
+    local function fail(i, why)
+      local v, p = list[i], list[i - 1] or {}
+      error(("%s: record %d [%x, %x) %s offset %x %s, after [%x, %x): %s"):format(
+        what, i, v.start, v["end"], v.perms, v.offset, tostring(v.path),
+        p.start or 0, p["end"] or 0, why), 3)
+    end
+    for i, v in ipairs(list) do
+      if v.start >= v["end"] then fail(i, "empty") end
+      if i > 1 and v.start < list[i - 1]["end"] then fail(i, "starts below the end of the one before") end
+      if v.start >= block and v["end"] <= block_end then
+        if v.start % 4096 ~= 0 or v["end"] % 4096 ~= 0 then fail(i, "not whole pages") end
+        if v.perms ~= "rw-p" and v.perms ~= "r--p" then fail(i, "perms") end
+        if v.offset ~= v.start - block then fail(i, "file offset") end
+        if v.path ~= "/memfd:vma_churn (deleted)" then fail(i, "path") end
+      end
+    end
+    -- the block is there from start to end (it never moves)
+    assert.is_true(#list > 0 and list[1].start < block and list[#list]["end"] >= block_end, what)
+  end
+
+  it("are in strictly increasing address order in 150 walks of the process", function()
+    for w = 1, 150 do
+      check_walk(H.collect(bpfiter.vmas { pid = fx.pid }), "walk " .. w)
+    end
+  end)
+
+  it("are in strictly increasing address order in walks of every process", function()
+    for w = 1, 5 do
+      local mine = {}
+      for v in bpfiter.vmas() do
+        if v.pid == fx.pid then mine[#mine + 1] = v end
+      end
+      check_walk(mine, "walk " .. w)
+    end
+  end)
+end)

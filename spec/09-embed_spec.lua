@@ -57,7 +57,7 @@ describe("a host embedding libbpfiter.a", function()
     H.write_file(data, ("x"):rep(3 * 4096))
     local path = script(dir, ([[
       for f in bpfiter.cached_files{path = %q} do print(f.path, f.cached) end
-      print(type(require("bpfiter.stats").quantile), package.searchers[2] ~= nil)
+      print(type(require("bpfiter.cpu_wait").quantile), package.searchers[2] ~= nil)
     ]]):format(data))
     -- No LUA_PATH: the modules can only come from the library.
     local out, err, code = run(dir, ("env LUA_PATH='%s/?.lua' LUA_PATH_5_4='%s/?.lua' '%s' '%s'")

@@ -118,6 +118,12 @@ describe("socket targets", function()
     assert.has_error(function() bpfiter.netlink { protocol = 0 } end,
       "bad argument #1 to 'netlink' (unknown option 'protocol' for netlink)")
   end)
+
+  it("refuse to pin unix: a view's reader could not take its records from the ring", function()
+    local ok, msg, errno = bpfiter.pin("unix", "/sys/fs/bpf/bpfiter-spec-unix")
+    assert.same({ nil, 95 }, { ok, errno }) -- ENOTSUP
+    assert.matches("unix cannot be pinned", msg, 1, true)
+  end)
 end)
 
 describe("tcp, udp, unix and netlink sockets of this network namespace", function()
@@ -475,5 +481,60 @@ describe("network namespaces", function()
                 { r.state, r.inode, r.local_address, r.remote_address })
     -- the client counts it established already
     assert.equal("ESTABLISHED", find(cport, lport).state)
+  end)
+end)
+
+describe("walks at scale", function()
+  -- spec/socket_walks.lua in a network namespace of its own: about N
+  -- sockets of one kind over several processes, walked RUNS times, each
+  -- walk compared with what the fixtures made and with /proc/net.
+  local function walks(kind, n, procs, runs)
+    local dir = H.mktemp_dir()
+    local json = dir .. "/result.json"
+    local out, code = H.run(("unshare --net sh -c 'env -u LD_PRELOAD ip link set lo up && exec lua5.4 spec/socket_walks.lua %s %s %d %d %d'")
+      :format(json, kind, n, procs, runs))
+    local text = H.read_file(json)
+    H.rm_rf(dir)
+    if code ~= 0 and out:match("unshare failed") then
+      pending("cannot create a network namespace here: " .. out)
+      return
+    end
+    assert(code == 0 and text, out)
+    local result = cjson.decode(text)
+    assert.is_true(result.made >= n - 16, "sockets made: " .. result.made)
+    assert.equal(0, result.proc_missing) -- the fixtures' sockets are all live
+    assert.equal(runs, #result.walks)
+    for run, w in ipairs(result.walks) do
+      local what = ("%s walk %d of %d (%d records)"):format(kind, run, runs, w.records)
+      assert.same({ missed = 0, given_twice = 0 }, { missed = w.missed, given_twice = w.given_twice },
+                  what .. ", e.g. missed " .. cjson.encode(w.missing) .. ", twice " .. cjson.encode(w.twice))
+      assert.same({ 0, 0 }, { w.not_in_proc, w.proc_not_walked }, what .. ": unlike /proc/net")
+    end
+    return result
+  end
+
+  it("unix: 20,000 sockets of every type and address kind, all listed 20 times in a row", function()
+    local result = walks("unix", 20000, 2, 20)
+    if not result then return end
+    for _, label in ipairs { "stream_pair", "dgram_pair", "seqpacket_pair", "stream_path_listen",
+                             "stream_path_client", "stream_path_server", "seqpacket_abstract_listen",
+                             "seqpacket_abstract_client", "seqpacket_abstract_server",
+                             "dgram_abstract", "dgram_path", "stream_unbound" } do
+      assert.is_true((result.labels[label] or 0) >= 500, label)
+    end
+    assert.equal(0, result.ss_missing)
+    assert.same({}, result.unlike_proc)
+  end)
+
+  it("tcp: 10,000 sockets (listeners and connections, IPv4 and IPv6) all listed", function()
+    walks("tcp", 10000, 1, 5)
+  end)
+
+  it("udp: 10,000 bound and connected sockets all listed", function()
+    walks("udp", 10000, 1, 5)
+  end)
+
+  it("netlink: 10,000 sockets of three protocols all listed", function()
+    walks("netlink", 10000, 1, 5)
   end)
 end)

@@ -7,6 +7,7 @@ local lfs = require "lfs"
 local H = require "helper"
 
 local EACCES, ENOENT, EINVAL, EISDIR, EPROTO, ENOTSUP = 13, 2, 22, 21, 71, 95
+local EEXIST, EBUSY, ELOOP, ENAMETOOLONG = 17, 16, 40, 36
 local PID = tonumber(H.read_file("/proc/self/stat"):match("^%d+"))
 local NOBODY = "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all"
 
@@ -46,18 +47,13 @@ local function read_as_nobody(view)
 end
 
 describe("pinned views", function()
-  local dir, fs, fx, mounted
+  local dir, fs, fx
   local V2 = H.cgroup2_mount()
   local cg = V2 .. ("/bpfiter-spec-views-%d"):format(PID)
   local origin
 
   setup(function()
-    dir = H.mktemp_dir()
-    assert(os.execute("chmod 0755 " .. dir))
-    fs = dir .. "/bpffs"
-    assert(lfs.mkdir(fs))
-    mounted = os.execute("mount -t bpf -o mode=0755 bpf " .. fs)
-    assert(mounted, "cannot mount bpffs on " .. fs)
+    dir, fs = H.private_bpffs()
     reader = dir .. "/reader.lua"
     H.write_file(reader, SERIALIZE .. [[
 local bpfiter = require "bpfiter"
@@ -82,19 +78,14 @@ for r in step, it do io.write(line(r), "\n") end
       fx.stop()
     end
     for _, d in ipairs { "/c1", "/c2", "" } do lfs.rmdir(cg .. d) end
-    collectgarbage()  -- iterators still open on the mount close their fds
-    collectgarbage()
-    if mounted and not os.execute("umount " .. fs) then  -- drops any pin left
-      os.execute("umount -l " .. fs)
-    end
-    H.rm_rf(dir)
+    H.drop_private_bpffs(dir, fs)
   end)
 
   -- A pin removed at the end of the test, whatever happens.
   local function pin_path(name)
     local path = fs .. "/" .. name
     finally(function()
-      if lfs.symlinkattributes(path) then bpfiter.unpin(path) end
+      if lfs.symlinkattributes(path) then bpfiter.unpin(path, { force = true }) end
     end)
     return path
   end
@@ -208,7 +199,10 @@ for r in step, it do io.write(line(r), "\n") end
     ok, msg, errno = bpfiter.unpin(outside)
     assert.is_nil(ok)
     assert.equal(EINVAL, errno, msg)
-    assert.is_not_nil(lfs.attributes(outside))  -- left alone
+    ok, msg, errno = bpfiter.unpin(outside, { force = true })
+    assert.is_nil(ok)
+    assert.equal(EINVAL, errno, msg)
+    assert.is_not_nil(lfs.attributes(outside))  -- left alone, force or not
 
     local path = pin_path("unpinned")
     assert(bpfiter.pin("cgroups", path, { root = cg }))
@@ -217,6 +211,153 @@ for r in step, it do io.write(line(r), "\n") end
     ok, msg, errno = bpfiter.unpin(path)
     assert.is_nil(ok)
     assert.equal(ENOENT, errno, msg)
+  end)
+
+  it("gives the real cause when the pin's directory is missing or the path too long", function()
+    local missing = fs .. "/no-such-dir/view"
+    local ok, msg, errno = bpfiter.pin("tasks", missing)
+    assert.is_nil(ok)
+    assert.equal(("pin: %s: its directory: No such file or directory"):format(missing), msg)
+    assert.equal(ENOENT, errno)
+    local long = fs .. "/" .. ("x"):rep(300)  -- NAME_MAX is 255
+    ok, msg, errno = bpfiter.pin("tasks", long)
+    assert.is_nil(ok)
+    assert.equal(ENAMETOOLONG, errno, msg)
+    assert.matches("File name too long$", msg)
+    local deep = fs .. ("/d"):rep(2100)  -- beyond PATH_MAX
+    ok, msg, errno = bpfiter.pin("tasks", deep)
+    assert.is_nil(ok)
+    assert.equal(ENAMETOOLONG, errno, msg)
+    ok, msg, errno = bpfiter.pin("tasks", fs .. "/")
+    assert.is_nil(ok)
+    assert.equal(EISDIR, errno, msg)
+    ok, msg, errno = bpfiter.unpin(missing)
+    assert.is_nil(ok)
+    assert.equal(ENOENT, errno, msg)
+  end)
+
+  it("rejects modes and paths with embedded NUL bytes", function()
+    local path = pin_path("nul")
+    assert.has_error(function() bpfiter.pin("tasks", path, nil, "0640\0junk") end,
+      "bad argument #4 to 'pin' (mode must be an octal string like \"0640\" or an integer up to 511)")
+    for _, m in ipairs { "", " 0640", "-0", "0640 ", "0x1a0" } do
+      assert.has_error(function() bpfiter.pin("tasks", path, nil, m) end,
+        "bad argument #4 to 'pin' (mode must be an octal string like \"0640\" or an integer up to 511)")
+    end
+    assert.has_error(function() bpfiter.pin("tasks", path .. "\0x") end,
+      "bad argument #2 to 'pin' (path contains a NUL byte)")
+    assert.has_error(function() bpfiter.unpin(path .. "\0x") end,
+      "bad argument #1 to 'unpin' (path contains a NUL byte)")
+    assert.has_error(function() bpfiter.unpin(path, { forced = true }) end,
+      "bad argument #2 to 'unpin' (unknown option 'forced' for unpin (only 'force'))")
+    assert.has_error(function() bpfiter.unpin(path, { force = 1 }) end,
+      "bad argument #2 to 'unpin' (option 'force' must be a boolean, got number)")
+    assert.is_nil(lfs.symlinkattributes(path))
+  end)
+
+  it("never follows a symlink: pinning over one fails, unpin removes it only with force", function()
+    local victim = dir .. "/victim"
+    H.write_file(victim, "secret")
+    assert(os.execute("chmod 0600 " .. victim))
+    local link = pin_path("link")
+    assert(lfs.link(victim, link, true))
+    local ok, msg, errno = bpfiter.pin("tasks", link, { pid = fx.pid }, "0666")
+    assert.is_nil(ok)
+    assert.equal(EEXIST, errno, msg)
+    ok, msg, errno = bpfiter.unpin(link)
+    assert.is_nil(ok)
+    assert.equal(("unpin: %s is a symbolic link; unpin does not follow it " ..
+      "(force = true, or --force, removes the link itself): Too many levels of symbolic links"):format(link), msg)
+    assert.equal(ELOOP, errno)
+    -- a symlink to a real view: still not followed
+    local view = pin_path("linked-view")
+    assert(bpfiter.pin("tasks", view, { pid = fx.pid }))
+    local link2 = pin_path("link2")
+    assert(lfs.link(view, link2, true))
+    ok, msg, errno = bpfiter.unpin(link2)
+    assert.is_nil(ok)
+    assert.equal(ELOOP, errno, msg)
+    assert.is_true(bpfiter.unpin(link2, { force = true }))
+    assert.is_nil(lfs.symlinkattributes(link2))
+    assert.equal("file", lfs.attributes(view, "mode"))  -- the view stays
+    assert.is_true(bpfiter.unpin(link, { force = true }))
+    assert.is_nil(lfs.symlinkattributes(link))
+    assert.equal("secret", H.read_file(victim))
+    assert.equal("rw-------", lfs.attributes(victim, "permissions"))
+  end)
+
+  it("unpins bpfiter views only: other pins and directories need force or are refused", function()
+    local other, map, sub = pin_path("other-iter"), pin_path("a-map"), fs .. "/a-dir"
+    local out, code = H.run(("bpftool iter pin %s/spec-text_iter.bpf.o %s"):format(H.build, other))
+    assert.equal(0, code, out)
+    out, code = H.run(("bpftool map create %s type array key 4 value 8 entries 1 name spec%d"):format(map, PID))
+    assert.equal(0, code, out)
+    assert(lfs.mkdir(sub))
+    finally(function() lfs.rmdir(sub) end)
+    for _, p in ipairs { other, map } do
+      local ok, msg, errno = bpfiter.unpin(p)
+      assert.is_nil(ok)
+      assert.equal(("unpin: %s is not a bpfiter view (a pinned map, program or another " ..
+        "tool's link; force = true, or --force, removes it anyway): Protocol error"):format(p), msg)
+      assert.equal(EPROTO, errno)
+      assert.equal("file", lfs.attributes(p, "mode"))
+      assert.is_true(bpfiter.unpin(p, { force = true }))
+      assert.is_nil(lfs.symlinkattributes(p))
+    end
+    local ok, msg, errno = bpfiter.unpin(sub, { force = true })
+    assert.is_nil(ok)
+    assert.equal(EISDIR, errno, msg)
+    assert.equal("directory", lfs.attributes(sub, "mode"))
+    -- a view whose process is gone is still a view (its stream is a trailer)
+    local sleeper = H.fixture("threads", 0, "goneview")
+    local gone = pin_path("gone")
+    assert(bpfiter.pin("tasks", gone, { pid = sleeper.pid }))
+    sleeper.stop()
+    assert.is_true(bpfiter.unpin(gone))
+  end)
+
+  it("sets a pin's mode without following a name another user can swap", function()
+    -- The owner of the pin's directory swaps a symlink to a root-only file
+    -- in for the fresh pin. spec/swap_shim.so.c does the swap in the
+    -- pinning process itself, right before it sets the mode (SWAP_AT=chmod)
+    -- or right before it looks at the pin again (SWAP_AT=open), so the race
+    -- is hit every time: the old pin() (chmod by name) made the victim
+    -- 0666 here.
+    local victim = dir .. "/victim2"
+    H.write_file(victim, "secret")
+    assert(os.execute("chmod 0600 " .. victim))
+    local script = dir .. "/pin-once.lua"
+    H.write_file(script, [[
+local ok, msg, errno = require("bpfiter").pin("tasks", arg[1], { pid = tonumber(arg[2]) }, "0666")
+io.write(tostring(ok), "|", tostring(msg), "|", tostring(errno))
+]])
+    -- chmod: the mode goes to our pin, now unlinked, as if the swap came
+    -- just after pin() returned; open: the entry is no longer our link,
+    -- so nothing is changed and pin() says so.
+    local want = {
+      chmod = "true|nil|nil",
+      open = "nil|pin: %s was replaced while pinning; its mode was not set: " ..
+        "Device or resource busy|" .. EBUSY,
+    }
+    for _, at in ipairs { "chmod", "open" } do
+      local view, link = pin_path("swapped-" .. at), pin_path("swap-link-" .. at)
+      assert(lfs.link(victim, link, true))
+      local out, code = H.run(("SWAP_AT=%s SWAP_LINK=%s SWAP_NAME=%s LD_PRELOAD=\"$LD_PRELOAD %s/swap_shim.so\" " ..
+        "lua5.4 %s %s %d"):format(at, link, view, H.build, script, view, fx.pid))
+      assert.equal(0, code, out)
+      assert.equal("rw-------", lfs.attributes(victim, "permissions"))
+      assert.equal("secret", H.read_file(victim))
+      assert.is_nil(lfs.symlinkattributes(link))          -- the swap happened
+      assert.equal("link", lfs.symlinkattributes(view, "mode"))  -- and stays
+      assert.equal(want[at]:format(view), out)
+    end
+    -- without a swap the shim changes nothing: the pin gets its mode
+    local view = pin_path("not-swapped")
+    local out, code = H.run(("SWAP_AT=chmod SWAP_LINK=%s/none SWAP_NAME=%s LD_PRELOAD=\"$LD_PRELOAD %s/swap_shim.so\" " ..
+      "lua5.4 %s %s %d"):format(dir, view, H.build, script, view, fx.pid))
+    assert.equal(0, code, out)
+    assert.equal("true|nil|nil", out)
+    assert.equal("rw-rw-rw-", lfs.attributes(view, "permissions"))
   end)
 
   it("checks a view's options and mode when pinning", function()

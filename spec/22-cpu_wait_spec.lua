@@ -5,10 +5,16 @@
 -- per-thread accounting (/proc/PID/task/TID/schedstat: run_delay, and
 -- pcount = times switched in) is the ground truth for counts and totals.
 --
--- Both cgroups are frozen while the collector starts and while it is read,
--- so the collector and schedstat cover exactly the same scheduling events.
+-- The collectors run from before the window, so a wait in flight at either
+-- end is seen whole by both them and schedstat. The window opens with a
+-- reset() and closes with a read(), each while both cgroups are frozen and
+-- between two schedstat reads that agree: no switch-in fell between them
+-- (a thread counted frozen can still be queued on a loaded machine, and
+-- switch in later). So the collectors and schedstat cover exactly the same
+-- scheduling events, and every verdict compares with schedstat: none
+-- depends on how busy the machine is (CI machines are shared).
 local bpfiter = require "bpfiter"
-local stats = require "bpfiter.stats"
+local stats = require "bpfiter.cpu_wait"
 local lfs = require "lfs"
 local H = require "helper"
 
@@ -19,25 +25,17 @@ for line in H.read_file("/proc/cpuinfo"):gmatch("[^\n]+") do
   if line:match("^processor%s*:") then NCPU = NCPU + 1 end
 end
 
--- Sums over the process's threads: switch-ins (pcount) and run_delay (ns).
+-- Sums over the process's threads: switch-ins (pcount) and run_delay
+-- (ns); per_thread[tid] = that thread's pcount.
 local function schedstat(pid)
-  local pcount, delay = 0, 0
+  local pcount, delay, per_thread = 0, 0, {}
   for _, tid in ipairs(H.proc_tids(pid)) do
     local text = H.read_file(("/proc/%d/task/%d/schedstat"):format(pid, tid))
     local d, p = text:match("^%d+ (%d+) (%d+)")
     delay, pcount = delay + tonumber(d), pcount + tonumber(p)
+    per_thread[tid] = tonumber(p)
   end
-  return { pcount = pcount, delay = delay, threads = #H.proc_tids(pid) }
-end
-
--- Our bpf_link fds (the collector's attached programs), from /proc/self/fd.
-local function link_fds()
-  local n = 0
-  for e in lfs.dir("/proc/self/fd") do
-    local a = e:match("^%d+$") and lfs.symlinkattributes("/proc/self/fd/" .. e)
-    if a and a.target == "anon_inode:bpf_link" then n = n + 1 end
-  end
-  return n
+  return { pcount = pcount, delay = delay, threads = #H.proc_tids(pid), per_thread = per_thread }
 end
 
 local V2 = H.cgroup2_mount()
@@ -58,6 +56,27 @@ describe("cpu wait per cgroup", function()
     error("cgroup did not " .. (on and "freeze" or "thaw"))
   end
 
+  local function both() return { busy = schedstat(busy.pid), idle = schedstat(idle.pid) } end
+
+  local function same(a, b)
+    return a.busy.pcount == b.busy.pcount and a.busy.delay == b.busy.delay and
+      a.idle.pcount == b.idle.pcount and a.idle.delay == b.idle.delay
+  end
+
+  -- Runs f (frozen) between two schedstat reads that agree, and returns
+  -- them. Each retry means a frozen thread's last switch-in came between;
+  -- there is one per thread at most.
+  local function quiet(f)
+    for _ = 1, 2 * (NCPU + 4) do
+      local first = both()
+      f()
+      local last = both()
+      if same(first, last) then return last end
+      H.sleep(0.05)
+    end
+    error("the frozen threads kept switching in")
+  end
+
   setup(function()
     if skip then return end
     local origin = V2 .. H.read_file("/proc/self/cgroup"):match("\n?0::([^\n]*)")
@@ -68,16 +87,34 @@ describe("cpu wait per cgroup", function()
     H.write_file(base .. "/busy/cgroup.procs", busy.pid)
     H.write_file(base .. "/idle/cgroup.procs", idle.pid)
 
-    freeze(true)
     collector = assert(bpfiter.cpu_wait { root = base })
     recursive = assert(bpfiter.cpu_wait { root = base, recursive = true })
-    before.busy, before.idle = schedstat(busy.pid), schedstat(idle.pid)
+    -- A wait begun before the programs were attached is not seen: once
+    -- every worker thread has switched in again, all waits are tracked
+    -- (the main threads sleep in read(): none is in flight).
+    local started, all = both(), false
+    for _ = 1, 600 do -- 30 s
+      local now = both()
+      all = true
+      for name, fx in pairs { busy = busy, idle = idle } do
+        for tid in fx.info.tids:gmatch("%d+") do
+          tid = tonumber(tid)
+          if now[name].per_thread[tid] <= started[name].per_thread[tid] then all = false end
+        end
+      end
+      if all then break end
+      H.sleep(0.05)
+    end
+    assert(all, "a worker thread did not switch in for 30 s")
+    freeze(true)
+    before = quiet(function() collector:reset(); recursive:reset() end)
     freeze(false)
     collector:wait(1.5)
     freeze(true)
-    rows = H.by(assert(collector:read()), "path")
-    rec_rows = H.by(assert(recursive:read()), "path")
-    after.busy, after.idle = schedstat(busy.pid), schedstat(idle.pid)
+    after = quiet(function()
+      rows = H.by(assert(collector:read()), "path")
+      rec_rows = H.by(assert(recursive:read()), "path")
+    end)
   end)
 
   teardown(function()
@@ -93,27 +130,35 @@ describe("cpu wait per cgroup", function()
     for _, d in ipairs { "/busy", "/idle", "" } do lfs.rmdir(base .. d) end
   end)
 
-  it("shows clearly larger waits where more threads than CPUs share one CPU", function()
+  it("measures each cgroup's mean wait as the scheduler's run_delay per switch-in", function()
     if skip then pending(skip) return end
-    local b, i = rows[rel .. "/busy"], rows[rel .. "/idle"]
-    assert.is_true(b.waits > 0 and i.waits > 0)
-    -- NCPU + 2 spinners on one CPU each wait for the others' slices:
-    -- milliseconds; the napping thread finds its CPU free: microseconds,
-    -- typically 100 times less. The margins leave room for other load on
-    -- the machine, which lengthens the idle cgroup's rarer long waits most.
-    assert.is_true(b.wait_p50_ns > 1000000, "busy p50 " .. b.wait_p50_ns)
-    assert.is_true(b.wait_p50_ns > 10 * i.wait_p50_ns, ("p50 %d vs %d"):format(b.wait_p50_ns, i.wait_p50_ns))
-    assert.is_true(b.wait_mean_ns > 3 * i.wait_mean_ns, ("mean %d vs %d"):format(b.wait_mean_ns, i.wait_mean_ns))
+    -- How long the threads wait depends on everything else the machine
+    -- runs (on a loaded machine the napping thread can wait longer than
+    -- the spinners): the verdict rests on schedstat over the same frozen
+    -- window, never on expected magnitudes. Tolerance: 5% plus 200 us per
+    -- wait: the tracepoints read the clock a little after the scheduler's
+    -- own stamps (after picking the next task, say), which counts for the
+    -- napping thread's short waits (seen: 90 us on average, ASan build
+    -- under load).
+    for _, name in ipairs { "busy", "idle" } do
+      local r = rows[rel .. "/" .. name]
+      local switches = after[name].pcount - before[name].pcount
+      local want = (after[name].delay - before[name].delay) / switches
+      assert.is_true(switches > 0 and r.waits > 0)
+      assert.is_true(math.abs(r.wait_mean_ns - want) <= 0.05 * want + 200000,
+        ("%s: mean %d ns, run_delay per switch-in %.0f ns"):format(name, r.wait_mean_ns, want))
+    end
   end)
 
   it("counts one wait per switch-in, as the scheduler's schedstat pcount does", function()
     if skip then pending(skip) return end
-    -- Tolerance: one per thread (a switch-in whose wait began before the
-    -- collector saw it) plus 2%.
+    -- Same window on both sides (see the top). Tolerance 2% plus 3: a few
+    -- scheduler paths count a switch-in without a wakeup or preemption
+    -- the tracepoints show (seen: up to 3 in 80 under load).
     for _, name in ipairs { "busy", "idle" } do
       local want = after[name].pcount - before[name].pcount
       local got = rows[rel .. "/" .. name].waits
-      local tolerance = after[name].threads + want * 0.02
+      local tolerance = want * 0.02 + 3
       assert.is_true(math.abs(got - want) <= tolerance,
         ("%s: %d waits, schedstat says %d switch-ins (tolerance %.1f)"):format(name, got, want, tolerance))
     end
@@ -170,17 +215,27 @@ describe("cpu wait per cgroup", function()
   it("collects for a duration with cgroup_cpu_wait", function()
     if skip then pending(skip) return end
     freeze(false)
+    -- schedstat read around the call brackets the collecting window: an
+    -- upper bound whatever the load; the spinners always switch in.
+    local first, t0 = schedstat(busy.pid), H.now()
     local out = H.by(assert(bpfiter.cgroup_cpu_wait { root = base .. "/busy", order = "self",
       duration = 0.3 }), "path")
-    assert.is_true(out[rel .. "/busy"].waits > 10)
+    local elapsed, last = H.now() - t0, schedstat(busy.pid)
+    local waits, switches = out[rel .. "/busy"].waits, last.pcount - first.pcount
+    assert.is_true(elapsed >= 0.29, "returned after " .. elapsed .. " s") -- 10 ms steps
+    assert.is_true(waits > 0 and waits <= switches + last.threads,
+      ("%d waits, %d switch-ins around the call"):format(waits, switches))
     assert.is_nil(out[rel .. "/idle"]) -- order self: that cgroup only
   end)
 
   it("forgets what it collected on reset", function()
     if skip then pending(skip) return end
     freeze(true)
-    collector:reset()
-    local after_reset = H.by(assert(collector:read()), "path")
+    local after_reset
+    quiet(function()
+      collector:reset()
+      after_reset = H.by(assert(collector:read()), "path")
+    end)
     assert.equal(0, after_reset[rel .. "/busy"].waits)
     assert.same({}, after_reset[rel .. "/busy"].wait_hist)
   end)
@@ -188,26 +243,7 @@ end)
 
 describe("cpu wait collectors", function()
   it("detach their programs on close, at the end of a <close> block and when collected", function()
-    local base = link_fds()
-    local c = assert(bpfiter.cpu_wait())
-    assert.equal(base + 3, link_fds())
-    assert.matches("^bpfiter.cpu_wait: collecting$", tostring(c))
-    c:close()
-    c:close() -- twice is fine
-    assert.equal(base, link_fds())
-    assert.matches("^bpfiter.cpu_wait: closed$", tostring(c))
-    assert.has_error(function() c:snapshot() end, "bpfiter: cpu_wait: collector is closed")
-    do
-      local _ <close> = assert(bpfiter.cpu_wait())
-      assert.equal(base + 3, link_fds())
-    end
-    assert.equal(base, link_fds())
-    c = assert(bpfiter.cpu_wait())
-    assert.equal(base + 3, link_fds())
-    c = nil
-    collectgarbage()
-    collectgarbage()
-    assert.equal(base, link_fds())
+    H.check_collector_life("cpu_wait", bpfiter.cpu_wait, H.link_fds, 3, "snapshot")
   end)
 
   it("estimates quantiles inside log2 buckets, never above the largest wait", function()

@@ -7,6 +7,13 @@
 -- starts. Ground truth: the file sizes, fincore (pages resident now), the
 -- memory cgroup's own workingset_refault_file counter, stat() and
 -- FS_IOC_GETVERSION for the identity.
+--
+-- CI machines are shared: other processes' I/O and memory pressure (global
+-- reclaim of the small file, inodes and evictions filling the collector's
+-- tables, a slow program load) must not change a verdict. So every count
+-- is compared with fincore or a kernel counter read at the same point, and
+-- what other processes can add to the tables is checked for consistency,
+-- not assumed absent.
 local bpfiter = require "bpfiter"
 local lfs = require "lfs"
 local H = require "helper"
@@ -74,7 +81,7 @@ describe("page-cache activity per inode", function()
   local cg = ("%s/bpfiter-spec-activity-%d"):format(MEMCG, PID)
   local dir, big, small, collector
   local pass1, pass2, dropped, info = nil, nil, nil, nil
-  local resident1, resident2, refaults1, refaults2
+  local resident1, resident2, refaults1, refaults2, small_before, small_after
   local skip = not lfs.attributes(MEMCG .. "/memory.limit_in_bytes") and
     "needs the v1 memory controller at " .. MEMCG or nil
 
@@ -113,7 +120,9 @@ describe("page-cache activity per inode", function()
       H.write_file(small.dir .. "/go1", "")
       wait_for(big.dir .. "/done1")
       wait_for(small.dir .. "/done1")
+      small_before = resident_pages(dir .. "/small")
       pass1 = assert(collector:read())
+      small_after = resident_pages(dir .. "/small")
       resident1, refaults1 = resident_pages(dir .. "/big"), memcg_refaults(cg) - refaults0
       H.write_file(big.dir .. "/go2", "")
       wait_for(big.dir .. "/done2")
@@ -175,14 +184,17 @@ describe("page-cache activity per inode", function()
       ("%d refaults, the memory cgroup counted %d"):format(r2.refaults, refaults2))
   end)
 
-  it("shows the small file's adds, and no removal or refault", function()
+  it("shows the small file's adds, and only what reclaim took from it", function()
     if skip then pending(skip) return end
-    local r = row_of(pass2, small)
-    assert.equal(SMALL_MIB * 256, r.added)
-    assert.equal(0, r.removed)
-    assert.equal(0, r.evicted)
-    assert.equal(0, r.refaults)
-    assert.same(r, row_of(pass1, small))
+    -- Nothing truncates it or reads it twice; only the machine's memory
+    -- pressure (global reclaim, other processes') can take pages away,
+    -- which fincore, read just before and after the snapshot, brackets.
+    local r = row_of(pass1, small)
+    assert.is_true(r.added >= SMALL_MIB * 256, r.added .. " added")
+    assert.equal(r.removed, r.evicted)
+    assert.is_true(small_after <= r.added - r.removed and r.added - r.removed <= small_before,
+      ("%d added - %d removed vs %d..%d resident"):format(r.added, r.removed, small_after, small_before))
+    assert.is_true(r.refaults <= r.evicted) -- a refault follows an eviction
   end)
 
   it("names the process that brought the pages in: pid (tgid), comm and pages", function()
@@ -208,14 +220,40 @@ describe("page-cache activity per inode", function()
     assert.are_not.equal(row_of(pass2, big).generation, row_of(pass2, small).generation)
   end)
 
-  it("sorts rows by pages added and reports nothing dropped", function()
+  it("sorts rows by pages added and reports what its tables dropped", function()
     if skip then pending(skip) return end
     for i = 2, #pass2 do assert.is_true(pass2[i - 1].added >= pass2[i].added) end
-    assert.equal(0, dropped)
-    assert.equal(0, info.inodes_evicted)
-    assert.equal(0, info.events_lost)
-    assert.equal(0, info.ghosts_evicted)
-    assert.equal(16384, info.max_inodes)
+    -- Other processes' activity lands in the same tables: whether they
+    -- overflowed depends on the machine. What holds anyway: dropped is
+    -- the inode entries and events lost, the sizes are the defaults, and
+    -- our rows were not lost (their counts are checked above against the
+    -- memory cgroup's refaults, which evicted ghosts would lower).
+    assert.equal(info.inodes_evicted + info.events_lost, dropped)
+    assert.is_true(#pass2 <= info.max_inodes)
+    assert.same({ 16384, 131072, 32768 }, { info.max_inodes, info.max_ghosts, info.max_tasks })
+    for _, k in ipairs { "inodes_evicted", "events_lost", "ghosts_evicted", "tasks_evicted", "tasks_lost" } do
+      assert.is_true(math.type(info[k]) == "integer" and info[k] >= 0, k)
+    end
+    assert.is_truthy(row_of(pass2, big) and row_of(pass2, small))
+  end)
+
+  it("counts the inode entries the full table evicted", function()
+    if skip then pending(skip) return end
+    -- 32 files read with room for 8 inodes: at least 24 entries went,
+    -- whatever else the machine did meanwhile.
+    local c = assert(bpfiter.cache_activity_collector { max_inodes = 8 })
+    for i = 1, 32 do
+      local path = ("%s/many-%d"):format(dir, i)
+      H.write_file(path, ("x"):rep(4096))
+      local fx = H.spawn("cache_reader", "ca-many", path, 0, 0, "$DIR") -- drops it
+      fx.stop()
+      assert.is_true(os.execute("cat " .. path .. " > /dev/null"))
+    end
+    local rows, dropped2, info2 = assert(c:read())
+    c:close()
+    assert.is_true(#rows <= 8)
+    assert.is_true(info2.inodes_evicted >= 24, info2.inodes_evicted .. " evicted")
+    assert.equal(info2.inodes_evicted + info2.events_lost, dropped2)
   end)
 
   it("joins rows with a walk on (dev, inode, generation)", function()
@@ -251,64 +289,76 @@ describe("page-cache activity per inode", function()
 
   it("forgets the counts on reset, and goes on counting", function()
     if skip then pending(skip) return end
+    local b1 = resident_pages(dir .. "/small")
     collector:reset()
     local rows = assert(collector:read())
+    local b2 = resident_pages(dir .. "/small")
     assert.is_nil(row_of(rows, big))
     local fx = H.spawn("cache_reader", "ca-again", dir .. "/small", 0, 0, "$DIR") -- drops it
     fx.stop()
+    local dropped_to = resident_pages(dir .. "/small")
     assert.is_true(os.execute("cat " .. dir .. "/small > /dev/null"))
     rows = assert(collector:read())
+    local now = resident_pages(dir .. "/small")
     local r = row_of(rows, small)
-    assert.equal(256, r.added)
-    assert.equal(256, r.removed) -- the drop
-    assert.equal(0, r.evicted)
+    -- Counted from the reset on only: the drop's removals, what cat added
+    -- back, and whatever reclaim took meanwhile (evicted). fincore read
+    -- around the reset (b1, b2) brackets what was resident at the reset;
+    -- without memory pressure every bound below is an equality.
+    local kept = r.added - r.removed
+    assert.is_true(now - b1 <= kept and kept <= now - b2,
+      ("%d added - %d removed; resident %d..%d at the reset, %d now"):format(r.added, r.removed, b2, b1, now))
+    local dropped = r.removed - r.evicted
+    assert.is_true(b2 - dropped_to - r.evicted <= dropped and dropped <= b1 - dropped_to,
+      ("%d removed, %d by reclaim; resident %d..%d, %d after the drop"):format(r.removed, r.evicted, b2, b1, dropped_to))
+    assert.is_true(r.added >= 256 - dropped_to, r.added .. " added")
     assert.equal("cat", r.tasks[1].comm)
   end)
 
   it("collects for a duration with cache_activity{duration = ...}", function()
     if skip then pending(skip) return end
-    local fx = H.spawn("cache_reader", "ca-again", dir .. "/small", 0, 0, "$DIR")
-    fx.stop()
-    os.execute(("(sleep 0.2; cat %s > /dev/null) &"):format(dir .. "/small"))
-    local rows, lost = assert(bpfiter.cache_activity { duration = 1, top = 1 })
-    assert.equal(0, lost)
+    -- A reader starts once this process holds the collector's 3 new links
+    -- (a loaded machine can take long to load the programs) and says when
+    -- it is done. An attempt where it did not finish inside the window
+    -- says nothing about the collector: retried, at most 3 times.
+    local rows, dropped_to, done
+    for attempt = 1, 3 do
+      local fx = H.spawn("cache_reader", "ca-again", dir .. "/small", 0, 0, "$DIR") -- drops it
+      fx.stop()
+      dropped_to = resident_pages(dir .. "/small")
+      done = ("%s/duration-done-%d"):format(dir, attempt)
+      os.execute(("(for i in $(seq 200); do [ $(ls -l /proc/%d/fd | grep -c bpf_link) -ge %d ] && break; " ..
+        "sleep 0.05; done; cat %s > /dev/null; touch %s) &"):format(PID, H.link_fds() + 3, dir .. "/small", done))
+      local t0 = H.now()
+      rows = assert(bpfiter.cache_activity { duration = 1, top = 1 })
+      assert.is_true(H.now() - t0 >= 0.99) -- /proc/uptime: 10 ms steps
+      if lfs.attributes(done) then break end
+    end
+    assert.is_truthy(lfs.attributes(done), "the reader never finished inside the collecting window")
     local r = row_of(rows, small)
-    assert.equal(256, r.added)
+    assert.is_true(r.added >= 256 - dropped_to, r.added .. " added")
     assert.equal(1, #r.tasks)
     assert.equal("cat", r.tasks[1].comm)
   end)
 end)
 
 describe("cache activity collectors", function()
-  it("detach their programs and free their maps on close, <close> and collection", function()
-    local base, before = H.bpf_link_count(), {}
+  it("detach their programs on close, <close> and collection", function()
+    H.check_collector_life("cache_activity", bpfiter.cache_activity_collector, H.bpf_link_count, 3, "read")
+  end)
+
+  it("free their maps on close and stop", function()
+    local before = {}
     for _, id in ipairs(own_map_ids()) do before[id] = true end
     local c = assert(bpfiter.cache_activity_collector())
-    assert.equal(base + 3, H.bpf_link_count())
     local ids = {}
     for _, id in ipairs(own_map_ids()) do
       if not before[id] then ids[#ids + 1] = id end
     end
     assert.equal(5, #ids) -- inodes, ghosts, fillers, counters, .rodata
-    assert.matches("^bpfiter.cache_activity: collecting$", tostring(c))
-    c:close()
-    c:close() -- twice is fine
     c:stop()
-    assert.equal(base, H.bpf_link_count())
+    c:close()
     assert.same({}, maps_still_listed(ids))
-    assert.matches("^bpfiter.cache_activity: closed$", tostring(c))
-    assert.has_error(function() c:read() end, "bpfiter: cache_activity: collector is closed")
-    do
-      local _ <close> = assert(bpfiter.cache_activity_collector())
-      assert.equal(base + 3, H.bpf_link_count())
-    end
-    assert.equal(base, H.bpf_link_count())
-    c = assert(bpfiter.cache_activity_collector())
-    assert.equal(base + 3, H.bpf_link_count())
-    c = nil
-    collectgarbage()
-    collectgarbage()
-    assert.equal(base, H.bpf_link_count())
   end)
 
   it("detach everything when the process exits without closing", function()

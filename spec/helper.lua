@@ -18,6 +18,11 @@ function H.read_file(path)
   return s
 end
 
+--- Seconds since boot, to 10 ms (/proc/uptime): for elapsed times.
+function H.now()
+  return tonumber(H.read_file("/proc/uptime"):match("^[%d.]+"))
+end
+
 function H.mktemp_dir()
   local p = io.popen("env -u LD_PRELOAD mktemp -d /tmp/bpfiter-spec.XXXXXX")
   local dir = p:read("l")
@@ -27,6 +32,26 @@ end
 
 function H.rm_rf(path)
   if path and path:match("^/tmp/bpfiter") then os.execute("rm -rf '" .. path .. "'") end
+end
+
+--- A private bpffs mounted at DIR/fs in a new temporary DIR: {dir =, fs =,
+-- remove = function} (remove unmounts, dropping every pin, and deletes DIR).
+function H.bpffs()
+  -- no dot in the path: libbpf turns dots in pin paths into underscores
+  local p = io.popen("env -u LD_PRELOAD mktemp -d /tmp/bpfiter-bpffs-XXXXXX")
+  local b = { dir = p:read("l") }
+  p:close()
+  b.fs = b.dir .. "/fs"
+  function b.remove()
+    os.execute(("umount '%s' 2>/dev/null"):format(b.fs))
+    H.rm_rf(b.dir)
+  end
+  assert(lfs.mkdir(b.fs))
+  if not os.execute(("mount -t bpf bpf '%s'"):format(b.fs)) then
+    b.remove()
+    error("mounting a bpffs at " .. b.fs)
+  end
+  return b
 end
 
 --- Starts `build/PROGRAM ARGS... READY` (a spec/PROGRAM.c fixture) and waits
@@ -173,12 +198,48 @@ function H.proc_maps(pid)
   return out
 end
 
-function H.fd_count()
+--- This process's open fds, or only those whose /proc/self/fd link reads
+-- `target` (e.g. "anon_inode:bpf_link").
+function H.fd_count(target)
   local n = 0
   for e in lfs.dir("/proc/self/fd") do
-    if e:match("^%d+$") then n = n + 1 end
+    if e:match("^%d+$") and (not target or
+        (lfs.symlinkattributes("/proc/self/fd/" .. e) or {}).target == target) then
+      n = n + 1
+    end
   end
   return n
+end
+
+--- This process's bpf_link fds: a collector holds one per attached program.
+function H.link_fds() return H.fd_count("anon_inode:bpf_link") end
+
+--- A collector's life, for the specs of bpfiter.NAME: open() attaches
+-- `links` programs (as count() counts them); close(), twice, detaches
+-- them, and so do the end of a <close> block and garbage collection; a
+-- closed one says so and c[method](c) raises.
+function H.check_collector_life(name, open, count, links, method)
+  local assert = require "luassert"
+  local base = count()
+  local c = assert(open())
+  assert.equal(base + links, count())
+  assert.matches("^bpfiter." .. name .. ": collecting$", tostring(c))
+  c:close()
+  c:close() -- twice is fine
+  assert.equal(base, count())
+  assert.matches("^bpfiter." .. name .. ": closed$", tostring(c))
+  assert.has_error(function() c[method](c) end, "bpfiter: " .. name .. ": collector is closed")
+  do
+    local _ <close> = assert(open())
+    assert.equal(base + links, count())
+  end
+  assert.equal(base, count())
+  c = assert(open())
+  assert.equal(base + links, count())
+  c = nil
+  collectgarbage()
+  collectgarbage()
+  assert.equal(base, count())
 end
 
 --- BPF links (as bpftool lists them) whose program this process loaded:
@@ -231,6 +292,30 @@ function H.cgroup2_mount()
     local root, mnt, fstype = line:match("^%S+ %S+ %S+ (%S+) (%S+) .* %- (%S+) ")
     if fstype == "cgroup2" and root == "/" then return mnt end
   end
+end
+
+--- A private bpffs in a new temporary directory (0755, readable by
+-- everyone): returns the directory and the mount point (DIR/bpffs), and
+-- raises when it cannot mount. bpffs may not be mounted at /sys/fs/bpf.
+function H.private_bpffs()
+  local dir = H.mktemp_dir()
+  assert(os.execute("chmod 0755 " .. dir))
+  local fs = dir .. "/bpffs"
+  assert(lfs.mkdir(fs))
+  if not os.execute("mount -t bpf -o mode=0755 bpf " .. fs) then
+    H.rm_rf(dir)
+    error("cannot mount bpffs on " .. fs)
+  end
+  return dir, fs
+end
+
+--- Undoes H.private_bpffs (nil: nothing mounted), dropping any pin left;
+-- lazily when iterators still hold the mount.
+function H.drop_private_bpffs(dir, fs)
+  collectgarbage()  -- iterators still open on the mount close their fds
+  collectgarbage()
+  if fs and not os.execute("umount " .. fs .. " 2>/dev/null") then os.execute("umount -l " .. fs) end
+  H.rm_rf(dir)
 end
 
 --- Run a shell command, return its stdout and exit status.

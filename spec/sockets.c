@@ -10,6 +10,12 @@
  *                            socks), CLOSE_WAIT and SYN_RECV (a request
  *                            sock); meant for a network namespace of its
  *                            own, where they vanish with the namespace
+ *   sockets many KIND N DIR READY
+ *                            about N sockets of KIND (unix, tcp, udp,
+ *                            netlink) for the walks at scale, every type
+ *                            and address kind of KIND in turn; writes
+ *                            "INODE LABEL" lines to DIR/inodes and names
+ *                            that file and the count in READY
  *
  * Every queue is left in a state that no longer changes: data written is
  * acknowledged (SIOCOUTQ 0) and sits unread (SIOCINQ) before READY exists.
@@ -34,6 +40,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -453,6 +460,183 @@ static void mode_states(void)
 	ready_done_and_wait();
 }
 
+/* ---- many sockets, for the walks at scale ---- */
+
+static FILE *inodes;
+static long made;
+
+static void record(int fd, const char *label)
+{
+	fprintf(inodes, "%lu %s\n", inode_of(fd), label);
+	made++;
+}
+
+static int unix_bound(int type, const struct sockaddr_un *a, socklen_t len, int backlog)
+{
+	int fd = socket(AF_UNIX, type, 0);
+
+	if (fd < 0 || bind(fd, (const struct sockaddr *)a, len) || (backlog && listen(fd, backlog)))
+		die("unix bind");
+	return fd;
+}
+
+/* A listener at a, a client connected to it and the accepted server. */
+static void unix_connection(int type, const struct sockaddr_un *a, socklen_t len, const char *label)
+{
+	int l = unix_bound(type, a, len, 1), c = socket(AF_UNIX, type, 0), s;
+	char name[64];
+
+	if (c < 0 || connect(c, (const struct sockaddr *)a, len) || (s = accept(l, NULL, NULL)) < 0)
+		die("unix connection");
+	snprintf(name, sizeof(name), "%s_listen", label);
+	record(l, name);
+	snprintf(name, sizeof(name), "%s_client", label);
+	record(c, name);
+	snprintf(name, sizeof(name), "%s_server", label);
+	record(s, name);
+}
+
+static socklen_t unix_abstract(struct sockaddr_un *a, long i)
+{
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	snprintf(a->sun_path + 1, sizeof(a->sun_path) - 1, "bpfiter-%d-%ld", getpid(), i);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(a->sun_path + 1));
+}
+
+/* One of each kind in turn: pairs of every type, stream and seqpacket
+ * listeners (path and abstract) with a connection each, bound and unbound
+ * datagram and stream sockets. */
+static void many_unix(long n, const char *dir)
+{
+	static const struct { int type; const char *label; } pairs[] = {
+		{ SOCK_STREAM, "stream_pair" }, { SOCK_DGRAM, "dgram_pair" },
+		{ SOCK_SEQPACKET, "seqpacket_pair" },
+	};
+	struct sockaddr_un a;
+	socklen_t len;
+	char name[32];
+	int sv[2];
+
+	for (long i = 0; made < n; i++) {
+		for (size_t k = 0; k < sizeof(pairs) / sizeof(pairs[0]); k++) {
+			if (socketpair(AF_UNIX, pairs[k].type, 0, sv))
+				die("socketpair");
+			record(sv[0], pairs[k].label);
+			record(sv[1], pairs[k].label);
+		}
+		snprintf(name, sizeof(name), "s%ld", i);
+		unix_connection(SOCK_STREAM, &a, unix_path(&a, dir, name), "stream_path");
+		len = unix_abstract(&a, 3 * i);
+		unix_connection(SOCK_SEQPACKET, &a, len, "seqpacket_abstract");
+		len = unix_abstract(&a, 3 * i + 1);
+		record(unix_bound(SOCK_DGRAM, &a, len, 0), "dgram_abstract");
+		snprintf(name, sizeof(name), "d%ld", i);
+		len = unix_path(&a, dir, name);
+		record(unix_bound(SOCK_DGRAM, &a, len, 0), "dgram_path");
+		int u = socket(AF_UNIX, SOCK_STREAM, 0);
+
+		if (u < 0)
+			die("socket");
+		record(u, "stream_unbound");
+	}
+}
+
+/* TCP: listeners on loopback, each with connections (client and accepted
+ * server); IPv4 and IPv6 (when ::1 works) in turn. */
+static void many_tcp(long n)
+{
+	int v6 = ipv6_loopback_works();
+
+	for (long i = 0; made < n; i++) {
+		int af = v6 && (i & 1) ? AF_INET6 : AF_INET;
+		int l = tcp_listener(af, 64);
+
+		record(l, af == AF_INET ? "tcp4_listen" : "tcp6_listen");
+		for (int k = 0; k < 32 && made < n; k++) {
+			int c = abort_on_close(tcp_connect(af, port_of(l)));
+			int s = abort_on_close(accept(l, NULL, NULL));
+
+			if (s < 0)
+				die("accept");
+			record(c, af == AF_INET ? "tcp4_client" : "tcp6_client");
+			record(s, af == AF_INET ? "tcp4_server" : "tcp6_server");
+		}
+	}
+}
+
+/* UDP: bound to loopback (unbound sockets are in no table), every fourth
+ * one connected to the one before. */
+static void many_udp(long n)
+{
+	int v6 = ipv6_loopback_works(), prev = -1;
+
+	for (long i = 0; made < n; i++) {
+		int af = v6 && (i & 1) ? AF_INET6 : AF_INET;
+		int fd = udp_bound(af);
+
+		if (i % 4 == 3 && prev >= 0) {
+			union inet_addr a;
+			socklen_t len = loopback(AF_INET, &a, port_of(prev));
+
+			if (connect(fd, &a.sa, len) && af == AF_INET)
+				die("udp connect");
+		}
+		record(fd, af == AF_INET ? "udp4" : "udp6");
+		if (af == AF_INET)
+			prev = fd;
+	}
+}
+
+/* netlink: bound (autobound) sockets of several protocols; unbound ones
+ * are in no table. */
+static void many_netlink(long n)
+{
+	static const struct { int protocol; const char *label; } protos[] = {
+		{ NETLINK_ROUTE, "route" }, { NETLINK_SOCK_DIAG, "sock_diag" },
+		{ NETLINK_GENERIC, "generic" },
+	};
+
+	for (long i = 0; made < n; i++) {
+		struct sockaddr_nl a = { .nl_family = AF_NETLINK };
+		int k = (int)(i % 3);
+		int fd = socket(AF_NETLINK, SOCK_RAW, protos[k].protocol);
+
+		if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)))
+			die("netlink bind");
+		record(fd, protos[k].label);
+	}
+}
+
+static void mode_many(const char *kind, long n, const char *dir)
+{
+	struct rlimit rl;
+	char path[4200];
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	snprintf(path, sizeof(path), "%s/inodes", dir);
+	inodes = fopen(path, "w");
+	if (!inodes)
+		die("inodes file");
+	if (strcmp(kind, "unix") == 0)
+		many_unix(n, dir);
+	else if (strcmp(kind, "tcp") == 0)
+		many_tcp(n);
+	else if (strcmp(kind, "udp") == 0)
+		many_udp(n);
+	else if (strcmp(kind, "netlink") == 0)
+		many_netlink(n);
+	else
+		die("kind");
+	if (fclose(inodes))
+		die("inodes file");
+	fprintf(ready, "inodes %s %ld\n", path, made);
+	ready_done_and_wait();
+}
+
 int main(int argc, char **argv)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -460,6 +644,9 @@ int main(int argc, char **argv)
 	if (argc == 4 && strcmp(argv[1], "all") == 0) {
 		ready_open(argv[3]);
 		mode_all(argv[2]);
+	} else if (argc == 6 && strcmp(argv[1], "many") == 0) {
+		ready_open(argv[5]);
+		mode_many(argv[2], atol(argv[3]), argv[4]);
 	} else if (argc == 3 && strcmp(argv[1], "states") == 0) {
 		ready_open(argv[2]);
 		mode_states();

@@ -5,7 +5,7 @@
 #endif
 
 /* Page-cache activity per inode, kept by cache_activity.bpf.c in BPF maps
- * and read by csrc/cache_activity.c. Not an iterator record. */
+ * and read by csrc/collectors/cache_activity.c. Not an iterator record. */
 
 /* Default sizes of the three LRU tables; the collector's options can change
  * them before the programs load. */

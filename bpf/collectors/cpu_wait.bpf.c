@@ -51,15 +51,15 @@ static __always_inline void count_dropped(void)
 }
 
 /* A wakeup of a task already queued (woken again before it ran) keeps the
- * first timestamp, as the scheduler's own accounting does. */
-static __always_inline void enqueued(struct task_struct *p, __u64 flags)
+ * first timestamp, as the scheduler's own accounting does. since = 0: queued
+ * with no wait counted (see cpu_wait_switch). */
+static __always_inline void queue(struct task_struct *p, __u64 since, __u64 flags)
 {
 	__u32 pid = p->pid;
-	__u64 now = bpf_ktime_get_ns();
 
 	if (!pid)
 		return;
-	if (bpf_map_update_elem(&queued, &pid, &now, flags) == -E2BIG)
+	if (bpf_map_update_elem(&queued, &pid, &since, flags) == -E2BIG)
 		count_dropped();
 }
 
@@ -79,14 +79,14 @@ static __always_inline __u32 log2_slot(__u64 v)
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(cpu_wait_wakeup, struct task_struct *p)
 {
-	enqueued(p, BPF_NOEXIST);
+	queue(p, bpf_ktime_get_ns(), BPF_NOEXIST);
 	return 0;
 }
 
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(cpu_wait_wakeup_new, struct task_struct *p)
 {
-	enqueued(p, BPF_NOEXIST);
+	queue(p, bpf_ktime_get_ns(), BPF_NOEXIST);
 	return 0;
 }
 
@@ -98,10 +98,17 @@ int BPF_PROG(cpu_wait_switch, bool preempt, struct task_struct *prev, struct tas
 	__u64 now, *since, wait, cgid;
 
 	/* Still runnable (preempted, or yielded): it waits again from now.
-	 * Going to sleep: it waits from its next wakeup. */
+	 * Going to sleep: it waits from its next wakeup. Preempted after
+	 * setting a sleep state, before schedule(): it stays queued (only
+	 * !preempt dequeues) and its next switch-in may come without a
+	 * wakeup; the scheduler counts that switch-in with no delay
+	 * (sched_info_depart queues only TASK_RUNNING tasks, ttwu_runnable
+	 * does not queue), and so does this. */
 	if (pid) {
 		if (prev->__state == TASK_RUNNING)
-			enqueued(prev, BPF_ANY);
+			queue(prev, bpf_ktime_get_ns(), BPF_ANY);
+		else if (preempt)
+			queue(prev, 0, BPF_ANY);
 		else
 			bpf_map_delete_elem(&queued, &pid);
 	}
@@ -113,7 +120,7 @@ int BPF_PROG(cpu_wait_switch, bool preempt, struct task_struct *prev, struct tas
 	if (!since)
 		return 0;
 	now = bpf_ktime_get_ns();
-	wait = now > *since ? now - *since : 0;
+	wait = *since && now > *since ? now - *since : 0;
 	bpf_map_delete_elem(&queued, &pid);
 
 	cgid = next->cgroups->dfl_cgrp->kn->id;

@@ -5,7 +5,7 @@
 #endif
 
 /* Per-cgroup run-queue wait, kept per CPU by cpu_wait.bpf.c and summed by
- * csrc/cpu_wait.c. slots[k] counts waits of [2^k, 2^(k+1)) ns (slot 0 also
+ * csrc/collectors/cpu_wait.c. slots[k] counts waits of [2^k, 2^(k+1)) ns (slot 0 also
  * takes 0 ns). Not an iterator record: it lives in a BPF hash map. */
 #define CPU_WAIT_SLOTS 64
 #define CPU_WAIT_MAX_CGROUPS 4096	/* cgroups with samples; more are dropped */

@@ -11,7 +11,11 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define PAGE_SHIFT 12
+/* The running kernel's page size as a shift, set at load time from
+ * sysconf(_SC_PAGESIZE) by csrc/core/program.c (set_page_shift): 4K, 16K
+ * and 64K-page kernels differ, so it is not compiled in. */
+const volatile __u32 bpfiter_page_shift = 12;
+#define PAGE_SHIFT bpfiter_page_shift
 
 /* Declares `scratch`, a per-CPU slot holding `struct REC rec` immediately
  * followed by its tail buffer. Iterator programs run with migration
@@ -40,21 +44,19 @@ char LICENSE[] SEC("license") = "GPL";
 	}
 
 /* Declares the stream header and trailer of this program's target. */
-#define BPFITER_TARGET(NAME, REC)					\
-	const volatile struct bpfiter_header bpfiter_begin = {		\
-		.kind = BPFITER_KIND_BEGIN,				\
-		.magic = BPFITER_MAGIC,					\
-		.version = BPFITER_FORMAT_VERSION,			\
-		.record_size = sizeof(struct REC),			\
-		.target = NAME,						\
-	};								\
-	const volatile struct bpfiter_header bpfiter_end = {		\
-		.kind = BPFITER_KIND_END,				\
+#define BPFITER_HEADER(KIND, NAME, REC)					\
+	{								\
+		.kind = KIND,						\
 		.magic = BPFITER_MAGIC,					\
 		.version = BPFITER_FORMAT_VERSION,			\
 		.record_size = sizeof(struct REC),			\
 		.target = NAME,						\
 	}
+#define BPFITER_TARGET(NAME, REC)					\
+	const volatile struct bpfiter_header bpfiter_begin =		\
+		BPFITER_HEADER(BPFITER_KIND_BEGIN, NAME, REC);		\
+	const volatile struct bpfiter_header bpfiter_end =		\
+		BPFITER_HEADER(BPFITER_KIND_END, NAME, REC)
 
 /* First thing in every program: the header goes out before the first
  * object; the kernel calls the program with a NULL object when it reaches
@@ -117,6 +119,17 @@ static __always_inline __u16 tail_len_from(long n)
 static __always_inline long bpfiter_ring_mark(struct seq_file *seq, __u32 n)
 {
 	struct bpfiter_ring_marker m = { .kind = BPFITER_KIND_RING, .count = n };
+
+	return bpf_seq_write(seq, &m, sizeof(m));
+}
+
+/* Tells the reader the program gave up (BPFITER_GAVE_UP_*): the walk then
+ * raises. 0, or < 0 when the stream buffer is full: the kernel then shows
+ * the object again, and the program must give up again (keep its counter
+ * past the bound until this returns 0). */
+static __always_inline long bpfiter_give_up(struct seq_file *seq, __u16 reason)
+{
+	struct bpfiter_error_marker m = { .kind = BPFITER_KIND_ERROR, .reason = reason };
 
 	return bpf_seq_write(seq, &m, sizeof(m));
 }

@@ -22,7 +22,9 @@
  *    may be followed by more records; an empty walk is END alone;
  *  - BPFITER_KIND_RING: a marker saying that the next `count` items of the
  *    stream are in the target's ring buffer (struct target.ring), for
- *    objects whose records exceed the kernel's ~32 KiB per-object limit.
+ *    objects whose records exceed the kernel's ~32 KiB per-object limit;
+ *  - BPFITER_KIND_ERROR: the program gave up (struct bpfiter_error_marker
+ *    says why); the reader raises there, nothing after it counts.
  * The header and trailer carry a magic, the format version, the target
  * name and record size, so a reader can tell a bpfiter stream of a known
  * format from anything else. */
@@ -30,6 +32,7 @@
 #define BPFITER_KIND_BEGIN 2
 #define BPFITER_KIND_END 3
 #define BPFITER_KIND_RING 4
+#define BPFITER_KIND_ERROR 5
 #define BPFITER_MAGIC "BPFITER"		/* 8 bytes with the NUL */
 #define BPFITER_FORMAT_VERSION 1
 
@@ -48,6 +51,17 @@ struct bpfiter_ring_marker {
 	__u16 pad;
 	__u32 count;		/* items to take from the ring here */
 };
+
+struct bpfiter_error_marker {
+	__u16 kind;		/* BPFITER_KIND_ERROR */
+	__u16 reason;		/* BPFITER_GAVE_UP_* */
+	__u32 pad;
+};
+
+/* One object was shown again (the program returned 1) more often than its
+ * bound allows: its kernel state kept changing, or the walk made no
+ * progress. Every path that asks for an object again counts its shows. */
+#define BPFITER_GAVE_UP_RESHOWN 1
 
 /* The BPF_MAP_TYPE_RINGBUF map of a target with struct target.ring set. */
 #define BPFITER_RING_MAP "bpfiter_ring"

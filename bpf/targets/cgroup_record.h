@@ -2,7 +2,7 @@
 #define BPFITER_CGROUP_RECORD_H
 #include "record_common.h"
 
-/* One per cgroup; written by cgroup.bpf.c, decoded by csrc/target_cgroups.c.
+/* One per cgroup; written by cgroup.bpf.c, decoded by csrc/targets/cgroups.c.
  * Tail: the path within its hierarchy ("/" for the hierarchy's root), as
  * /proc/PID/cgroup shows it. Kept small: the kernel's cgroup iterator hands
  * over one buffer (32 KiB) per walk, so bytes per record bound the walk. */

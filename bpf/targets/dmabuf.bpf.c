@@ -24,7 +24,7 @@ int dump_dmabuf(struct bpf_iter__dmabuf___local *ctx)
 
 	/* The kernel never calls us with a NULL buffer at the end (nor at all
 	 * when there is none): the reader takes the end of input as the end
-	 * (target_dmabufs.c, no_end_call). */
+	 * (csrc/targets/dmabufs.c, no_end_call). */
 	BPFITER_FRAME(ctx->meta, buf);
 	if (!buf)
 		return 0;

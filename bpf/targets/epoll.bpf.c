@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* epoll: every registered item of every epoll set, from a task_file walk.
- * An epoll file is one whose f_op->poll is ep_eventpoll_poll; its items
+ * An epoll file is the anonymous inode "[eventpoll]" (is_epoll); its items
  * are the epitems of the red-black tree ep->rbr, read without ep->mtx
  * (best effort, see README). One set can hold far more items than the
  * kernel lets one object write to the stream, so items go to the ring
@@ -13,7 +13,6 @@ BPFITER_SCRATCH(epoll_record)
 BPFITER_TARGET("epoll", epoll_record);
 BPFITER_RING(1 << 20);
 
-extern const void ep_eventpoll_poll __ksym;
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 /* Open-coded loops (libbpf 1.1.2 has no bpf_for): the verifier checks the
  * body until its states repeat, not once per possible iteration. Their
@@ -26,7 +25,7 @@ extern int *bpf_iter_num_next(struct bpf_iter_num___local *it) __ksym;
 extern void bpf_iter_num_destroy(struct bpf_iter_num___local *it) __ksym;
 
 /* Mixed into the opaque ids of sets and files, so they are not kernel
- * addresses; random, set at load time by csrc/target_epoll.c. */
+ * addresses; random, set at load time by csrc/targets/epoll.c. */
 const volatile __u64 id_key = 0;
 
 /* A read-only view of kernel memory at p as TYPE: every load through it is
@@ -40,6 +39,14 @@ const volatile __u64 id_key = 0;
 
 #define RB_DEPTH 64		/* an rb-tree of n nodes is at most 2 log2(n + 1) deep */
 #define MAX_STEPS (1 << 23)	/* bpf_loop's limit; a bigger set goes on in the next read() */
+/* Bounds on showing one epoll fd again (walk_set returns 1): shows in a
+ * row that sent no item (the tree kept changing under every look), and
+ * shows in all (each sends up to a full 1 MiB ring, ~10,000 items: this
+ * is a set of hundreds of millions). Past either, the program gives up. */
+#define MAX_IDLE_SHOWS 4
+#define MAX_SHOWS (1 << 16)
+/* Looks from the root in one show when the links lead nowhere forward. */
+#define MAX_LOOKS_AGAIN 1024
 
 /* Where a set's walk stands when the ring filled up, per iterator session
  * (an iterator fd). LRU: a walk abandoned mid-set leaves its entry behind. */
@@ -50,6 +57,8 @@ struct cursor {
 	__s64 key_fd;
 	__u32 keyed;		/* an item was sent */
 	__u32 done;		/* all sent; only the stream marker failed */
+	__u32 shows;		/* of this object so far */
+	__u32 idle;		/* shows in a row that sent nothing */
 };
 
 struct {
@@ -58,6 +67,16 @@ struct {
 	__type(key, __u64);
 	__type(value, struct cursor);
 } cursors SEC(".maps");
+
+/* Looks again from the root in this show. In a map, not in the walk on
+ * the stack: this kernel's verifier oopsed on a counter in a bpf_loop
+ * callback's stack context (KERNEL-NOTES). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} looks SEC(".maps");
 
 struct walk {
 	__u64 ep;		/* struct eventpoll * */
@@ -166,6 +185,26 @@ static __always_inline __u64 fd_file(__u64 fds, __u32 max_fds, __s32 fd)
 	return f;
 }
 
+/* fs/eventpoll.c makes every epoll file with anon_inode_getfile("[eventpoll]"),
+ * and only it uses that name. Not f_op->poll == ep_eventpoll_poll: libbpf
+ * takes that address from /proc/kallsyms, which shows 0 to a loader
+ * without CAP_SYSLOG, and a program comparing with 0 took every file
+ * without ->poll for an epoll set (and spun re-showing one). */
+static __always_inline bool is_epoll(struct file *f)
+{
+	const char want[12] = "[eventpoll]";
+	char name[12];
+
+	if (f->f_inode->i_sb->s_magic != ANON_INODE_FS_MAGIC ||
+	    bpf_probe_read_kernel(name, sizeof(name), f->f_path.dentry->d_name.name))
+		return false;
+#pragma unroll
+	for (int i = 0; i < (int)sizeof(name); i++)
+		if (name[i] != want[i])
+			return false;
+	return true;
+}
+
 static __always_inline void describe_target(struct epoll_record *r, struct file *f)
 {
 	struct inode *inode = f->f_inode;
@@ -199,7 +238,7 @@ static __always_inline long send_item(struct walk *w, struct epitem *e)
 	registered = (__u64)e->ffd.file;
 	tf = VIEW(file, registered);
 	describe_target(r, tf);
-	if ((void *)tf->f_op->poll == (void *)&ep_eventpoll_poll)
+	if (is_epoll(tf))
 		r->target_epoll_id = opaque_id((__u64)tf->private_data);
 	r->same_file = fd_file(w->fds, w->max_fds, r->tfd) == registered;
 	if (!r->same_file) {
@@ -240,10 +279,15 @@ static long walk_step(__u32 i, void *ctx)
 			return 1;
 		}
 		/* The tree is changing under us: look again. A consistent tree
-		 * always answers right, so this ends when the writer is done
-		 * (or the steps run out and the kernel shows the fd again). */
-		if (!follows(w, VIEW(epitem, n)))
+		 * always answers right, so this ends when the writer is done,
+		 * or the looks run out and the kernel shows the fd again. */
+		if (!follows(w, VIEW(epitem, n))) {
+			__u32 zero = 0, *k = bpf_map_lookup_elem(&looks, &zero);
+
+			if (!k || ++*k > MAX_LOOKS_AGAIN)
+				return 1;
 			return 0;
+		}
 	}
 	e = VIEW(epitem, n);
 	if (!e->dying) {	/* dying: its file is being released */
@@ -276,6 +320,7 @@ static __always_inline int walk_set(struct bpf_iter__task_file *ctx, struct task
 		.epfd = ctx->fd,
 	};
 	struct cursor save = { .file = (__u64)file, .ep = w.ep };
+	__u32 zero = 0, *k;
 
 	if (c && c->file == save.file && c->ep == save.ep) {
 		if (c->done) {	/* the reader has the items already */
@@ -285,13 +330,26 @@ static __always_inline int walk_set(struct bpf_iter__task_file *ctx, struct task
 		w.keyed = c->keyed;
 		w.key_file = c->key_file;
 		w.key_fd = c->key_fd;
+		save.shows = c->shows;
+		save.idle = c->idle;
+		if (save.shows >= MAX_SHOWS || save.idle >= MAX_IDLE_SHOWS) {
+			/* the cursor stays past the bound until the reader has it */
+			if (bpfiter_give_up(ctx->meta->seq, BPFITER_GAVE_UP_RESHOWN) == 0)
+				bpf_map_delete_elem(&cursors, &sid);
+			return 0;
+		}
 	}
+	k = bpf_map_lookup_elem(&looks, &zero);
+	if (k)
+		*k = 0;
 	w.epoll_id = opaque_id(w.ep);
 	bpf_loop(MAX_STEPS, walk_step, &w, 0);
 	if (!w.end) {
 		save.keyed = w.keyed;
 		save.key_file = w.key_file;
 		save.key_fd = w.key_fd;
+		save.shows++;
+		save.idle = w.count ? 0 : save.idle + 1;
 		bpf_map_update_elem(&cursors, &sid, &save, BPF_ANY);
 		return 1;
 	}
@@ -346,7 +404,7 @@ int dump_epoll(struct bpf_iter__task_file *ctx)
 		if (BPFITER_EMIT(seq, s) < 0)
 			return 0;	/* stream full: the kernel shows this fd again */
 	}
-	if ((void *)file->f_op->poll != (void *)&ep_eventpoll_poll)
+	if (!is_epoll(file))
 		return 0;
 	return walk_set(ctx, task, file);
 }

@@ -3,7 +3,7 @@
 #include "record_common.h"
 
 /* One per TCP or UDP socket (IPv4 and IPv6); written by tcp.bpf.c and
- * udp.bpf.c, decoded by csrc/target_inet.c. No tail. */
+ * udp.bpf.c, decoded by csrc/targets/inet.c. No tail. */
 struct inet_record {
 	BPFITER_RECORD_HEAD;
 	__u16 family;		/* AF_INET or AF_INET6 */

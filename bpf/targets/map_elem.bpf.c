@@ -7,7 +7,7 @@
 BPFITER_TARGET("map_elems", map_elem_record);
 
 /* Possible CPUs: a per-CPU value holds one slot per possible CPU. Set by
- * the reader before loading (target_map_elems.c). */
+ * the reader before loading (csrc/targets/map_elems.c). */
 const volatile __u32 nr_cpus = 1;
 
 /* A value may take up to ~32 KiB, more than a per-CPU array value can hold

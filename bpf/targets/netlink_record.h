@@ -3,7 +3,7 @@
 #include "record_common.h"
 
 /* One per netlink socket; written by netlink.bpf.c, decoded by
- * csrc/target_netlink.c. No tail. */
+ * csrc/targets/netlink.c. No tail. */
 struct netlink_record {
 	BPFITER_RECORD_HEAD;
 	__u32 protocol;		/* NETLINK_ROUTE, ... */

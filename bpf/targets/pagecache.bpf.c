@@ -2,7 +2,7 @@
 /* pagecache: every folio (or every inode's totals) in the page cache of
  * every superblock, including files nobody has open. The kernel has no
  * iterator for this, so the walk is driven by a bpf_map_elem iterator over
- * a one-element array made for the walk (csrc/target_pagecache.c): its one
+ * a one-element array made for the walk (csrc/targets/pagecache.c): its one
  * element is shown again and again (the program returns 1) until the walk
  * is done, each show doing a bounded number of steps from the cursor kept
  * in that element, and writing records into the ring buffer, which the
@@ -39,6 +39,10 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define MAX_INODES_PER_SB (1 << 26)
 #define MAX_PATH_DEPTH 32
 #define MAX_REWALKS 4096
+/* Shows of the one element, i.e. read()s, in one walk: each does up to
+ * STEPS_PER_SHOW steps, so this is 2^37 steps (a page cache of hundreds of
+ * TiB). Past it the program gives up rather than run without end. */
+#define MAX_SHOWS (1 << 20)
 #define XA_CHUNK_SHIFT 6
 #define XA_CHUNK_SIZE 64
 #define XA_MAX_LEVELS 11		/* 64-bit indices, 6 bits a level */
@@ -813,6 +817,13 @@ int walk_pagecache(struct bpf_iter__bpf_map_elem *ctx)
 	BPFITER_FRAME(ctx->meta, cursor);
 	if (!cursor || cursor->phase == P_DONE)
 		return 0;
+	if (cursor->shows >= MAX_SHOWS) {
+		/* until the reader has the marker, the walk stays past the bound */
+		if (bpfiter_give_up(ctx->meta->seq, BPFITER_GAVE_UP_RESHOWN) == 0)
+			cursor->phase = P_DONE;
+		return 0;
+	}
+	cursor->shows++;
 	sh = show_get();
 	if (!sh)
 		return 0;

@@ -3,7 +3,7 @@
 #include "record_common.h"
 
 /* The page-cache walk (pagecache.bpf.c) is driven by a one-element array
- * map made for each walk (csrc/target_pagecache.c): its value holds what
+ * map made for each walk (csrc/targets/pagecache.c): its value holds what
  * the reader asked for and where the walk stands, so the program can go on
  * in the next read() when a show's step budget or the ring runs out. */
 #define PC_WANT_PAGES	(1u << 0)	/* a record per folio (pagecache), else per file */
@@ -43,6 +43,8 @@ struct pagecache_walk {
 	__u64 inodes;		/* inodes visited */
 	__u32 rewalks;		/* a cursor object vanished: position re-walked */
 	__u32 bounds;		/* a safety bound stopped part of the walk */
+	__u32 shows;		/* times the program ran (and asked for more) */
+	__u32 pad3;
 };
 
 /* Records, all in the ring buffer:

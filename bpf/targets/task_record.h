@@ -2,7 +2,7 @@
 #define BPFITER_TASK_RECORD_H
 #include "record_common.h"
 
-/* One per thread; written by task.bpf.c, decoded by csrc/targets.c.
+/* One per thread; written by task.bpf.c, decoded by csrc/targets/tasks.c.
  * Tail: the executable's path (empty for kernel threads). */
 struct task_record {
 	BPFITER_RECORD_HEAD;

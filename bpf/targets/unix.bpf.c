@@ -1,11 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
 /* unix: one record per unix domain socket of the walker's network
- * namespace, from the unix iterator. */
+ * namespace, from the unix iterator.
+ *
+ * The kernel's unix iterator (net/unix/af_unix.c, bpf_iter_unix_*) takes
+ * one hash bucket's sockets as a batch and marks the bucket done
+ * (st_bucket_done) once the batch holds all of them. When a read() ends,
+ * the socket the kernel had already fetched next and the rest of its
+ * batch are put back (seq_stop), and the next read() starts from the
+ * bucket after that socket's, because unlike tcp's and udp's, the unix
+ * seq_stop leaves st_bucket_done set: they are never shown. Every read()
+ * boundary loses sockets that way, wherever it falls (mid-bucket, or on
+ * the first socket of a fresh batch), whatever the program writes: larger
+ * reads only move the boundaries (the kernel's buffer is 32 KiB), holding
+ * a bucket's records back until its last socket loses the next bucket
+ * instead, and a second walk meets the same boundaries. So the walk must
+ * end in the read() that began it: records go to the ring (nothing drains
+ * it during that read(), so it must hold the whole walk) and the stream
+ * gets only the header and the trailer, a few bytes that never fill the
+ * kernel's 32 KiB buffer nor the reader's. When the ring is full the
+ * program returns 1, which ends the read() early; the reader sees that
+ * the walk went on in a second read() (target.one_read), loads the
+ * program with a ring twice as large and walks again. */
 #include "sock.bpf.h"
 #include "unix_record.h"
 
 BPFITER_SCRATCH(unix_record)
 BPFITER_TARGET("unix", unix_record);
+/* ~18,000 unbound sockets (56 bytes each with the ring's header); the
+ * reader doubles it when a walk needs more. */
+BPFITER_RING(1 << 20);
 
 #define SOCK_STREAM	1
 #define SOCK_SEQPACKET	5
@@ -91,6 +114,5 @@ int dump_unix(struct bpf_iter__unix *ctx)
 		if (len && bpf_probe_read_kernel(s->tail, len, addr->name[0].sun_path) == 0)
 			r->tail_len = len;
 	}
-	BPFITER_EMIT(ctx->meta->seq, s);
-	return 0;
+	return BPFITER_RING_EMIT(s) ? 1 : 0;
 }

@@ -6,7 +6,7 @@
 #define UNIX_RECORD_PATH_MAX 108
 
 /* One per unix domain socket; written by unix.bpf.c, decoded by
- * csrc/target_unix.c. Tail: the bound address's sun_path bytes as the
+ * csrc/targets/unix.c. Tail: the bound address's sun_path bytes as the
  * kernel keeps them (a path ends in its NUL; an abstract name starts with
  * NUL and may hold more); none for an unbound socket. */
 struct unix_record {

@@ -2,11 +2,9 @@
  * an iterator target: three tp_btf programs (cache_activity.bpf.c) count
  * pages added, removed, refaulted and dirtied per inode, and the processes
  * that added them, in LRU hash maps while the collector is open;
- * snapshot() reads them. Lua (lua/bpfiter/activity.lua) ranks the
+ * snapshot() reads them. Lua (lua/bpfiter/cache_activity.lua) ranks the
  * processes, computes what was dropped and joins rows with page-cache
  * walks. */
-#include "cache_activity.h"
-
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -18,25 +16,12 @@
 #include <bpf/libbpf.h>
 
 #include "collector.h"
+#include "devnum.h"
 #include "errors.h"
 #include "cache_activity_record.h"
 #include "cache_activity.skel.h"
 
-#define CACHE_ACTIVITY_MT "bpfiter.cache_activity"
 #define NAME "cache_activity"
-
-struct collector {
-	struct cache_activity_bpf *skel;	/* NULL once closed */
-};
-
-static struct collector *check_open(lua_State *L)
-{
-	struct collector *c = luaL_checkudata(L, 1, CACHE_ACTIVITY_MT);
-
-	if (!c->skel)
-		luaL_error(L, "bpfiter: " NAME ": collector is closed");
-	return c;
-}
 
 /* Table sizes come from Lua already checked; the bound here only keeps a
  * direct caller of the core from asking for absurd maps. */
@@ -49,51 +34,29 @@ static __u32 check_size(lua_State *L, int arg, __u32 dflt)
 	return (__u32)n;
 }
 
-/* core.cache_activity([max_inodes, max_ghosts, max_fillers]) -> collector
- * | nil, message, errno. Collecting starts at once. */
-static int cache_activity_open(lua_State *L)
+/* core.cache_activity([max_inodes, max_ghosts, max_fillers]). */
+static int open_skeleton(lua_State *L, void **skel, struct bpf_object_skeleton **obj)
 {
 	__u32 inodes = check_size(L, 1, CA_MAX_INODES);
 	__u32 ghosts = check_size(L, 2, CA_MAX_GHOSTS);
 	__u32 fillers = check_size(L, 3, CA_MAX_FILLERS);
-	struct collector *c = lua_newuserdatauv(L, sizeof(*c), 0);
-	const char *why, *hint = "";
+	struct cache_activity_bpf *s = cache_activity_bpf__open();
 	int err;
 
-	c->skel = NULL;
-	luaL_setmetatable(L, CACHE_ACTIVITY_MT);
-	bpfiter_libbpf_capture();
-	c->skel = cache_activity_bpf__open();
-	if (!c->skel)
-		return bpfiter_fail(L, errno, NAME, "opening the BPF object failed");
-	err = -bpf_map__set_max_entries(c->skel->maps.inodes, inodes);
+	if (!s)
+		return errno;
+	err = -bpf_map__set_max_entries(s->maps.inodes, inodes);
 	if (!err)
-		err = -bpf_map__set_max_entries(c->skel->maps.ghosts, ghosts);
+		err = -bpf_map__set_max_entries(s->maps.ghosts, ghosts);
 	if (!err)
-		err = -bpf_map__set_max_entries(c->skel->maps.fillers, fillers);
-	if (!err)
-		err = -cache_activity_bpf__load(c->skel);
-	if (!err)
-		err = -cache_activity_bpf__attach(c->skel);
-	if (!err)
-		return 1;
-	why = bpfiter_libbpf_last();
-	cache_activity_bpf__destroy(c->skel);
-	c->skel = NULL;
-	if (err == EPERM || (err == EACCES && geteuid() != 0))
-		hint = " (needs root, or CAP_BPF and CAP_PERFMON)";
-	return bpfiter_fail(L, err, NAME, "loading the page-cache tracepoint programs failed%s%s%s%s",
-			    hint, *why ? " [libbpf: " : "", why, *why ? "]" : "");
-}
-
-/* Userland dev_t as glibc's makedev() builds it, so it compares equal to
- * stat()'s st_dev (as csrc/decode.c does for the iterator records). */
-static lua_Integer userland_dev(uint32_t kdev)
-{
-	uint64_t major = kdev >> 20, minor = kdev & 0xfffff;
-
-	return (lua_Integer)(((major & 0xfffff000ULL) << 32) | ((major & 0xfffULL) << 8) |
-			     ((minor & 0xffffff00ULL) << 12) | (minor & 0xffULL));
+		err = -bpf_map__set_max_entries(s->maps.fillers, fillers);
+	if (err) {
+		cache_activity_bpf__destroy(s);
+		return err;
+	}
+	*skel = s;
+	*obj = s->skeleton;
+	return 0;
 }
 
 /* Every entry of a hash map, by batches, into arrays big enough for all
@@ -133,11 +96,11 @@ static long read_map(struct bpf_map *map, void **keys, void **values)
 
 static void push_key_fields(lua_State *L, const struct ca_inode_key *k)
 {
-	lua_pushinteger(L, userland_dev(k->dev));
+	lua_pushinteger(L, (lua_Integer)kdev_to_user(k->dev));
 	lua_setfield(L, -2, "dev");
-	lua_pushinteger(L, k->dev >> 20);
+	lua_pushinteger(L, kdev_major(k->dev));
 	lua_setfield(L, -2, "major");
-	lua_pushinteger(L, k->dev & 0xfffff);
+	lua_pushinteger(L, kdev_minor(k->dev));
 	lua_setfield(L, -2, "minor");
 	lua_pushinteger(L, (lua_Integer)k->ino);
 	lua_setfield(L, -2, "inode");
@@ -160,22 +123,6 @@ static void push_task(lua_State *L, __u32 tgid, const char comm[16], __u64 pages
 	lua_setfield(L, -2, "comm");
 	SET_INT(L, pages, "pages");
 	lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-}
-
-/* The per-CPU counters, summed. */
-static void read_counters(struct cache_activity_bpf *skel, uint64_t sums[CA_NCOUNTERS])
-{
-	int ncpus = libbpf_num_possible_cpus();
-	uint64_t *v = calloc(ncpus > 0 ? (size_t)ncpus : 1, sizeof(uint64_t));
-	int fd = bpf_map__fd(skel->maps.counters);
-
-	for (__u32 i = 0; i < CA_NCOUNTERS; i++) {
-		sums[i] = 0;
-		if (v && ncpus > 0 && bpf_map_lookup_elem(fd, &i, v) == 0)
-			for (int cpu = 0; cpu < ncpus; cpu++)
-				sums[i] += v[cpu];
-	}
-	free(v);
 }
 
 /* The counters and table sizes into the table on top. */
@@ -203,9 +150,9 @@ static void push_counters(lua_State *L, struct cache_activity_bpf *skel, const u
  * refaults =, dirtied =, tasks = {{pid =, comm =, pages =}, ...}}, tasks
  * unsorted. counters: what the programs created and lost (see
  * cache_activity_record.h) and how full the tables are. */
-static int cache_activity_snapshot(lua_State *L)
+static int snapshot(lua_State *L, void *skel)
 {
-	struct collector *c = check_open(L);
+	struct cache_activity_bpf *ca = skel;
 	void *ik, *iv, *fk = NULL, *fv = NULL, *gk = NULL, *gv = NULL;
 	uint64_t sums[CA_NCOUNTERS];
 	long ni, nf, ng;
@@ -214,11 +161,11 @@ static int cache_activity_snapshot(lua_State *L)
 	/* Counters first: an entry created while the maps are read then shows
 	 * as present but not created (the reader clamps), never the reverse,
 	 * which would look like an eviction. */
-	read_counters(c->skel, sums);
-	ni = read_map(c->skel->maps.inodes, &ik, &iv);
-	nf = ni < 0 ? -1 : read_map(c->skel->maps.fillers, &fk, &fv);
+	collector_read_counters(ca->maps.counters, CA_NCOUNTERS, sums);
+	ni = read_map(ca->maps.inodes, &ik, &iv);
+	nf = ni < 0 ? -1 : read_map(ca->maps.fillers, &fk, &fv);
 	/* Only the ghosts' number is needed: how many the LRU evicted. */
-	ng = nf < 0 ? -1 : read_map(c->skel->maps.ghosts, &gk, &gv);
+	ng = nf < 0 ? -1 : read_map(ca->maps.ghosts, &gk, &gv);
 	if (ng < 0)
 		err = errno;
 	free(gk);
@@ -269,7 +216,7 @@ static int cache_activity_snapshot(lua_State *L)
 	free(ik), free(iv), free(fk), free(fv);
 
 	lua_newtable(L);
-	push_counters(L, c->skel, sums, ni, ng, nf);
+	push_counters(L, ca, sums, ni, ng, nf);
 	return 2;
 }
 
@@ -293,33 +240,19 @@ static int clear_map(struct bpf_map *map)
 	return err;
 }
 
-/* Per-CPU counter `which` := value (on the first CPU; the others 0). */
-static void set_counter(struct cache_activity_bpf *skel, __u32 which, uint64_t *percpu, int ncpus,
-			uint64_t value)
-{
-	memset(percpu, 0, sizeof(uint64_t) * (size_t)ncpus);
-	percpu[0] = value;
-	bpf_map_update_elem(bpf_map__fd(skel->maps.counters), &which, percpu, BPF_ANY);
-}
-
 /* collector:reset(): forget the counts so far; collecting goes on. Inode
  * entries are zeroed in place, not deleted: they keep what the ghosts need
  * (a page evicted before the reset and added after it is still a
  * refault). Counts racing with the reset may be lost. */
-static int cache_activity_reset(lua_State *L)
+static int reset(void *skel)
 {
-	struct collector *c = check_open(L);
-	int ncpus = libbpf_num_possible_cpus();
-	int fd = bpf_map__fd(c->skel->maps.inodes), err;
+	struct cache_activity_bpf *ca = skel;
+	int fd = bpf_map__fd(ca->maps.inodes), err;
 	void *keys, *values;
-	uint64_t *percpu;
 	long n;
 
-	n = read_map(c->skel->maps.inodes, &keys, &values);
-	err = n < 0 ? errno : clear_map(c->skel->maps.fillers);
-	percpu = err || ncpus <= 0 ? NULL : calloc((size_t)ncpus, sizeof(uint64_t));
-	if (!err && !percpu)
-		err = ncpus <= 0 ? -ncpus : ENOMEM;
+	n = read_map(ca->maps.inodes, &keys, &values);
+	err = n < 0 ? errno : clear_map(ca->maps.fillers);
 	for (long i = 0; !err && i < n; i++) {
 		struct ca_inode_stats *s = (void *)((char *)values + i * sizeof(*s));
 
@@ -331,68 +264,30 @@ static int cache_activity_reset(lua_State *L)
 	free(keys);
 	free(values);
 	if (err)
-		return bpfiter_fail(L, err, NAME, "reset");
+		return err;
 	/* The entries kept count as created, so evicted = created - present
 	 * stays right; the rest start again from 0. */
-	set_counter(c->skel, CA_INODES_CREATED, percpu, ncpus, (uint64_t)n);
-	set_counter(c->skel, CA_INODES_LOST, percpu, ncpus, 0);
-	set_counter(c->skel, CA_FILLERS_CREATED, percpu, ncpus, 0);
-	set_counter(c->skel, CA_FILLERS_LOST, percpu, ncpus, 0);
-	free(percpu);
-	lua_settop(L, 1);
-	return 1;
+	err = collector_set_counter(ca->maps.counters, CA_INODES_CREATED, (uint64_t)n);
+	if (!err)
+		err = collector_set_counter(ca->maps.counters, CA_INODES_LOST, 0);
+	if (!err)
+		err = collector_set_counter(ca->maps.counters, CA_FILLERS_CREATED, 0);
+	if (!err)
+		err = collector_set_counter(ca->maps.counters, CA_FILLERS_LOST, 0);
+	return err;
 }
 
-/* collector:wait(seconds): sleep while collecting; returns the collector. */
-static int cache_activity_wait(lua_State *L)
+static void stop(void *skel)
 {
-	check_open(L);
-	collector_sleep(L, 2);
-	lua_settop(L, 1);
-	return 1;
+	cache_activity_bpf__destroy(skel);
 }
 
-/* close, __close, __gc: detach the programs, free the maps; twice is fine. */
-static int cache_activity_close(lua_State *L)
-{
-	struct collector *c = luaL_checkudata(L, 1, CACHE_ACTIVITY_MT);
-
-	if (c->skel)
-		cache_activity_bpf__destroy(c->skel);
-	c->skel = NULL;
-	return 0;
-}
-
-static int cache_activity_tostring(lua_State *L)
-{
-	struct collector *c = luaL_checkudata(L, 1, CACHE_ACTIVITY_MT);
-
-	lua_pushfstring(L, CACHE_ACTIVITY_MT ": %s", c->skel ? "collecting" : "closed");
-	return 1;
-}
-
-void cache_activity_register(lua_State *L)
-{
-	static const luaL_Reg methods[] = {
-		{ "snapshot", cache_activity_snapshot },
-		{ "reset", cache_activity_reset },
-		{ "wait", cache_activity_wait },
-		{ "close", cache_activity_close },
-		{ NULL, NULL },
-	};
-	static const luaL_Reg meta[] = {
-		{ "__close", cache_activity_close },
-		{ "__gc", cache_activity_close },
-		{ "__tostring", cache_activity_tostring },
-		{ NULL, NULL },
-	};
-
-	if (luaL_newmetatable(L, CACHE_ACTIVITY_MT)) {
-		luaL_setfuncs(L, meta, 0);
-		luaL_newlib(L, methods);
-		lua_setfield(L, -2, "__index");
-	}
-	lua_pop(L, 1);
-	lua_pushcfunction(L, cache_activity_open);
-	lua_setfield(L, -2, "cache_activity");
-}
+const struct collector_ops cache_activity_collector = {
+	.name = NAME,
+	.programs = "page-cache tracepoint programs",
+	.nargs = 3,
+	.open = open_skeleton,
+	.snapshot = snapshot,
+	.reset = reset,
+	.stop = stop,
+};

@@ -1,6 +1,7 @@
 #include "attach.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <signal.h>
 #include <unistd.h>
@@ -10,6 +11,8 @@
 #include <bpf/libbpf.h>
 
 #include "errors.h"
+#include "options.h"
+#include "fds.h"
 
 int rodata_get(struct bpf_object *obj, void *ro, size_t size)
 {
@@ -31,52 +34,47 @@ int rodata_set(struct bpf_object *obj, const void *ro, size_t size)
 	return map ? -bpf_map__set_initial_value(map, ro, size) : ENOENT;
 }
 
-lua_Integer option_integer(lua_State *L, int opts, const char *name, lua_Integer def)
+int attach_fd(lua_State *L, struct attach *a, int fd)
 {
-	lua_Integer v = def;
+	if (fd >= 0 && fd <= 2) {
+		int moved, err;
 
-	if (lua_getfield(L, opts, name) == LUA_TNUMBER)
-		v = lua_tointeger(L, -1);
-	lua_pop(L, 1);
-	return v;
+		RETRY_AFTER_GC(L, moved, fcntl(fd, F_DUPFD_CLOEXEC, 3));
+		err = errno;
+
+		close(fd);
+		errno = err;
+		fd = moved;
+	}
+	if (fd < 0)
+		return -1;
+	a->fds[a->nfds++] = fd;
+	return fd;
 }
 
-int option_boolean(lua_State *L, int opts, const char *name, int def)
-{
-	int v = def;
-
-	if (lua_getfield(L, opts, name) == LUA_TBOOLEAN)
-		v = lua_toboolean(L, -1);
-	lua_pop(L, 1);
-	return v;
-}
-
-/* A pid that is a thread, not a group leader, has no process pidfd. */
-static bool is_thread(pid_t pid)
+/* pidfd_open refuses a thread id that is not a group leader (EINVAL, or
+ * ENOENT on newer kernels) as well as a pid that is gone: after such a
+ * refusal, a pid that still exists is a thread. */
+static bool still_exists(pid_t pid)
 {
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
 int attach_task_pid(lua_State *L, const struct target *t, int opts, struct attach *a)
 {
-	lua_Integer pid = option_integer(L, opts, "pid", LUA_MININTEGER);
+	lua_Integer pid = option_integer(L, opts, "pid", 0);
 	int fd;
 
-	if (pid == LUA_MININTEGER)
+	if (!option_is_set(L, opts, "pid"))
 		return 0;	/* every process */
-	if (pid <= 0 || pid > 0x3fffffff)
-		return bpfiter_argerror(L, opts, "option 'pid' must be a positive pid, got %lld",
-					(long long)pid);
-	fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-	if (fd < 0 && errno == EMFILE) {
-		lua_gc(L, LUA_GCCOLLECT);	/* dropped iterators may hold fds */
-		fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-	}
+	RETRY_AFTER_GC(L, fd, (int)syscall(SYS_pidfd_open, (pid_t)pid, 0));
 	if (fd >= 0) {
 		/* A pidfd pins the process: a recycled pid cannot redirect us. */
+		fd = attach_fd(L, a, fd);
+		if (fd < 0)
+			return bpfiter_fail(L, errno, t->name, "pid %lld", (long long)pid);
 		a->info.task.pid_fd = (__u32)fd;
-		a->fds[a->nfds++] = fd;
-	} else if ((errno == EINVAL || errno == ENOENT) && is_thread((pid_t)pid)) {
+	} else if ((errno == EINVAL || errno == ENOENT) && still_exists((pid_t)pid)) {
 		a->info.task.tid = (__u32)pid;
 	} else {
 		return bpfiter_fail(L, errno == EINVAL || errno == ENOENT ? ESRCH : errno,

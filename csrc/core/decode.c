@@ -4,6 +4,7 @@
 #include <string.h>
 #include <lauxlib.h>
 
+#include "devnum.h"
 #include "record_common.h"
 
 const struct target *decode_header(const void *p, const struct target *t,
@@ -57,18 +58,10 @@ size_t decode_item_length(const struct target *t, const void *p)
 		return sizeof(struct bpfiter_header);
 	case BPFITER_KIND_RING:
 		return sizeof(struct bpfiter_ring_marker);
+	case BPFITER_KIND_ERROR:
+		return sizeof(struct bpfiter_error_marker);
 	}
 	return 0;
-}
-
-/* Userland dev_t as glibc's makedev() builds it, so it compares equal to
- * stat()'s st_dev; the kernel keeps major << 20 | minor internally. */
-static lua_Integer userland_dev(uint32_t kdev)
-{
-	uint64_t major = kdev >> 20, minor = kdev & 0xfffff;
-
-	return (lua_Integer)(((major & 0xfffff000ULL) << 32) | ((major & 0xfffULL) << 8) |
-			     ((minor & 0xffffff00ULL) << 12) | (minor & 0xffULL));
 }
 
 /* Pushes the value of field f, or returns 0 when it is absent (nil). */
@@ -90,9 +83,9 @@ static int push_value(lua_State *L, const struct target *t, const struct field *
 	case F_CHARS: lua_pushlstring(L, p, strnlen(p, f->size)); break;
 	case F_CHAR: lua_pushlstring(L, p, 1); break;
 	case F_BOOL: lua_pushboolean(L, *p != 0); break;
-	case F_DEV: memcpy(&u32, p, 4); lua_pushinteger(L, userland_dev(u32)); break;
-	case F_MAJOR: memcpy(&u32, p, 4); lua_pushinteger(L, u32 >> 20); break;
-	case F_MINOR: memcpy(&u32, p, 4); lua_pushinteger(L, u32 & 0xfffff); break;
+	case F_DEV: memcpy(&u32, p, 4); lua_pushinteger(L, (lua_Integer)kdev_to_user(u32)); break;
+	case F_MAJOR: memcpy(&u32, p, 4); lua_pushinteger(L, kdev_major(u32)); break;
+	case F_MINOR: memcpy(&u32, p, 4); lua_pushinteger(L, kdev_minor(u32)); break;
 	case F_TAIL:
 		memcpy(&len, p, 2);
 		if (len == 0)

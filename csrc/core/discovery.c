@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "errors.h"
+#include "fds.h"
 #include "program.h"
 #include "target.h"
 
@@ -169,18 +170,31 @@ static void push_missing(lua_State *L, int iterators, int offered)
 	}
 }
 
+/* The kernel's BTF, or NULL with errno set (EMFILE when out of fds). */
+static struct btf *vmlinux_btf(void)
+{
+	struct btf *btf;
+
+	bpfiter_libbpf_capture();	/* its "failed to find" goes in our message */
+	btf = btf__load_vmlinux_btf();
+	if (!btf)
+		errno = fds_errno(errno);
+	return btf;
+}
+
 /* discover() -> {{name =, offered =, context = {...}, bpfiter = {names...}},
  * ...}, the kernel's targets sorted by name, then the missing ones
  * | nil, message, errno */
 static int discover(lua_State *L)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
+	struct btf *btf;
 	struct names funcs = { 0 }, structs = { 0 };
 	bool ok = true;
 	uint32_t count;
 	int iterators, offered, n = 0;
 
-	if (libbpf_get_error(btf)) {
+	RETRY_PTR_AFTER_GC(L, btf, vmlinux_btf());
+	if (!btf) {
 		int err = errno;
 		return bpfiter_fail(L, err, "targets", "reading the kernel's BTF");
 	}

@@ -15,6 +15,7 @@
 #include "decode.h"
 #include "record_common.h"
 #include "errors.h"
+#include "fds.h"
 #include "options.h"
 #include "program.h"
 
@@ -40,6 +41,7 @@ struct iterator {
 	char *rbuf;
 	size_t rstart, rend, rcap;	/* unread items are rbuf[rstart, rend) */
 	uint32_t ring_due;	/* items the last marker announced, still to take */
+	bool whole_read;	/* target.one_read: the walk was read, complete */
 	int ring_err;		/* the ring held something that is not an item */
 	_Alignas(8) unsigned char filter[];	/* target->filter_size bytes */
 };
@@ -52,17 +54,6 @@ static void close_attach_fds(struct attach *a)
 		close(a->fds[i]);
 	a->nfds = 0;
 }
-
-/* An fd-creating call failing with EMFILE gets one retry after a full
- * collection: iterators dropped without close hold fds until then. */
-#define RETRY_AFTER_GC(L, fd, call)					\
-	do {								\
-		(fd) = (call);						\
-		if ((fd) < 0 && errno == EMFILE) {			\
-			lua_gc((L), LUA_GCCOLLECT);			\
-			(fd) = (call);					\
-		}							\
-	} while (0)
 
 /* Options at index opts -> a link of target t. Returns the link fd, or
  * pushes the failure triple and returns -1. */
@@ -203,7 +194,7 @@ int iterator_open(lua_State *L)
 	int link_fd, held_fd, fd;
 
 	lua_settop(L, 1);
-	options_check(L, t, 1, OPT_KERNEL | OPT_READER);
+	options_check(L, t, 1, OPT_KERNEL | OPT_READER | OPT_INTERNAL);
 	link_fd = iterator_create_link(L, t, 1, &held_fd);
 	if (link_fd < 0)
 		return 3;
@@ -245,7 +236,7 @@ static bool drain_ring(lua_State *L, struct iterator *it)
 	size_t before = it->rend - it->rstart;
 	int n;
 
-	if (!it->ring)
+	if (!it->ring || !it->ring->ring)
 		return false;
 	it->ring->reader = it;
 	it->ring->on_item = ring_item;
@@ -260,13 +251,85 @@ static bool drain_ring(lua_State *L, struct iterator *it)
 	return it->rend - it->rstart > before;
 }
 
+/* One read() that EINTR does not cut short. */
+static ssize_t read_fully(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/* target.one_read: the whole walk in the first read(), which a second
+ * read() must confirm by finding nothing more (the kernel went on from
+ * where the first stopped: the ring filled, or its limit of a million
+ * objects per read() cut the walk). Then the program is loaded with a
+ * larger ring and the walk starts again; nothing was taken from it yet. */
+static void read_whole_walk(lua_State *L, struct iterator *it)
+{
+	const struct target *t = it->target;
+	char msg[300], more[sizeof(struct bpfiter_header)];
+	ssize_t n, again;
+	int err;
+
+	for (;;) {
+		n = read_fully(it->fd, it->buf + it->end, READ_BUFFER - it->end);
+		err = errno;
+		again = n > 0 ? read_fully(it->fd, more, sizeof(more)) : -1;
+		drain_ring(L, it);
+		if (n == 0 || (n > 0 && again == 0))
+			break;	/* (nothing at all: finish_stream says the walk was cut short) */
+		if (n < 0 && err != EAGAIN) {
+			iterator_release(it, IT_DONE);
+			bpfiter_raise(L, err, t->name, "reading the iterator failed");
+		}
+		it->rstart = it->rend = 0;	/* an incomplete walk: dropped */
+		close(it->fd);
+		close(it->link_fd);
+		it->fd = it->link_fd = -1;
+		err = program_grow_ring(L, t, msg, sizeof(msg));
+		if (err) {
+			iterator_release(it, IT_DONE);
+			bpfiter_raise(L, err, t->name, "the walk did not fit in one read(): %s", msg);
+		}
+		it->link_fd = iterator_create_link(L, t, 0, NULL);
+		it->fd = it->link_fd >= 0 ? bpf_iter_create(it->link_fd) : -1;
+		if (it->fd < 0) {
+			const char *why = it->link_fd < 0 ? lua_tostring(L, -2) : "creating the iterator failed";
+
+			err = it->link_fd < 0 ? (int)lua_tointeger(L, -1) : errno;
+			iterator_release(it, IT_DONE);
+			bpfiter_raise(L, err, t->name, "walking again with a larger ring: %s", why);
+		}
+		it->ring = program_loaded(L, t);
+	}
+	it->end += (size_t)n;	/* n >= 0 */
+	it->whole_read = true;
+}
+
+/* read() gives EAGAIN when the program asked to see its object again and
+ * nothing else was read. Our programs bound that themselves (and say so in
+ * the stream); this bounds any other program a view may hold: no legitimate
+ * walk asks this often in a row without producing anything. */
+#define MAX_IDLE_READS (1 << 16)
+
 /* Reads more of the stream (and empties the ring); returns false at the
  * end of input. Raises on error. */
 static bool refill(lua_State *L, struct iterator *it)
 {
+	unsigned idle = 0;
 	bool ring_more;
 	ssize_t n;
 	int err;
+
+	if (it->target->one_read && it->ring) {
+		if (it->whole_read)
+			return false;
+		read_whole_walk(L, it);
+		return true;
+	}
 
 	memmove(it->buf, it->buf + it->start, it->end - it->start);
 	it->end -= it->start;
@@ -278,7 +341,8 @@ static bool refill(lua_State *L, struct iterator *it)
 		 * object again (EAGAIN when nothing else was read): what it
 		 * wrote to the ring comes first. */
 		ring_more = (n >= 0 || err == EAGAIN) && drain_ring(L, it);
-		if (n >= 0 || ring_more || (err != EINTR && err != EAGAIN))
+		if (n >= 0 || ring_more || (err != EINTR && err != EAGAIN) ||
+		    (err == EAGAIN && ++idle >= MAX_IDLE_READS))
 			break;
 	}
 	if (n < 0 && !ring_more) {
@@ -286,6 +350,8 @@ static bool refill(lua_State *L, struct iterator *it)
 
 		iterator_release(it, IT_DONE);
 		bpfiter_raise(L, err, name, "reading the iterator failed%s",
+			      err == EAGAIN ? " (the kernel program kept asking to see the"
+					      " same object again without producing anything)" :
 			      err == E2BIG ? " (one object produced more than the"
 					     " kernel's per-object limit)" :
 			      /* cgroup: one kernel buffer per walk, no second read */
@@ -305,6 +371,21 @@ static void stream_error(lua_State *L, struct iterator *it, const char *why)
 
 	iterator_release(it, IT_DONE);
 	bpfiter_raise(L, EPROTO, name, "%s", why);
+}
+
+/* The program gave up on an object (bpf/common/record_common.h): raises
+ * with the reason, after releasing the iterator. */
+static void program_gave_up(lua_State *L, struct iterator *it, const void *item)
+{
+	const char *name = it->target->name;
+	struct bpfiter_error_marker m;
+
+	memcpy(&m, item, sizeof(m));
+	iterator_release(it, IT_DONE);
+	if (m.reason == BPFITER_GAVE_UP_RESHOWN)
+		bpfiter_raise(L, EAGAIN, name, "the kernel program gave up on an object it had "
+			      "to show again too often (its kernel state kept changing)");
+	bpfiter_raise(L, EPROTO, name, "the kernel program gave up (reason %u)", m.reason);
 }
 
 /* Checks a header or trailer; the first item of a stream must be one. */
@@ -384,6 +465,9 @@ const void *iterator_next_record(lua_State *L, struct iterator *it)
 					stream_error(L, it, "ring buffer marker in a stream without one");
 				memcpy(&mark, item, sizeof(mark));
 				it->ring_due = mark.count;
+				break;
+			case BPFITER_KIND_ERROR:
+				program_gave_up(L, it, item);
 				break;
 			default:
 				consume_frame(L, it, item);

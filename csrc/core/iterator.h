@@ -39,7 +39,4 @@ void iterator_decode(lua_State *L, struct iterator *it, const void *rec);
 /* Releases the iterator and raises "bpfiter: TARGET: WHY: strerror(err)". */
 int iterator_abort(lua_State *L, struct iterator *it, int err, const char *why);
 
-/* Adds pin, unpin and open (pinned views, view.c) to the table on top. */
-void view_register(lua_State *L);
-
 #endif

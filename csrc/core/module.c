@@ -4,11 +4,14 @@
 #include <lauxlib.h>
 
 #include "bpfiter.h"
-#include "cache_activity.h"
-#include "cpu_wait.h"
+#include "collector.h"
 #include "discovery.h"
 #include "iterator.h"
+#include "pagecache.h"
+#include "options.h"
+#include "program.h"
 #include "target.h"
+#include "view.h"
 
 /* {"pid", "tgid", ...}: the record fields, then the derived ones. */
 static void push_field_names(lua_State *L, const struct target *t)
@@ -22,28 +25,6 @@ static void push_field_names(lua_State *L, const struct target *t)
 	}
 	for (const char *const *d = t->derived; d && *d; d++) {
 		lua_pushstring(L, *d);
-		lua_rawseti(L, -2, ++n);
-	}
-}
-
-/* {{name = "pid", type = "integer", scope = "kernel"}, ...} */
-static void push_options(lua_State *L, const struct target *t)
-{
-	static const char *const types[] = {
-		[OPT_INTEGER] = "integer", [OPT_BOOLEAN] = "boolean",
-		[OPT_STRING] = "string", [OPT_INTEGER_OR_STRING] = "integer|string",
-	};
-	int n = 0;
-
-	lua_newtable(L);
-	for (const struct option *o = t->options; o && o->name; o++) {
-		lua_createtable(L, 0, 3);
-		lua_pushstring(L, o->name);
-		lua_setfield(L, -2, "name");
-		lua_pushstring(L, types[o->type]);
-		lua_setfield(L, -2, "type");
-		lua_pushstring(L, o->scope == OPT_KERNEL ? "kernel" : "reader");
-		lua_setfield(L, -2, "scope");
 		lua_rawseti(L, -2, ++n);
 	}
 }
@@ -69,16 +50,17 @@ int luaopen_bpfiter_core(lua_State *L)
 	for (size_t i = 0; i < bpfiter_ntargets; i++) {
 		push_field_names(L, bpfiter_targets[i]);
 		lua_setfield(L, -3, bpfiter_targets[i]->name);
-		push_options(L, bpfiter_targets[i]);
+		options_push(L, bpfiter_targets[i]);
 		lua_setfield(L, -2, bpfiter_targets[i]->name);
 	}
 	lua_setfield(L, -3, "options");
 	lua_setfield(L, -2, "fields");
 	view_register(L);
+	options_register(L);
+	program_register_functions(L);
 	discovery_register(L);
-	cpu_wait_register(L);
+	collectors_register(L);
 	pagecache_register(L);
-	cache_activity_register(L);
 	lua_pushliteral(L, BPFITER_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;

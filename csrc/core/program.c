@@ -3,15 +3,22 @@
 #include "program.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "errors.h"
+#include "fds.h"
 #include "kernel.h"
+#include "program_cache.h"
 #include "record_common.h"
 
 #define PROGRAMS_MT "bpfiter.program"
@@ -24,15 +31,22 @@ static int ring_item(void *ctx, void *data, size_t size)
 	return p->on_item(p->reader, data, size);
 }
 
-static int program_gc(lua_State *L)
+static void program_unload(struct program *p)
 {
-	struct program *p = luaL_checkudata(L, 1, PROGRAMS_MT);
-
 	ring_buffer__free(p->ring);
 	p->ring = NULL;
 	if (p->obj)
-		bpf_object__close(p->obj);
+		bpf_object__close(p->obj);	/* closes p->fd too */
+	else if (p->cached && p->fd >= 0)
+		close(p->fd);
 	p->obj = NULL;
+	p->fd = -1;
+	p->loaded = false;
+}
+
+static int program_gc(lua_State *L)
+{
+	program_unload(luaL_checkudata(L, 1, PROGRAMS_MT));
 	return 0;
 }
 
@@ -44,17 +58,84 @@ const char *program_load_hint(int err)
 	return "";
 }
 
+/* Whether /proc/kallsyms shows this process real addresses (its first
+ * line is enough: hidden means every address reads 0). */
+static bool kallsyms_visible(void)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	unsigned long long addr = 0;
+	bool seen = f && fscanf(f, "%llx", &addr) == 1 && addr != 0;
+
+	if (f)
+		fclose(f);
+	return seen;
+}
+
+/* Sets the program's bpfiter_page_shift (bpf/common/iter_common.bpf.h), if
+ * it has one, to the running system's page size: found by name in the
+ * object's .rodata section through its BTF. 0 or an errno. */
+static int set_page_shift(struct bpf_object *obj)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".rodata");
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *v;
+	const struct btf_type *sec;
+	long page = sysconf(_SC_PAGESIZE);
+	uint32_t shift = 0;
+	const void *image;
+	size_t size;
+	char *copy;
+	int id, err;
+
+	id = map && btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -1;
+	if (id < 0)
+		return 0;
+	sec = btf__type_by_id(btf, (__u32)id);
+	v = btf_var_secinfos(sec);
+	for (int i = 0; i < btf_vlen(sec); i++, v++) {
+		const struct btf_type *var = btf__type_by_id(btf, v->type);
+
+		if (strcmp(btf__name_by_offset(btf, var->name_off), "bpfiter_page_shift") != 0)
+			continue;
+		while (shift < 31 && (1L << shift) < page)
+			shift++;
+		if (page <= 0 || (1L << shift) != page || v->size != sizeof(shift))
+			return EINVAL;
+		image = bpf_map__initial_value(map, &size);
+		if (!image || v->offset + sizeof(shift) > size)
+			return ENOENT;
+		copy = malloc(size);
+		if (!copy)
+			return ENOMEM;
+		memcpy(copy, image, size);
+		memcpy(copy + v->offset, &shift, sizeof(shift));
+		err = -bpf_map__set_initial_value(map, copy, size);
+		free(copy);
+		return err;
+	}
+	return 0;
+}
+
 /* Opens and loads t's object into p. Returns 0, or an errno with the
  * reason in msg. */
 static int load_program(const struct target *t, struct program *p, char *msg, size_t msgsize)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .object_name = t->name);
 	struct bpf_program *prog;
+	struct bpf_map *ring;
 	const char *why;
+	char key[PROGRAM_CACHE_KEY_LEN + 1];
+	bool cacheable;
 	const void *bytes;
 	size_t size;
 	int err, running;
 
+	if (t->kallsyms && !kallsyms_visible()) {
+		snprintf(msg, msgsize, "loading the BPF program failed (needs root, or CAP_BPF, "
+			 "CAP_PERFMON and CAP_SYSLOG: /proc/kallsyms shows this process no kernel "
+			 "addresses, and the program compares with one)");
+		return EPERM;
+	}
 	bpfiter_libbpf_capture();
 	bytes = t->elf_bytes(&size);
 	p->obj = bpf_object__open_mem(bytes, size, &open_opts);
@@ -62,14 +143,26 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 		snprintf(msg, msgsize, "opening the BPF object failed");
 		return errno;
 	}
-	err = t->prepare ? t->prepare(p->obj) : 0;
+	ring = t->ring ? bpf_object__find_map_by_name(p->obj, BPFITER_RING_MAP) : NULL;
+	err = set_page_shift(p->obj);
+	if (!err && t->prepare)
+		err = t->prepare(p->obj);
+	/* the key covers the load-time constants just set */
+	cacheable = !err && !t->ring && program_cache_key(t, p->obj, bytes, size, key);
+	if (cacheable && (p->fd = program_cache_get(t, key)) >= 0) {
+		bpf_object__close(p->obj);	/* verified already: only the fd is needed */
+		p->obj = NULL;
+		p->cached = p->loaded = true;
+		return 0;
+	}
+	if (!err && ring && p->ring_bytes)
+		err = -bpf_map__set_max_entries(ring, p->ring_bytes);
 	if (!err)
 		err = -bpf_object__load(p->obj);
 	prog = bpf_object__find_program_by_name(p->obj, t->program);
 	if (!err && prog && t->ring) {
-		struct bpf_map *ring = bpf_object__find_map_by_name(p->obj, BPFITER_RING_MAP);
-
 		p->ring = ring ? ring_buffer__new(bpf_map__fd(ring), ring_item, p, NULL) : NULL;
+		p->ring_bytes = ring ? bpf_map__max_entries(ring) : 0;
 		if (!p->ring) {
 			snprintf(msg, msgsize, "opening the ring buffer failed");
 			err = ring ? errno : ENOENT;
@@ -80,6 +173,9 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 	}
 	if (!err && prog) {
 		p->fd = bpf_program__fd(prog);
+		p->loaded = true;
+		if (cacheable)
+			program_cache_put(t, key, p->fd);
 		return 0;
 	}
 	why = bpfiter_libbpf_last();
@@ -126,23 +222,46 @@ int program_load(lua_State *L, const struct target *t, char *msg, size_t msgsize
 	lua_getfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
 	lua_getfield(L, -1, t->name);
 	p = lua_touserdata(L, -1);
-	if (p && p->obj) {
+	if (p && p->loaded) {
 		lua_pop(L, 2);
 		return p->fd;
 	}
-	lua_pop(L, 1);
-
-	p = lua_newuserdatauv(L, sizeof(*p), 0);
-	*p = (struct program){ .obj = NULL, .ring = NULL };
-	luaL_setmetatable(L, PROGRAMS_MT);
-	err = load_program(t, p, msg, msgsize);
-	if (err) {
-		lua_pop(L, 2);
-		return -err;
+	/* One userdata per target for good: walks keep pointers to it (the
+	 * ring's consumer), also across a failed program_grow_ring. */
+	if (!p) {
+		lua_pop(L, 1);
+		p = lua_newuserdatauv(L, sizeof(*p), 0);
+		*p = (struct program){ .obj = NULL, .fd = -1, .ring = NULL };
+		luaL_setmetatable(L, PROGRAMS_MT);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, -3, t->name);
 	}
-	lua_setfield(L, -2, t->name);
-	lua_pop(L, 1);
+	p->ring_bytes = 0;
+	/* libbpf marks an object loaded even when loading failed: a retry
+	 * opens it anew */
+	err = load_program(t, p, msg, msgsize);
+	if (err && fds_reclaim(L, err))
+		err = load_program(t, p, msg, msgsize);
+	lua_pop(L, 2);
+	if (err)
+		return -err;
 	return p->fd;
+}
+
+int program_grow_ring(lua_State *L, const struct target *t, char *msg, size_t msgsize)
+{
+	struct program *p = program_loaded(L, t);
+
+	if (!p || !p->ring_bytes || p->ring_bytes >= PROGRAM_RING_MAX) {
+		snprintf(msg, msgsize, "the ring buffer is at its largest (%u MiB)",
+			 (p ? p->ring_bytes : 0) >> 20);
+		return ENOSPC;
+	}
+	/* Walks of the old program hold p: they find the new ring there,
+	 * which only the walks that read next fill. */
+	program_unload(p);
+	p->ring_bytes *= 2;
+	return load_program(t, p, msg, msgsize);
 }
 
 struct program *program_loaded(lua_State *L, const struct target *t)
@@ -153,7 +272,31 @@ struct program *program_loaded(lua_State *L, const struct target *t)
 	lua_getfield(L, -1, t->name);
 	p = lua_touserdata(L, -1);
 	lua_pop(L, 2);
-	return p && p->obj ? p : NULL;
+	return p && p->loaded ? p : NULL;
+}
+
+/* core.program_info(target) -> {id =, cached = bool} for a program this Lua
+ * state loaded (cached: it came from the program cache), or nil. */
+static int program_info(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	struct program *p;
+
+	lua_getfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
+	lua_getfield(L, -1, name);
+	p = lua_touserdata(L, -1);
+	if (!p || !p->loaded || bpf_obj_get_info_by_fd(p->fd, &info, &len) != 0) {
+		lua_pushnil(L);
+		return 1;
+	}
+	lua_createtable(L, 0, 2);
+	lua_pushinteger(L, info.id);
+	lua_setfield(L, -2, "id");
+	lua_pushboolean(L, p->cached);
+	lua_setfield(L, -2, "cached");
+	return 1;
 }
 
 void program_register(lua_State *L)
@@ -170,4 +313,11 @@ void program_register(lua_State *L)
 		lua_setfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
 	}
 	lua_pop(L, 1);
+}
+
+void program_register_functions(lua_State *L)
+{
+	lua_pushcfunction(L, program_info);
+	lua_setfield(L, -2, "program_info");
+	program_cache_register(L);
 }

@@ -3,6 +3,7 @@
 #ifndef BPFITER_PROGRAM_H
 #define BPFITER_PROGRAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <lua.h>
 #include "target.h"
@@ -15,15 +16,22 @@ struct ring_buffer;
  * emptied into the walk that made it: it sets on_item and reader before
  * consuming the ring. */
 struct program {
-	struct bpf_object *obj;
+	struct bpf_object *obj;	/* NULL for a program from the program cache */
 	int fd;
+	bool loaded;
+	bool cached;		/* fd came from the cache (program_cache.c) */
 	struct ring_buffer *ring;
+	unsigned ring_bytes;	/* the ring's size; 0 before the first load */
 	int (*on_item)(void *reader, const void *data, size_t size);
 	void *reader;
 };
 
 /* Registers the program metatable and the cache in the registry. */
 void program_register(lua_State *L);
+
+/* Adds core.program_info, core.program_cache and core.program_cache_clear
+ * to the table on top. */
+void program_register_functions(lua_State *L);
 
 /* t's program fd, loading it on first use in this Lua state, or pushes
  * the failure triple and returns -1. */
@@ -35,6 +43,13 @@ int program_load(lua_State *L, const struct target *t, char *msg, size_t msgsize
 
 /* t's program, once program_fd loaded it; NULL before. */
 struct program *program_loaded(lua_State *L, const struct target *t);
+
+/* Loads t's program again with a ring twice as large (at most
+ * PROGRAM_RING_MAX bytes), for walks that must fit in one ring. Returns 0,
+ * or an errno with the reason in msg; the program is then unloaded (the
+ * next program_fd loads it afresh). */
+#define PROGRAM_RING_MAX (256u << 20)
+int program_grow_ring(lua_State *L, const struct target *t, char *msg, size_t msgsize);
 
 /* " (needs root, or CAP_BPF and CAP_PERFMON)" when err says privilege
  * is missing, else "". The verifier also says EACCES; only an

@@ -1,6 +1,8 @@
 /* What the generic core needs to know about one iterator target. Adding a
- * target means one BPF program, its record header and one entry in
- * targets.c; nothing else in csrc/ changes. */
+ * target means one BPF program with its record header (bpf/targets/), one
+ * file defining its struct target (csrc/targets/), one line in
+ * csrc/targets/registry.c and one spec; the core does not change (see
+ * ARCHITECTURE.md). */
 #ifndef BPFITER_TARGET_H
 #define BPFITER_TARGET_H
 
@@ -35,9 +37,10 @@ struct field {
 /* A kernel version as kernel_version() (util/kernel.h) gives it. */
 #define KERNEL_VERSION(major, minor) ((major) * 1000 + (minor))
 
-/* Options a target accepts. The core checks names and types (raising the
- * argument errors); hooks then read the validated values from the options
- * table at stack index `opts`. */
+/* Options a target accepts, each declared once here: options.c checks every
+ * value against its declaration (type, range, words, scope), so hooks read
+ * only valid values (options.h), and bpfiter.options exports the same
+ * table to the CLI's parser and help and to the docs. */
 enum option_type {
 	OPT_INTEGER,
 	OPT_BOOLEAN,
@@ -45,17 +48,31 @@ enum option_type {
 	OPT_INTEGER_OR_STRING,	/* e.g. an id or a path */
 };
 
-/* Where an option takes effect: in the kernel (link info, fixed when a view
- * is pinned) or in the reader (a filter; given to bpfiter.open for views). */
-enum option_scope { OPT_KERNEL = 1, OPT_READER = 2 };
+/* Where an option takes effect. */
+enum option_scope {
+	OPT_KERNEL = 1,		/* in the link info: fixed when a view is pinned */
+	OPT_READER = 2,		/* a filter of the reader: given to bpfiter.open for views */
+	OPT_LUA = 4,		/* resolved by the Lua layer before the core walk
+				 * (pagecache.lua's path and pid) */
+	OPT_INTERNAL = 8,	/* set by the Lua layer for the core, never public */
+};
 
 struct option {
 	const char *name;
 	enum option_type type;
 	enum option_scope scope;
+	lua_Integer min, max;		/* integers (either type): the accepted range */
+	const char *const *words;	/* strings: the accepted words, NULL-terminated;
+					 * NULL: any string (without NUL bytes) */
+	bool required;
+	const char *arg;		/* the value's name in help: "PID", "PATH" */
+	const char *help;		/* one line, with the unit and the default */
+	bool (*valid)(lua_Integer v);	/* optional: integers in range it rejects */
+	const char *expect;		/* optional: what a value out of range (or
+					 * not valid) must be, for the error */
 };
 
-#define OPTIONS_END { NULL, 0, 0 }
+#define OPTIONS_END { .name = NULL }
 
 /* Filled by a target's attach hook: how to create its link. */
 struct attach {
@@ -118,6 +135,21 @@ struct target {
 	 * a view's readers have no access to the ring. */
 	bool ring;
 
+	/* With ring: the kernel's walk must end within one read() (the unix
+	 * iterator loses sockets where a read() ends: see bpf/targets/
+	 * unix.bpf.c). The program writes only the header and trailer to the
+	 * stream and every record to the ring, and returns 1 when the ring is
+	 * full; the reader then loads the program with a larger ring and walks
+	 * again, before any record was taken. No attach hook (options). */
+	bool one_read;
+
+	/* The program compares kernel addresses that libbpf takes from
+	 * /proc/kallsyms (a function __ksym). kallsyms shows 0 for all of them
+	 * to a process without CAP_SYSLOG (when perf_event_paranoid > 1 or
+	 * kptr_restrict is set), so loading is refused there with a hint
+	 * rather than running a program that compares with 0. */
+	bool kallsyms;
+
 	/* Optional: the target's own step, for records that cannot be decoded
 	 * one at a time (a join of two kinds of records). It takes raw records
 	 * from iterator_next_record, pushes one value and returns 1, or returns
@@ -129,10 +161,7 @@ struct target {
 	void (*release)(void *state);
 };
 
-/* Adds core.file_identity (target_pagecache.c) to the table on top. */
-void pagecache_register(lua_State *L);
-
-/* The registry (targets.c), in the order bpfiter.targets lists them. */
+/* The registry (csrc/targets/registry.c), in the order bpfiter.targets lists them. */
 extern const struct target *const bpfiter_targets[];
 extern const size_t bpfiter_ntargets;
 

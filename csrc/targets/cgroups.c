@@ -17,6 +17,8 @@
 #include "attach.h"
 #include "errors.h"
 #include "kernel.h"
+#include "options.h"
+#include "fds.h"
 #include "cgroup_record.h"
 #include "cgroup.skel.h"
 
@@ -76,27 +78,26 @@ static int cgroup_prepare(struct bpf_object *obj)
 	return rodata_set(obj, &ro, sizeof(ro));
 }
 
-static const struct {
-	const char *name;
-	enum bpf_cgroup_iter_order order;
-} orders[] = {
-	{ "pre", BPF_CGROUP_ITER_DESCENDANTS_PRE },
-	{ "post", BPF_CGROUP_ITER_DESCENDANTS_POST },
-	{ "up", BPF_CGROUP_ITER_ANCESTORS_UP },
-	{ "self", BPF_CGROUP_ITER_SELF_ONLY },
+/* The option order's words, and the kernel's order for each. */
+static const char *const order_words[] = { "pre", "post", "up", "self", NULL };
+static const enum bpf_cgroup_iter_order orders[] = {
+	BPF_CGROUP_ITER_DESCENDANTS_PRE, BPF_CGROUP_ITER_DESCENDANTS_POST,
+	BPF_CGROUP_ITER_ANCESTORS_UP, BPF_CGROUP_ITER_SELF_ONLY,
 };
 
 /* Where cgroup2 is mounted (the first such mount in /proc/self/mountinfo),
- * octal escapes undone; false when it is not mounted. */
-static bool cgroup2_mount(char *out, size_t size)
+ * octal escapes undone. Returns 0, ENOENT when it is not mounted, or why
+ * mountinfo could not be read (then "not mounted" would widen the walk). */
+static int cgroup2_mount(lua_State *L, char *out, size_t size)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
+	FILE *f;
 	char *line = NULL, *sep;
 	size_t cap = 0;
 	bool found = false;
 
+	RETRY_PTR_AFTER_GC(L, f, fopen("/proc/self/mountinfo", "re"));
 	if (!f)
-		return false;
+		return errno;
 	while (!found && getline(&line, &cap, f) > 0) {
 		char mnt[4096], fstype[64];
 		size_t o = 0;
@@ -119,27 +120,16 @@ static bool cgroup2_mount(char *out, size_t size)
 	}
 	free(line);
 	fclose(f);
-	return found;
-}
-
-/* The link info takes fd 0 for "no fd". */
-static int not_zero(int fd)
-{
-	int moved;
-
-	if (fd != 0)
-		return fd;
-	moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	close(fd);
-	return moved;
+	return found ? 0 : ENOENT;
 }
 
 /* A directory of a cgroup filesystem (v2 or a v1 hierarchy), opened. */
 static int open_cgroup_dir(lua_State *L, const struct target *t, const char *path)
 {
 	struct statfs st;
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd;
 
+	RETRY_AFTER_GC(L, fd, open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	if (fd < 0)
 		return bpfiter_fail(L, errno, t->name, "root %s", path), -1;
 	if (fstatfs(fd, &st) || (st.f_type != CGROUP2_SUPER_MAGIC &&
@@ -148,7 +138,7 @@ static int open_cgroup_dir(lua_State *L, const struct target *t, const char *pat
 		return bpfiter_fail(L, EINVAL, t->name,
 				    "root %s is not a cgroup directory", path), -1;
 	}
-	return not_zero(fd);
+	return fd;
 }
 
 /* A cgroup v2 id opened as its directory, so a missing id gets a clear
@@ -164,17 +154,17 @@ static int open_cgroup_id(lua_State *L, const struct target *t, uint64_t id)
 	int mfd, fd, err;
 
 	handle.id = id;
-	if (!cgroup2_mount(mnt, sizeof(mnt)))
+	if (cgroup2_mount(L, mnt, sizeof(mnt)))
 		return -2;
-	mfd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	RETRY_AFTER_GC(L, mfd, open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	if (mfd < 0)
 		return -2;
 	memcpy(handle.h.f_handle, &id, sizeof(id));
-	fd = open_by_handle_at(mfd, &handle.h, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	RETRY_AFTER_GC(L, fd, open_by_handle_at(mfd, &handle.h, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	err = errno;
 	close(mfd);
 	if (fd >= 0)
-		return not_zero(fd);
+		return fd;
 	if (err == ESTALE || err == ENOENT)
 		return bpfiter_fail(L, ENOENT, t->name, "root: cgroup id %llu",
 				    (unsigned long long)id), -1;
@@ -183,23 +173,9 @@ static int open_cgroup_id(lua_State *L, const struct target *t, uint64_t id)
 
 static int cgroup_attach(lua_State *L, const struct target *t, int opts, struct attach *a)
 {
-	enum bpf_cgroup_iter_order order = BPF_CGROUP_ITER_DESCENDANTS_PRE;
+	enum bpf_cgroup_iter_order order = orders[option_word(L, t, opts, "order", 0)];
 	char mnt[4096];
-	int fd = -2;
-
-	if (lua_getfield(L, opts, "order") == LUA_TSTRING) {
-		const char *name = lua_tostring(L, -1);
-		size_t i;
-
-		for (i = 0; i < sizeof(orders) / sizeof(orders[0]); i++)
-			if (strcmp(orders[i].name, name) == 0)
-				break;
-		if (i == sizeof(orders) / sizeof(orders[0]))
-			return bpfiter_argerror(L, opts, "option 'order' must be \"pre\", \"post\", "
-						"\"up\" or \"self\", got \"%s\"", name);
-		order = orders[i].order;
-	}
-	lua_pop(L, 1);
+	int fd = -2, err;
 
 	switch (lua_getfield(L, opts, "root")) {
 	case LUA_TSTRING:
@@ -208,9 +184,6 @@ static int cgroup_attach(lua_State *L, const struct target *t, int opts, struct 
 	case LUA_TNUMBER: {
 		lua_Integer id = lua_tointeger(L, -1);
 
-		if (id <= 0)
-			return bpfiter_argerror(L, opts, "option 'root' must be a cgroup directory "
-						"or a positive cgroup id, got %lld", (long long)id);
 		fd = open_cgroup_id(L, t, (uint64_t)id);
 		if (fd == -2)
 			a->info.cgroup.cgroup_id = (uint64_t)id;
@@ -219,15 +192,20 @@ static int cgroup_attach(lua_State *L, const struct target *t, int opts, struct 
 	default:
 		/* cgroup2 where this process sees it mounted; unmounted, the
 		 * kernel walks the whole v2 hierarchy (fd and id 0). */
-		if (cgroup2_mount(mnt, sizeof(mnt)))
+		err = cgroup2_mount(L, mnt, sizeof(mnt));
+		if (!err)
 			fd = open_cgroup_dir(L, t, mnt);
+		else if (err != ENOENT)
+			fd = (bpfiter_fail(L, err, t->name, "reading /proc/self/mountinfo"), -1);
 	}
 	if (fd == -1)
 		return 3;	/* the failure triple is on top */
 	lua_pop(L, 1);
 	if (fd >= 0) {
+		fd = attach_fd(L, a, fd);
+		if (fd < 0)
+			return bpfiter_fail(L, errno, t->name, "root");
 		a->info.cgroup.cgroup_fd = (uint32_t)fd;
-		a->fds[a->nfds++] = fd;
 	}
 	a->info.cgroup.order = order;
 	a->has_info = true;
@@ -235,8 +213,13 @@ static int cgroup_attach(lua_State *L, const struct target *t, int opts, struct 
 }
 
 static const struct option cgroup_options[] = {
-	{ "root", OPT_INTEGER_OR_STRING, OPT_KERNEL },
-	{ "order", OPT_STRING, OPT_KERNEL },
+	{ .name = "root", .type = OPT_INTEGER_OR_STRING, .scope = OPT_KERNEL,
+	  .min = 1, .max = LUA_MAXINTEGER, .arg = "PATH|ID",
+	  .expect = "a cgroup directory or a positive cgroup id",
+	  .help = "the cgroup to start from: its directory or its v2 id "
+		  "(default: the cgroup2 mount)" },
+	{ .name = "order", .type = OPT_STRING, .scope = OPT_KERNEL, .words = order_words,
+	  .arg = "ORDER", .help = "pre, post (descendants), up (ancestors) or self (default pre)" },
 	OPTIONS_END,
 };
 

@@ -18,6 +18,7 @@
 #include "attach.h"
 #include "errors.h"
 #include "file_kind.h"
+#include "options.h"
 #include "iterator.h"
 #include "epoll_record.h"
 #include "epoll.skel.h"
@@ -372,17 +373,6 @@ static void epoll_filter_init(lua_State *L, int opts, void *state)
 	w->epfd = option_integer(L, opts, "epfd", -1);
 }
 
-/* pid as for files; epfd checked here, before any kernel object exists. */
-static int epoll_attach(lua_State *L, const struct target *t, int opts, struct attach *a)
-{
-	lua_Integer epfd = option_integer(L, opts, "epfd", 0);
-
-	if (epfd < 0 || epfd > 0x7fffffff)
-		return bpfiter_argerror(L, opts, "option 'epfd' must be an fd number (>= 0), got %lld",
-					(long long)epfd);
-	return attach_task_pid(L, t, opts, a);
-}
-
 /* A fresh key per program load for the opaque ids (sets, files). */
 static int epoll_prepare(struct bpf_object *obj)
 {
@@ -397,8 +387,10 @@ static int epoll_prepare(struct bpf_object *obj)
 }
 
 static const struct option epoll_options[] = {
-	{ "pid", OPT_INTEGER, OPT_KERNEL },
-	{ "epfd", OPT_INTEGER, OPT_READER },
+	OPTION_TASK_PID,
+	{ .name = "epfd", .type = OPT_INTEGER, .scope = OPT_READER,
+	  .min = 0, .max = 0x7fffffff, .arg = "FD", .expect = "an fd number (>= 0)",
+	  .help = "only the epoll set of fd FD (with pid: of that process)" },
 	OPTIONS_END,
 };
 
@@ -409,7 +401,7 @@ const struct target target_epoll = {
 	.record_size = sizeof(struct epoll_record),
 	.fields = epoll_fields, .options = epoll_options,
 	.prepare = epoll_prepare,
-	.attach = epoll_attach,
+	.attach = attach_task_pid,
 	.filter_size = sizeof(struct epoll_walk),
 	.filter_init = epoll_filter_init,
 	.derived = (const char *const[]){ "event_names", "kind", "path", "file_fd",

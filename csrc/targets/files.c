@@ -38,7 +38,7 @@ static void file_derive(lua_State *L, const void *rec)
 }
 
 static const struct option file_options[] = {
-	{ "pid", OPT_INTEGER, OPT_KERNEL },
+	OPTION_TASK_PID,
 	OPTIONS_END,
 };
 

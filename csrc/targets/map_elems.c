@@ -17,6 +17,7 @@
 #include "attach.h"
 #include "bpf_names.h"
 #include "errors.h"
+#include "fds.h"
 #include "map_elem_record.h"
 #include "sysfs_list.h"
 #include "map_elem.skel.h"
@@ -278,8 +279,9 @@ static int map_btf_gc(lua_State *L)
 
 /* The BTF of map id, from the cache or the kernel. Map ids are not reused
  * (the kernel allocates them cyclically over 2^31), so an entry stays true.
- * A map without BTF gets an entry without; one we cannot open (gone, out of
- * fds) none, and its elements stay undecoded. */
+ * A map without BTF gets an entry without; one that is gone none, and its
+ * elements stay undecoded. Out of fds even after collecting garbage, it
+ * raises: an undecoded element would look like a map without BTF. */
 static const struct map_btf *map_btf(lua_State *L, uint32_t map_id)
 {
 	static const struct map_btf none = { NULL, 0, 0 };
@@ -300,7 +302,9 @@ static const struct map_btf *map_btf(lua_State *L, uint32_t map_id)
 		return mb;
 	}
 	lua_pop(L, 1);
-	fd = bpf_map_get_fd_by_id(map_id);
+	RETRY_AFTER_GC(L, fd, bpf_map_get_fd_by_id(map_id));
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+		bpfiter_raise(L, errno, "map_elems", "map %u: opening it to read its BTF failed", map_id);
 	if (fd < 0) {
 		lua_pop(L, 1);
 		return &none;
@@ -313,9 +317,13 @@ static const struct map_btf *map_btf(lua_State *L, uint32_t map_id)
 	}
 	lua_setmetatable(L, -2);
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.btf_id) {
-		mb->btf = btf__load_from_kernel_by_id(info.btf_id);
-		if (libbpf_get_error(mb->btf))
-			mb->btf = NULL;
+		RETRY_PTR_AFTER_GC(L, mb->btf, btf__load_from_kernel_by_id(info.btf_id));
+		if (!mb->btf && (errno == EMFILE || errno == ENFILE)) {
+			int err = errno;
+
+			close(fd);
+			bpfiter_raise(L, err, "map_elems", "map %u: reading its BTF failed", map_id);
+		}
 		mb->key_type = info.btf_key_type_id;
 		mb->value_type = info.btf_value_type_id;
 	}
@@ -385,13 +393,32 @@ static bool is_map_fd(int fd)
 	return strcmp(link, "anon_inode:bpf-map") == 0;
 }
 
+/* The number of possible CPUs: slots in a per-CPU value. */
+static bool possible_cpus(lua_State *L, unsigned *cpus)
+{
+	static const char path[] = "/sys/devices/system/cpu/possible";
+	unsigned end;
+	int n;
+
+	if (sysfs_list_read(path, cpus, &end) ||
+	    (fds_reclaim(L, errno) && sysfs_list_read(path, cpus, &end)))
+		return true;
+	n = libbpf_num_possible_cpus();	/* cached by libbpf once it has read it */
+	if (n <= 0) {
+		errno = n < 0 ? -n : ENOENT;
+		return false;
+	}
+	*cpus = (unsigned)n;
+	return true;
+}
+
 static int map_elem_attach(lua_State *L, const struct target *t, int opts, struct attach *a)
 {
 	struct bpf_map_info info = { 0 };
 	uint32_t len = sizeof(info);
 	char what[300];
 	struct statfs fs;
-	unsigned cpus = 1, end;
+	unsigned cpus = 1;
 	uint64_t value_bytes;
 	int fd, err;
 	bool percpu;
@@ -400,11 +427,13 @@ static int map_elem_attach(lua_State *L, const struct target *t, int opts, struc
 	case LUA_TNUMBER: {
 		lua_Integer id = lua_tointeger(L, -1);
 
-		if (id <= 0 || id > UINT32_MAX)
-			return bpfiter_argerror(L, opts, "option 'map' must be a positive map id, got %lld",
-						(long long)id);
-		snprintf(what, sizeof(what), "map %lld", (long long)id);
-		fd = bpf_map_get_fd_by_id((uint32_t)id);
+		RETRY_AFTER_GC(L, fd, bpf_map_get_fd_by_id((uint32_t)id));
+		err = errno;
+		/* the kernel lets only CAP_SYS_ADMIN turn an id into a map */
+		snprintf(what, sizeof(what), "map %lld%s", (long long)id, fd < 0 && err == EPERM ?
+			 " (a map id needs root or CAP_SYS_ADMIN; a pinned map's path needs "
+			 "CAP_BPF and CAP_PERFMON)" : "");
+		errno = err;
 		break;
 	}
 	case LUA_TSTRING:
@@ -414,20 +443,19 @@ static int map_elem_attach(lua_State *L, const struct target *t, int opts, struc
 			return bpfiter_fail(L, EINVAL, t->name, "%s: not a pinned BPF map (not on a bpffs mount)",
 					    what);
 		}
-		fd = bpf_obj_get(what);
+		RETRY_AFTER_GC(L, fd, bpf_obj_get(what));
 		if (fd >= 0 && !is_map_fd(fd)) {
 			close(fd);
 			lua_pop(L, 1);
 			return bpfiter_fail(L, EINVAL, t->name, "%s: not a pinned BPF map", what);
 		}
 		break;
-	default:
-		return bpfiter_argerror(L, opts, "option 'map' is required (a map id or a pinned path)");
+	default:	/* required: options_check saw it */
+		return bpfiter_fail(L, EINVAL, t->name, "no map");
 	}
 	lua_pop(L, 1);
-	if (fd < 0)
+	if (fd < 0 || (fd = attach_fd(L, a, fd)) < 0)
 		return bpfiter_fail(L, errno, t->name, "%s", what);
-	a->fds[a->nfds++] = fd;
 	a->info.map.map_fd = (uint32_t)fd;
 	a->has_info = true;
 	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
@@ -451,8 +479,12 @@ static int map_elem_attach(lua_State *L, const struct target *t, int opts, struc
 		lua_pop(L, 1);
 		return bpfiter_fail(L, ENOTSUP, t->name, "%s", what);
 	}
-	if (percpu && !sysfs_list_read("/sys/devices/system/cpu/possible", &cpus, &end))
-		cpus = (unsigned)libbpf_num_possible_cpus();
+	if (percpu && !possible_cpus(L, &cpus)) {
+		err = errno;
+		close(fd);
+		a->nfds = 0;
+		return bpfiter_fail(L, err, t->name, "%s: reading the number of possible CPUs failed", what);
+	}
 	value_bytes = percpu ? (uint64_t)((info.value_size + 7) & ~7u) * cpus : info.value_size;
 	if (info.key_size + value_bytes > MAP_ELEM_FIT) {
 		close(fd);
@@ -483,7 +515,9 @@ static int map_elem_prepare(struct bpf_object *obj)
 }
 
 static const struct option map_elem_options[] = {
-	{ "map", OPT_INTEGER_OR_STRING, OPT_KERNEL },
+	{ .name = "map", .type = OPT_INTEGER_OR_STRING, .scope = OPT_KERNEL,
+	  .min = 1, .max = UINT32_MAX, .required = true, .arg = "ID|PATH",
+	  .expect = "a positive map id", .help = "a map id or a pinned path" },
 	OPTIONS_END,
 };
 

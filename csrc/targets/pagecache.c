@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -25,9 +24,14 @@
 #include <bpf/libbpf.h>
 
 #include "attach.h"
+#include "devnum.h"
 #include "errors.h"
+#include "fds.h"
 #include "iterator.h"
+#include "pagecache.h"
+#include "options.h"
 #include "pagecache_record.h"
+#include "program.h"
 #include "pagecache.skel.h"
 
 /* Lua-side fields; the step builds records by hand (joins and flags). */
@@ -88,12 +92,6 @@ static void set_int(lua_State *L, const char *k, lua_Integer v)
 	lua_setfield(L, -2, k);
 }
 
-/* The kernel's dev_t encoding (major << 20 | minor) -> stat()'s. */
-static uint64_t user_dev(uint32_t dev)
-{
-	return makedev(dev >> 20, dev & 0xfffff);
-}
-
 /* Identity and path of a file record, into the table on top. */
 static void push_file_fields(lua_State *L, struct iterator *it, const struct pagecache_walk_state *w)
 {
@@ -102,7 +100,7 @@ static void push_file_fields(lua_State *L, struct iterator *it, const struct pag
 	iterator_decode(L, it, f);	/* dev, major, minor, inode */
 	set_int(L, "generation", f->generation);
 	if (f->rdev)
-		set_int(L, "rdev", (lua_Integer)user_dev(f->rdev));
+		set_int(L, "rdev", (lua_Integer)kdev_to_user(f->rdev));
 	lua_pushstring(L, f->fstype);
 	lua_setfield(L, -2, "fstype");
 	if (f->path_state == PC_PATH_OK) {
@@ -194,15 +192,7 @@ static int cached_files_step(lua_State *L, struct iterator *it, void *state)
 	return 0;
 }
 
-/* Userland dev_t (stat()'s st_dev) -> the kernel's encoding. */
-static uint32_t kernel_dev(lua_Integer dev)
-{
-	uint64_t d = (uint64_t)dev;
-	uint32_t major = (uint32_t)(((d >> 32) & 0xfffff000u) | ((d >> 8) & 0xfffu));
-	uint32_t minor = (uint32_t)(((d >> 12) & 0xffffff00u) | (d & 0xffu));
-
-	return major << 20 | (minor & 0xfffff);
-}
+enum { SCOPE_ALL, SCOPE_OPEN };
 
 /* Option file = PATH (one regular file): the walk holds it open (O_PATH:
  * no read permission needed, no open counted) so that the program finds
@@ -211,18 +201,13 @@ static uint32_t kernel_dev(lua_Integer dev)
  * pushes the failure triple and returns -1. */
 static int hold_file(lua_State *L, const struct target *t, int opts, struct pagecache_walk *w)
 {
-	const char *path = NULL;
+	const char *path = option_string(L, opts, "file");
 	struct stat st;
 	int fd, err;
 
-	if (opts) {
-		lua_getfield(L, opts, "file");
-		path = lua_tostring(L, -1);
-		lua_pop(L, 1);	/* the string stays in the options table */
-	}
 	if (!path)
 		return 0;
-	fd = open(path, O_PATH | O_CLOEXEC);
+	RETRY_AFTER_GC(L, fd, open(path, O_PATH | O_CLOEXEC));
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		err = errno;
 		if (fd >= 0)
@@ -235,7 +220,7 @@ static int hold_file(lua_State *L, const struct target *t, int opts, struct page
 	}
 	w->want |= PC_ONE_FILE;
 	w->fd = fd;
-	w->dev = kernel_dev((lua_Integer)st.st_dev);
+	w->dev = kdev_from_user(st.st_dev);
 	w->ino = (uint64_t)st.st_ino;
 	return 0;
 }
@@ -245,43 +230,34 @@ static int attach_walk(lua_State *L, const struct target *t, int opts, struct at
 		       uint32_t want)
 {
 	struct pagecache_walk w = { .want = want };
+	/* 0 is "any" for the program: the declarations keep users from 0 */
 	lua_Integer dev = option_integer(L, opts, "dev", 0);
 	lua_Integer ino = option_integer(L, opts, "ino", 0);
 	lua_Integer min_pages = option_integer(L, opts, "min_pages", 0);
-	const char *scope = "all";
 	uint32_t key = 0;
 	int fd, err;
 
-	if (opts) {
-		lua_getfield(L, opts, "scope");
-		if (!lua_isnil(L, -1))
-			scope = lua_tostring(L, -1);
-		lua_pop(L, 1);	/* the string stays in the options table */
-	}
-	if (strcmp(scope, "open") == 0)
+	if (option_word(L, t, opts, "scope", SCOPE_ALL) == SCOPE_OPEN)
 		w.want |= PC_OPEN_ONLY;
-	else if (strcmp(scope, "all") != 0)
-		return bpfiter_argerror(L, opts, "option 'scope' must be \"all\" or \"open\", got \"%s\"",
-					scope);
-	if (dev < 0 || ino < 0 || min_pages < 0)
-		return bpfiter_argerror(L, opts, "options 'dev', 'ino' and 'min_pages' must be >= 0");
-	if (option_boolean(L, opts, "evicted", 0))
+	if (option_boolean(L, opts, "evicted", false))
 		w.want |= PC_WANT_EVICTED;
-	if (option_boolean(L, opts, "runs", 0))
+	if (option_boolean(L, opts, "runs", false))
 		w.want |= PC_WANT_RUNS;
-	w.dev = dev ? kernel_dev(dev) : 0;
+	w.dev = dev ? kdev_from_user((uint64_t)dev) : 0;
 	w.ino = (uint64_t)ino;
 	w.min_pages = (uint64_t)min_pages;
 	w.fd = -1;
 	if (hold_file(L, t, opts, &w) < 0)
 		return -1;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bpfiter_pcwalk", sizeof(key), sizeof(w), 1, NULL);
+	RETRY_AFTER_GC(L, fd, bpf_map_create(BPF_MAP_TYPE_ARRAY, "bpfiter_pcwalk", sizeof(key),
+					     sizeof(w), 1, NULL));
 	if (fd < 0) {
 		err = errno;
 		if (w.fd >= 0)
 			close(w.fd);
-		return bpfiter_fail(L, err, t->name, "creating the walk's map failed");
+		return bpfiter_fail(L, err, t->name, "creating the walk's map failed%s",
+				    program_load_hint(err));
 	}
 	if (bpf_map_update_elem(fd, &key, &w, BPF_ANY) < 0) {
 		err = errno;
@@ -290,9 +266,14 @@ static int attach_walk(lua_State *L, const struct target *t, int opts, struct at
 			close(w.fd);
 		return bpfiter_fail(L, err, t->name, "setting up the walk's map failed");
 	}
+	if ((fd = attach_fd(L, a, fd)) < 0) {
+		err = errno;
+		if (w.fd >= 0)
+			close(w.fd);
+		return bpfiter_fail(L, err, t->name, "creating the walk's map failed");
+	}
 	a->info.map.map_fd = (uint32_t)fd;
 	a->has_info = true;
-	a->fds[a->nfds++] = fd;
 	a->held_fd = w.fd;
 	return 0;
 }
@@ -327,14 +308,48 @@ static int cached_files_prepare(struct bpf_object *obj)
 	return name_stream(obj, "cached_files");
 }
 
+/* A userland dev_t the kernel's 12-bit major, 20-bit minor can hold: any
+ * other would name another device once converted (kernel_dev). */
+static bool dev_fits(lua_Integer dev)
+{
+	return major((dev_t)dev) <= 0xfff && minor((dev_t)dev) <= 0xfffff;
+}
+
+static const char *const scope_words[] = { [SCOPE_ALL] = "all", [SCOPE_OPEN] = "open", NULL };
+
+/* The options of both walks. path and pid are pagecache.lua's: it
+ * resolves them into file, dev, ino and scope for the core. */
+#define PAGECACHE_OPTIONS												\
+	{ .name = "path", .type = OPT_STRING, .scope = OPT_LUA, .arg = "PATH",					\
+	  .help = "a file: only it; a directory: the files under it" },						\
+	{ .name = "pid", .type = OPT_INTEGER, .scope = OPT_LUA, .min = 1, .max = ATTACH_PID_MAX,		\
+	  .arg = "PID", .expect = "a positive pid",								\
+	  .help = "only files process PID has open or mapped" },						\
+	{ .name = "scope", .type = OPT_STRING, .scope = OPT_KERNEL, .words = scope_words,			\
+	  .arg = "SCOPE",											\
+	  .help = "all inodes (default) or open: only files some process has open or mapped" },		\
+	{ .name = "dev", .type = OPT_INTEGER, .scope = OPT_KERNEL, .min = 1, .max = LUA_MAXINTEGER,		\
+	  .valid = dev_fits, .expect = "a device number as stat() gives it (st_dev)",				\
+	  .arg = "DEV", .help = "only files on device DEV (as stat().st_dev)" },				\
+	{ .name = "ino", .type = OPT_INTEGER, .scope = OPT_KERNEL, .min = 1, .max = LUA_MAXINTEGER,		\
+	  .arg = "INODE", .help = "only inode number INODE (with dev: of that filesystem)" },			\
+	{ .name = "min_pages", .type = OPT_INTEGER, .scope = OPT_KERNEL, .min = 0,				\
+	  .max = LUA_MAXINTEGER, .arg = "PAGES",								\
+	  .help = "only files with at least PAGES cached pages (default 0)" },					\
+	{ .name = "evicted", .type = OPT_BOOLEAN, .scope = OPT_KERNEL,						\
+	  .help = "also pages evicted recently (shadow entries), and files that have only those" },	\
+	{ .name = "file", .type = OPT_STRING, .scope = OPT_INTERNAL,						\
+	  .help = "one regular file, held open for the walk (see hold_file)" }
+
 static const struct option pagecache_options[] = {
-	{ "scope", OPT_STRING, OPT_KERNEL },
-	{ "dev", OPT_INTEGER, OPT_KERNEL },
-	{ "ino", OPT_INTEGER, OPT_KERNEL },
-	{ "min_pages", OPT_INTEGER, OPT_KERNEL },
-	{ "evicted", OPT_BOOLEAN, OPT_KERNEL },
-	{ "runs", OPT_BOOLEAN, OPT_KERNEL },
-	{ "file", OPT_STRING, OPT_KERNEL },	/* core only: see hold_file */
+	PAGECACHE_OPTIONS,
+	{ .name = "runs", .type = OPT_BOOLEAN, .scope = OPT_KERNEL,
+	  .help = "runs of pages with the same flags instead of folios (default false)" },
+	OPTIONS_END,
+};
+
+static const struct option cached_files_options[] = {
+	PAGECACHE_OPTIONS,
 	OPTIONS_END,
 };
 
@@ -367,7 +382,7 @@ const struct target target_cached_files = {
 	.elf_bytes = pagecache_bpf__elf_bytes,
 	.min_kernel = KERNEL_VERSION(6, 2), .min_kernel_needs = "the bpf_rdonly_cast kfunc",
 	.record_size = sizeof(struct pagecache_record),
-	.fields = pagecache_fields, .options = pagecache_options,
+	.fields = pagecache_fields, .options = cached_files_options,
 	.prepare = cached_files_prepare,
 	.attach = cached_files_attach,
 	.filter_size = sizeof(struct pagecache_walk_state),
@@ -380,7 +395,7 @@ const struct target target_cached_files = {
  * nil, message, errno: what path= of the page-cache walks stands for. */
 static int file_identity(lua_State *L)
 {
-	const char *path = luaL_checkstring(L, 1);
+	const char *path = option_checkstring(L, 1);
 	char real[PATH_MAX];
 	struct stat st;
 

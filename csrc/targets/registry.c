@@ -1,5 +1,5 @@
 /* The registry of iterator targets. Each target lives in its own
- * csrc/target_NAME.c; adding one means adding it here too. */
+ * csrc/targets/NAME.c; adding one means adding it here too. */
 #include "target.h"
 
 extern const struct target target_tasks, target_files, target_vmas;

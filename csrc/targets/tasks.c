@@ -4,6 +4,7 @@
 #include <lauxlib.h>
 
 #include "attach.h"
+#include "options.h"
 #include "task_record.h"
 #include "task.skel.h"
 
@@ -42,7 +43,7 @@ struct task_filter {
 
 static void task_filter_init(lua_State *L, int opts, void *filter)
 {
-	((struct task_filter *)filter)->threads = option_boolean(L, opts, "threads", 1);
+	((struct task_filter *)filter)->threads = option_boolean(L, opts, "threads", true);
 }
 
 /* The task iterator visits every thread; threads = false keeps the group
@@ -55,8 +56,9 @@ static bool task_skip(const void *rec, const void *filter)
 }
 
 static const struct option task_options[] = {
-	{ "pid", OPT_INTEGER, OPT_KERNEL },
-	{ "threads", OPT_BOOLEAN, OPT_READER },
+	OPTION_TASK_PID,
+	{ .name = "threads", .type = OPT_BOOLEAN, .scope = OPT_READER,
+	  .help = "every thread (default true); false: one record per process, its leader" },
 	OPTIONS_END,
 };
 

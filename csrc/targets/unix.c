@@ -70,4 +70,5 @@ const struct target target_unix = {
 	.record_size = sizeof(struct unix_record),
 	.fields = unix_fields, .derive = unix_derive,
 	.derived = (const char *const[]){ "type", "state", "path", "abstract", NULL },
+	.ring = true, .one_read = true,	/* see bpf/targets/unix.bpf.c */
 };

@@ -21,7 +21,7 @@ static const struct field vma_fields[] = {
 };
 
 static const struct option vma_options[] = {
-	{ "pid", OPT_INTEGER, OPT_KERNEL },
+	OPTION_TASK_PID,
 	OPTIONS_END,
 };
 
@@ -31,4 +31,5 @@ const struct target target_vmas = {
 	.record_size = sizeof(struct vma_record),
 	.fields = vma_fields, .options = vma_options,
 	.attach = attach_task_pid,
+	.kallsyms = true,	/* special_mapping_name names [vdso], [vvar] */
 };

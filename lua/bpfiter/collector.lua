@@ -1,6 +1,7 @@
---- What the event collectors' Lua objects share (bpfiter.cpu_wait_collector
--- in stats.lua, bpfiter.cache_activity_collector in activity.lua): each
--- wraps a core collector as self.collector and adds its own read().
+--- What the event collectors' Lua objects share (bpfiter.cpu_wait in
+-- cpu_wait.lua, bpfiter.cache_activity_collector in cache_activity.lua):
+-- each wraps a core collector (csrc/collectors/collector.c) as
+-- self.collector and adds its own read().
 local M = {}
 
 local function positive_seconds(v)
@@ -30,13 +31,21 @@ function M.check_options(fname, opts, known, allow_duration)
 end
 
 --- A new collector class with the shared methods; the caller adds read()
--- and reset(), and builds objects with setmetatable({collector = c}, class).
+-- and builds objects with setmetatable({collector = c}, class).
 function M.class()
   local C = {}
   C.__index = C
 
   --- The core's raw counts, as it keeps them.
   function C:snapshot() return self.collector:snapshot() end
+
+  --- Forgets what was collected so far; collecting goes on. Returns the
+  -- collector, or nil, message, errno.
+  function C:reset()
+    local ok, msg, errno = self.collector:reset()
+    if not ok then return nil, msg, errno end
+    return self
+  end
 
   --- Sleeps for `seconds` while collecting; returns the collector.
   function C:wait(seconds)

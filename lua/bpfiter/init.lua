@@ -21,9 +21,24 @@ local M = {
   target_names = core.targets,
   --- fields[target]: the field names its records can have, in order.
   fields = core.fields,
-  --- options[target]: {name =, type = "integer"|"boolean"|..., scope =
-  -- "kernel"|"reader"} for every option it accepts.
+  --- options[target]: every option it accepts, as the core declares and
+  -- checks it: {name =, type = "integer"|"boolean"|"string"|"integer|string",
+  -- scope = "kernel"|"reader"|"lua", min =, max = (integers), words = {...}
+  -- (strings taking only these), required =, arg = (the value's name in
+  -- help), help = (one line, with the unit)}. The CLI, its help and the
+  -- docs are generated from it.
   options = core.options,
+  --- check_options(target, opts): nil when opts suit bpfiter[target], else
+  -- what is wrong (the check every walk makes, without the walk).
+  check_options = core.check_options,
+  --- The verified-program cache (csrc/core/program_cache.c):
+  -- program_cache() -> {dir =, enabled =, reason =, entries = {{target =,
+  -- file =, id =, name =, tag =}}}; program_cache_clear() -> number removed
+  -- or nil, message, errno; program_info(target) -> {id =, cached =} for a
+  -- program this Lua state holds, or nil.
+  program_cache = core.program_cache,
+  program_cache_clear = core.program_cache_clear,
+  program_info = core.program_info,
   pin = core.pin,
   open = core.open,
   unpin = core.unpin,
@@ -34,35 +49,34 @@ for _, name in ipairs(core.targets) do
 end
 
 --- Run-queue wait per cgroup: a collector (cpu_wait) and a one-shot
--- (cgroup_cpu_wait), in lua/bpfiter/stats.lua, loaded on first use.
-function M.cpu_wait(opts) return require("bpfiter.stats").cpu_wait(opts) end
-function M.cgroup_cpu_wait(opts) return require("bpfiter.stats").cgroup_cpu_wait(opts) end
+-- (cgroup_cpu_wait), in lua/bpfiter/cpu_wait.lua, loaded on first use.
+function M.cpu_wait(opts) return require("bpfiter.cpu_wait").cpu_wait(opts) end
+function M.cgroup_cpu_wait(opts) return require("bpfiter.cpu_wait").cgroup_cpu_wait(opts) end
 
 --- The page-cache walks (lua/bpfiter/pagecache.lua): the core's records
 -- with paths as this process sees them, and the path= and pid= options.
 function M.pagecache(opts) return require("bpfiter.pagecache").pagecache(opts) end
 function M.cached_files(opts) return require("bpfiter.pagecache").cached_files(opts) end
-for _, name in ipairs { "pagecache", "cached_files" } do
-  local options = M.options[name]
-  for i = #options, 1, -1 do -- file= is the core's, set from path=
-    if options[i].name == "file" then table.remove(options, i) end
-  end
-  options[#options + 1] = { name = "path", type = "string", scope = "reader" }
-  options[#options + 1] = { name = "pid", type = "integer", scope = "reader" }
-end
 
---- Page-cache activity per inode (lua/bpfiter/activity.lua, loaded on first
+--- Metric families of this machine (lua/bpfiter/metrics.lua, loaded on
+-- first use): bpfiter.metrics{collectors =, top =, cgroups =, cgroup_depth =,
+-- window =} -> families, failures. For a long-lived source (a server), use
+-- require("bpfiter.metrics").new{...}:collect().
+function M.metrics(opts) return require("bpfiter.metrics").collect(opts) end
+
+--- Page-cache activity per inode (lua/bpfiter/cache_activity.lua, loaded on first
 -- use): cache_activity{duration =} collects for a while and returns rows;
 -- cache_activity_collector{} is the collector; cache_activity_join(rows,
 -- records) joins rows with a page-cache walk on (dev, inode, generation).
-for name, f in pairs { cache_activity = "cache_activity", cache_activity_collector = "collector", cache_activity_join = "join" } do M[name] = function(...) return require("bpfiter.activity")[f](...) end end
+for name, f in pairs { cache_activity = "cache_activity", cache_activity_collector = "collector", cache_activity_join = "join" } do M[name] = function(...) return require("bpfiter.cache_activity")[f](...) end end
 
 --- The iterator targets the running kernel offers, read from its BTF, sorted
 -- by the kernel's name, then those this build decodes but the kernel lacks
 -- (offered = false), or nil, message, errno:
 -- {name = "task", offered = true, context = {"task"}, decoded = true,
 --  bpfiter = {{name = "tasks", available = true,
---              options = {{name =, type =, scope =}, ...}}}}
+--              options = {{name =, type =, scope =, ...}, ...}}}}
+-- (options: copies of bpfiter.options[name])
 -- `context` names what a program for the target receives; `bpfiter` lists
 -- the functions here that decode it (empty: none, decoded = false), each
 -- with whether its program loads on this kernel (available; loading it
@@ -74,7 +88,10 @@ local function discover()
     for i, name in ipairs(t.bpfiter) do
       local options = {}
       for j, o in ipairs(core.options[name]) do
-        options[j] = { name = o.name, type = o.type, scope = o.scope }
+        options[j] = {}
+        for k, v in pairs(o) do
+          options[j][k] = type(v) == "table" and table.move(v, 1, #v, 1, {}) or v
+        end
       end
       local ok, reason = core.available(name)
       t.bpfiter[i] = { name = name, options = options, available = ok, reason = reason }
@@ -101,6 +118,9 @@ function M.map_elems(map)
     error(("bad argument #1 to 'map_elems' (map id or pinned path expected, got %s)")
       :format(kind), 2)
   end
+  -- checked here, so that an error names the caller's line, not this one
+  local problem = core.check_options("map_elems", map or {})
+  if problem then error(("bad argument #1 to 'map_elems' (%s)"):format(problem), 2) end
   local step, it, nothing, closing = core.map_elems(map)
   return step, it, nothing, closing
 end
@@ -108,12 +128,22 @@ end
 --- Runs a target to completion and returns its records as an array, or
 -- nil, message, errno when the walk cannot start.
 -- @usage local procs = assert(bpfiter.collect("tasks", {threads = false}))
+local walks = {}
+for _, name in ipairs(core.targets) do walks[name] = true end
+
 function M.collect(target, opts)
-  local open = M[target]
-  if type(open) ~= "function" or not core[target] then
-    error(("bad argument #1 to 'collect' (unknown target '%s')"):format(tostring(target)), 2)
+  if not walks[target] then
+    error(("bad argument #1 to 'collect' (%s is not a walk; bpfiter.target_names lists them)")
+      :format(type(target) == "string" and ("'%s'"):format(target) or type(target)), 2)
   end
-  local step, it, _, closing = open(opts)
+  -- Checked before the walk, so that an error names collect and the
+  -- caller's line, not a line of this file.
+  if opts ~= nil and type(opts) ~= "table" then
+    error(("bad argument #2 to 'collect' (table expected, got %s)"):format(type(opts)), 2)
+  end
+  local problem = core.check_options(target, opts)
+  if problem then error(("bad argument #2 to 'collect' (%s)"):format(problem), 2) end
+  local step, it, _, closing = M[target](opts)
   if not step then return nil, it, _ end
   local out, n = {}, 0
   do

@@ -7,7 +7,8 @@ local core = require "bpfiter.core"
 
 local M = {}
 
--- glibc's makedev(), so devs compare equal to stat()'s st_dev.
+-- glibc's makedev(), so devs compare equal to stat()'s st_dev (the C core has
+-- its twin in csrc/util/devnum.h).
 local function makedev(major, minor)
   return ((major & 0xfffff000) << 32) | ((major & 0xfff) << 8) |
          ((minor & 0xffffff00) << 12) | (minor & 0xff)
@@ -17,12 +18,25 @@ local function unescape(s)
   return (s:gsub("\\(%d%d%d)", function(o) return string.char(tonumber(o, 8)) end))
 end
 
+-- io.open, once more after a full collection when out of fds (EMFILE,
+-- ENFILE): walks dropped without close hold fds until collected. The core
+-- follows the same rule for every fd it opens (csrc/core/fds.h).
+local function open_file(path)
+  local f, msg, errno = io.open(path)
+  if not f and (errno == 24 or errno == 23) then
+    collectgarbage()
+    f, msg, errno = io.open(path)
+  end
+  return f, msg, errno
+end
+
 --- dev -> {{root =, mountpoint =}, ...}: where each filesystem is mounted
--- in this process's mount namespace, in mountinfo's order.
+-- in this process's mount namespace, in mountinfo's order; or nil, message,
+-- errno (then every path would wrongly read "not mounted").
 function M.mounts()
   local by_dev = {}
-  local f = io.open("/proc/self/mountinfo")
-  if not f then return by_dev end
+  local f, msg, errno = open_file("/proc/self/mountinfo")
+  if not f then return nil, msg, errno end
   for line in f:lines() do
     local major, minor, root, mountpoint = line:match("^%d+ %d+ (%d+):(%d+) (%S+) (%S+)")
     if major then
@@ -62,7 +76,7 @@ end
 function M.block_device_path(rdev)
   local major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~0xfff)
   local minor = (rdev & 0xff) | ((rdev >> 12) & ~0xff)
-  local f = io.open(("/sys/dev/block/%d:%d/uevent"):format(major, minor))
+  local f = open_file(("/sys/dev/block/%d:%d/uevent"):format(major, minor))
   local name = f and f:read("a"):match("DEVNAME=([^\n]+)")
   if f then f:close() end
   if not name then return nil, "no device" end
@@ -80,8 +94,13 @@ local function only_dev_under(mounts, prefix, dev)
   return true
 end
 
-local KERNEL_OPTIONS = { scope = "string", dev = "integer", ino = "integer", min_pages = "integer",
-                         evicted = "boolean", runs = "boolean" }
+-- fname -> option name -> its declaration (core.options): what the core
+-- checks, and which ones (scope "lua") are resolved here.
+local declared = {}
+for _, fname in ipairs { "pagecache", "cached_files" } do
+  declared[fname] = {}
+  for _, o in ipairs(core.options[fname]) do declared[fname][o.name] = o end
+end
 
 local function argerror(fname, fmt, ...)
   error(("bad argument #1 to '%s' (%s)"):format(fname, fmt:format(...)), 4)
@@ -111,30 +130,11 @@ local function split_options(fname, opts)
   if opts ~= nil and type(opts) ~= "table" then
     argerror(fname, "table expected, got %s", type(opts))
   end
+  local problem = core.check_options(fname, opts)
+  if problem then argerror(fname, "%s", problem) end
   local kernel, filter = {}, {}
   for k, v in pairs(opts or {}) do
-    if k == "path" then
-      if type(v) ~= "string" then argerror(fname, "option 'path' must be a string, got %s", type(v)) end
-      filter.path = v
-    elseif k == "pid" then
-      if math.type(v) ~= "integer" or v <= 0 then
-        argerror(fname, "option 'pid' must be a positive integer, got %s", tostring(v))
-      end
-      filter.pid = v
-    elseif KERNEL_OPTIONS[k] then
-      local want = KERNEL_OPTIONS[k]
-      local got = math.type(v) or type(v)
-      if want == "integer" and (got ~= "integer" or v < 0) then
-        argerror(fname, "option '%s' must be an integer >= 0, got %s", k, tostring(v))
-      elseif want ~= "integer" and got ~= want then
-        argerror(fname, "option '%s' must be a %s, got %s", k, want, got)
-      elseif k == "scope" and v ~= "all" and v ~= "open" then
-        argerror(fname, "option 'scope' must be \"all\" or \"open\", got \"%s\"", v)
-      end
-      kernel[k] = v
-    else
-      argerror(fname, "unknown option '%s' for %s", tostring(k), fname)
-    end
+    if declared[fname][k].scope == "lua" then filter[k] = v else kernel[k] = v end
   end
   if filter.path then
     local id, msg, errno = core.file_identity(filter.path)
@@ -142,7 +142,9 @@ local function split_options(fname, opts)
     if id.is_dir then
       filter.prefix = id.path == "/" and "/" or id.path .. "/"
       -- no other filesystem mounted beneath: walk only this one
-      if kernel.dev == nil and only_dev_under(M.mounts(), filter.prefix, id.dev) then
+      local mounts, msg, errno = M.mounts()
+      if not mounts then return nil, fname .. ": " .. msg, errno end
+      if kernel.dev == nil and only_dev_under(mounts, filter.prefix, id.dev) then
         kernel.dev = id.dev
       end
     else
@@ -174,9 +176,10 @@ end
 local function walk(fname, opts)
   local kernel, filter, errno = split_options(fname, opts)
   if not kernel then return nil, filter, errno end
+  local mounts, msg, errno2 = M.mounts()
+  if not mounts then return nil, fname .. ": " .. msg, errno2 end
   local step, it, _, closing = core[fname](kernel)
   if not step then return nil, it, _ end
-  local mounts = M.mounts()
   local last_dev, last_rel, last_path, last_err
   local devices = {} -- rdev -> {path, error}: block-device caches
   local want_dev, want_ino, want -- wanted() of the file the records are of

@@ -3,7 +3,8 @@
 -- number, i_generation)) turned here into rows: the top processes per inode,
 -- what the bounded tables dropped, and a join with page-cache walks.
 -- bpfiter.cache_activity, bpfiter.cache_activity_collector and
--- bpfiter.cache_activity_join load this file on first use.
+-- bpfiter.cache_activity_join load this file on first use; the C side is
+-- csrc/collectors/cache_activity.c.
 local core = require "bpfiter.core"
 
 local M = {}
@@ -80,14 +81,6 @@ function Collector:read()
   return rows, dropped, info
 end
 
---- Forgets the counts so far (not the remembered evictions); collecting
--- goes on. Returns the collector.
-function Collector:reset()
-  local ok, msg, errno = self.collector:reset()
-  if not ok then return nil, msg, errno end
-  return self
-end
-
 
 --- bpfiter.cache_activity_collector{top = 5, max_inodes = 16384,
 -- max_ghosts = 131072, max_tasks = 32768} -> collector, or nil, message,
@@ -148,42 +141,6 @@ function M.join(rows, step, state, init, closing)
     for rec in step, state, init do visit(rec) end
   end
   return rows, matched
-end
-
---- For the CLI (`bpfiter cache --activity SECONDS [--top N] [--json]`):
--- collects for opts.duration seconds and returns the `opts.top` (default
--- 20) inodes that added most pages as flat rows {dev = "MAJ:MIN", inode,
--- generation, added, removed, evicted, refaults, dirtied, tasks =
--- "comm[pid]:pages ...", path, cached}, with path and cached (pages in the
--- cache now) from a bpfiter.cached_files walk when this build has one;
--- then the column names in order, dropped and the details. nil, message,
--- errno when the collector cannot start.
-function M.report_rows(opts)
-  opts = opts or {}
-  local rows, dropped, info = M.cache_activity { duration = opts.duration or 1,
-    top = opts.tasks or 3 }
-  if not rows then return nil, dropped, info end
-  local top = opts.top or 20
-  for i = #rows, top + 1, -1 do rows[i] = nil end
-  if #rows > 0 then
-    -- Best effort: the report stands without paths if the walk fails.
-    local step, it, nothing, closing = require("bpfiter.pagecache").cached_files()
-    if step then pcall(M.join, rows, step, it, nothing, closing) end
-  end
-  local out = {}
-  for i, r in ipairs(rows) do
-    local tasks = {}
-    for j, t in ipairs(r.tasks) do tasks[j] = ("%s[%d]:%d"):format(t.comm, t.pid, t.pages) end
-    local c = r.cached
-    out[i] = {
-      dev = ("%d:%d"):format(r.major, r.minor), inode = r.inode, generation = r.generation,
-      added = r.added, removed = r.removed, evicted = r.evicted, refaults = r.refaults,
-      dirtied = r.dirtied, tasks = table.concat(tasks, " "),
-      path = c and (c.path or c.relpath) or nil, cached = c and c.cached or nil,
-    }
-  end
-  return out, { "dev", "inode", "added", "removed", "evicted", "refaults", "dirtied",
-    "cached", "tasks", "path" }, dropped, info
 end
 
 return M

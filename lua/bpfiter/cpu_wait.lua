@@ -1,7 +1,8 @@
 --- Run-queue wait per cgroup: the C core's collector (core.cpu_wait, three
 -- tp_btf programs filling log2 histograms per cgroup v2 id) joined here with
 -- a walk of bpfiter.cgroups, and turned into count, mean and percentiles.
--- bpfiter.cpu_wait and bpfiter.cgroup_cpu_wait load this file on first use.
+-- bpfiter.cpu_wait and bpfiter.cgroup_cpu_wait load this file on first use;
+-- the C side is csrc/collectors/cpu_wait.c.
 local core = require "bpfiter.core"
 
 local M = {}
@@ -120,12 +121,6 @@ function Collector:read()
   end
   for i, row in ipairs(rows) do add_stats(row, hists[i]) end
   return rows, dropped
-end
-
---- Forgets what was collected so far; collecting goes on.
-function Collector:reset()
-  self.collector:reset()
-  return self
 end
 
 
