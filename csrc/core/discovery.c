@@ -256,7 +256,8 @@ static int discover(lua_State *L)
 }
 
 /* available(NAME) -> true | false, reason: whether bpfiter target NAME's
- * program loads on this kernel (loading it, once per Lua state). */
+ * program loads on this kernel (loading it and closing it again, unless a
+ * walk has it loaded). */
 static int available(lua_State *L)
 {
 	const char *name = luaL_checkstring(L, 1);
@@ -265,7 +266,7 @@ static int available(lua_State *L)
 	for (size_t i = 0; i < bpfiter_ntargets; i++) {
 		if (strcmp(bpfiter_targets[i]->name, name) != 0)
 			continue;
-		if (program_load(L, bpfiter_targets[i], msg, sizeof(msg)) >= 0) {
+		if (program_probe(L, bpfiter_targets[i], msg, sizeof(msg)) == 0) {
 			lua_pushboolean(L, 1);
 			return 1;
 		}

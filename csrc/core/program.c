@@ -248,6 +248,20 @@ int program_load(lua_State *L, const struct target *t, char *msg, size_t msgsize
 	return p->fd;
 }
 
+int program_probe(lua_State *L, const struct target *t, char *msg, size_t msgsize)
+{
+	struct program p = { .obj = NULL, .fd = -1, .ring = NULL };
+	int err;
+
+	if (program_loaded(L, t))
+		return 0;
+	err = load_program(t, &p, msg, msgsize);
+	if (err && fds_reclaim(L, err))
+		err = load_program(t, &p, msg, msgsize);
+	program_unload(&p);
+	return err;
+}
+
 int program_grow_ring(lua_State *L, const struct target *t, char *msg, size_t msgsize)
 {
 	struct program *p = program_loaded(L, t);

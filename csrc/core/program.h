@@ -41,6 +41,11 @@ int program_fd(lua_State *L, const struct target *t);
  * reason (without the target's name) in msg. */
 int program_load(lua_State *L, const struct target *t, char *msg, size_t msgsize);
 
+/* Whether t's program loads on this kernel: 0, or an errno with the reason
+ * in msg. A program not loaded yet is loaded and closed again, so asking
+ * about every target holds no fds. */
+int program_probe(lua_State *L, const struct target *t, char *msg, size_t msgsize);
+
 /* t's program, once program_fd loaded it; NULL before. */
 struct program *program_loaded(lua_State *L, const struct target *t);
 
