@@ -58,14 +58,17 @@ const char *program_load_hint(int err)
 	return "";
 }
 
-/* Whether /proc/kallsyms shows this process real addresses (its first
- * line is enough: hidden means every address reads 0). */
+/* Whether /proc/kallsyms shows this process real addresses: hidden, every
+ * address reads 0. Not the first line alone: on 6.1 the first symbols are
+ * per-CPU ones whose address really is 0 (fixed_percpu_data). */
 static bool kallsyms_visible(void)
 {
 	FILE *f = fopen("/proc/kallsyms", "re");
 	unsigned long long addr = 0;
-	bool seen = f && fscanf(f, "%llx", &addr) == 1 && addr != 0;
+	bool seen = false;
 
+	for (int i = 0; f && !seen && i < 4096 && fscanf(f, "%llx %*s %*[^\n]", &addr) == 1; i++)
+		seen = addr != 0;
 	if (f)
 		fclose(f);
 	return seen;
