@@ -190,6 +190,53 @@ bench: all fixtures
 	$(SPEC_ENV) $(LUA) bench/metrics.lua
 	$(SPEC_ENV) $(LUA) bench/scale.lua
 
+# Other kernels: Debian's own kernel packages (tools/kernel-package), the
+# programs compiled against their BTF, the specs booted in them (vm/).
+#   make check-btf [KERNEL=6.1|6.12]   every BPF program against that
+#       kernel's vmlinux.h (both kernels when KERNEL is unset)
+#   make vm-check KERNEL=6.1|6.12      the specs inside that kernel (QEMU)
+# One build runs on every kernel (CO-RE), so the build compiles against
+# the build machine's BTF only; check-btf proves the sources also compile
+# against the others' types (no field a flavor struct should name).
+KERNELS ?= 6.1 6.12
+KERNEL_DEBIAN_PACKAGES := lz4 zstd xz-utils
+VM_DEBIAN_PACKAGES := qemu-system-x86 busybox-static cpio
+KB := $(B)/kernels
+# TCG is slow and the CPUs are shared: the discovery and smoke specs by
+# default (every target once); VM_SPECS=spec for the whole suite.
+VM_SPECS ?= spec/13-discovery_spec.lua spec/14-kernels_spec.lua
+.PHONY: check-btf _check_btf vm-check
+
+$(KB)/%/vmlinux:
+	tools/kernel-package $* $(KB)/$*
+
+$(KB)/%/vmlinux.h: $(KB)/%/vmlinux
+	$(BPFTOOL) btf dump file $< format c > $@.tmp && mv $@.tmp $@
+
+check-btf:
+	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(KERNEL_DEBIAN_PACKAGES)"
+	@for k in $(or $(KERNEL),$(KERNELS)); do \
+	  $(MAKE) --no-print-directory -k _check_btf KERNEL=$$k || exit 1; \
+	  echo "check-btf: $(words $(BPF_PROGS)) BPF programs compile against $$(cat $(KB)/$$k/release)"; \
+	done
+
+# The suite as `make check` runs it, inside the kernel, against this
+# machine's build (vm/run: QEMU, KVM if it boots, TCG otherwise).
+vm-check:
+	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(KERNEL_DEBIAN_PACKAGES) $(VM_DEBIAN_PACKAGES)"
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory all fixtures
+	@for k in $(or $(KERNEL),$(KERNELS)); do \
+	  $(MAKE) --no-print-directory $(KB)/$$k/vmlinux && \
+	  vm/run $(KB)/$$k env $(SPEC_ENV) $(BUSTED) --lua=$(LUA) $(VM_SPECS) || exit 1; \
+	done
+
+ifdef KERNEL
+_check_btf: $(BPF_PROGS:%=$(KB)/$(KERNEL)/%.bpf.o)
+$(KB)/$(KERNEL)/%.bpf.o: %.bpf.c $(BPF_HEADERS) $(KB)/$(KERNEL)/vmlinux.h
+	$(CLANG) $(subst -I$(B) ,-I$(KB)/$(KERNEL) ,$(BPF_CFLAGS)) -c $< -o $@
+endif
+
 PREFIX      ?= /usr/local
 DESTDIR     ?=
 INST_LIBDIR ?= $(PREFIX)/lib/lua/5.4

@@ -55,8 +55,8 @@ local function expected(mount, rel, v1)
   local e = {
     id = ino(dir), path = rel == "" and "/" or rel, name = rel:match("[^/]+$") or "/",
     level = level, parent_id = parent and ino(mount .. parent) or 0,
-    nr_tasks = nlines(dir .. (v1 and "/tasks" or "/cgroup.threads")),
-    nr_procs = nlines(dir .. "/cgroup.procs"),
+    nr_tasks = H.task_count(nlines(dir .. (v1 and "/tasks" or "/cgroup.threads"))),
+    nr_procs = H.task_count(nlines(dir .. "/cgroup.procs")),
   }
   if not v1 then
     local events, stat = keyed(dir .. "/cgroup.events"), keyed(dir .. "/cgroup.stat")
@@ -143,11 +143,11 @@ describe("cgroups in the v2 hierarchy", function()
     assert.same(pre, paths(recs))
     for _, r in ipairs(recs) do same_cgroup(expected(V2, r.path), r) end
     local by = H.by(recs, "path")
-    assert.equal(4, by[rel .. "/a/a1"].nr_tasks)
-    assert.equal(1, by[rel .. "/a/a1"].nr_procs)
-    assert.equal(4, by[rel .. "/b"].nr_tasks)
-    assert.equal(2, by[rel .. "/b"].nr_procs)
-    assert.equal(0, by[rel .. "/a"].nr_tasks)
+    assert.equal(H.task_count(4), by[rel .. "/a/a1"].nr_tasks)
+    assert.equal(H.task_count(1), by[rel .. "/a/a1"].nr_procs)
+    assert.equal(H.task_count(4), by[rel .. "/b"].nr_tasks)
+    assert.equal(H.task_count(2), by[rel .. "/b"].nr_procs)
+    assert.equal(H.task_count(0), by[rel .. "/a"].nr_tasks)
     assert.is_true(by[rel .. "/a"].populated)
     assert.is_false(by[rel .. "/a/a2"].populated)
     assert.equal(4, by[rel].nr_descendants)
@@ -357,8 +357,8 @@ describe("cgroups in a v1 hierarchy", function()
       assert.is_true(r.populated)
       assert.is_false(r.frozen)
     end
-    assert.equal(3, recs[3].nr_tasks)
-    assert.equal(1, recs[3].nr_procs)
+    assert.equal(H.task_count(3), recs[3].nr_tasks)
+    assert.equal(H.task_count(1), recs[3].nr_procs)
     assert.equal(2, recs[1].nr_descendants)
     -- the path is the one /proc/PID/cgroup shows for this hierarchy
     local line = H.read_file(("/proc/%d/cgroup"):format(fx.pid)):match("\n?" .. hierarchy_id .. ":[^:]*:([^\n]*)")

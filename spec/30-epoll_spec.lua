@@ -107,6 +107,11 @@ local function kcmp(triples)
   return results
 end
 
+if not H.available("epoll") then
+  describe("epoll", function() it("returns ENOTSUP on this kernel", H.enotsup("epoll")) end)
+  return
+end
+
 describe("epoll", function()
   describe("sets of 1, 100, 1,000 and 15,000 items in one process", function()
     local fx, sets

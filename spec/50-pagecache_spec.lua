@@ -197,6 +197,11 @@ local function meminfo_kb(key)
   return tonumber(H.read_file("/proc/meminfo"):match(key .. ":%s*(%d+) kB"))
 end
 
+if not H.available("pagecache") then
+  describe("pagecache", function() it("returns ENOTSUP on this kernel", H.enotsup("pagecache")) end)
+  return
+end
+
 describe("pagecache", function()
   describe("a 64 MiB file with known pages read, written and evicted", function()
     local dir, file, want, want_dirty, st

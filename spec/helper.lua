@@ -89,6 +89,46 @@ function H.spawn(program, ...)
   return fx
 end
 
+--- For the spec files of target NAME: whether it works on the running
+-- kernel (an older one may lack what it needs, README "Kernels"). Where it
+-- does not, the file runs only H.enotsup(NAME), its other specs being for
+-- kernels that have the target:
+--   if not H.available("epoll") then
+--     describe("epoll", function() it("returns ENOTSUP here", H.enotsup("epoll")) end)
+--     return
+--   end
+function H.available(name)
+  return (require "bpfiter").available(name)
+end
+
+--- A spec body: target NAME returns ENOTSUP, naming the kernel it needs.
+function H.enotsup(name)
+  return function()
+    local luassert = require "luassert"
+    local bpfiter = require "bpfiter"
+    local ok, reason = bpfiter.available(name)
+    luassert.is_false(ok)
+    luassert.matches("^needs kernel >= %d+%.%d+ %(.+%)", reason)
+    local f, msg, errno = bpfiter[name]({})
+    luassert.is_nil(f)
+    luassert.equal(name .. ": " .. reason .. ": Operation not supported", msg)
+    luassert.equal(95, errno) -- ENOTSUP
+  end
+end
+
+--- Whether the running kernel's BTF has function NAME (a kfunc), as
+-- bpftool dumps it.
+function H.kernel_function(name)
+  return H.run("bpftool btf dump file /sys/kernel/btf/vmlinux"):find("FUNC '" .. name .. "'", 1, true) ~= nil
+end
+
+--- n, or nil on kernels whose cgroups walk cannot count tasks (no css_task
+-- kfuncs before 6.7: nr_tasks and nr_procs are nil there).
+function H.task_count(n)
+  if H.counts_tasks == nil then H.counts_tasks = H.kernel_function("bpf_iter_css_task_new") end
+  return H.counts_tasks and n or nil
+end
+
 --- `build/fixture MODE ARGS... READY` (spec/fixture.c), as H.spawn.
 function H.fixture(mode, ...)
   return H.spawn("fixture", mode, ...)

@@ -11,6 +11,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "cache_activity_record.h"
+#include "folio.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -83,13 +84,11 @@ static __always_inline bool inode_key(struct address_space *mapping, struct ca_i
  * second page. The bit number comes from this kernel's enum. */
 static __always_inline __u64 nr_pages(struct folio *folio)
 {
-	unsigned long flags = folio->flags.f;
+	unsigned long flags = folio_flags_word(folio);
 
 	if (!(flags & (1UL << bpf_core_enum_value(enum pageflags, PG_head))))
 		return 1;
-	if (bpf_core_field_exists(folio->_nr_pages))
-		return folio->_nr_pages;
-	return 1UL << (folio->_flags_1 & 0xff);	/* older kernels: the order */
+	return folio_large_pages(folio);
 }
 
 /* The inode's entry, created if missing from `init` (an adder's, or
@@ -180,7 +179,7 @@ int BPF_PROG(cache_activity_add, struct folio *folio)
 static __always_inline bool evicted_by_reclaim(struct folio *folio)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	unsigned long flags = folio->flags.f;
+	unsigned long flags = folio_flags_word(folio);
 
 	if (!(task->flags & PF_MEMALLOC) || folio->_refcount.counter != 0)
 		return false;

@@ -12,12 +12,17 @@
 /* The socket's inode number as sock_i_ino() gives it: 0 once the socket
  * has no file (orphaned, or not accepted yet). Newer kernels cache it in
  * the sock; older ones reach it through the struct socket's inode. */
+struct sock___ino {
+	unsigned long sk_ino;
+} __attribute__((preserve_access_index));
+
 static __always_inline __u64 sock_inode(struct sock *sk)
 {
+	struct sock___ino *cached = (void *)sk;
 	struct socket *sock;
 
-	if (bpf_core_field_exists(sk->sk_ino))
-		return BPF_CORE_READ(sk, sk_ino);
+	if (bpf_core_field_exists(cached->sk_ino))
+		return BPF_CORE_READ(cached, sk_ino);
 	sock = BPF_CORE_READ(sk, sk_socket);
 	if (!sock)
 		return 0;

@@ -9,6 +9,11 @@ BPFITER_TARGET("bpf_links", bpf_link_record);
 /* The link is the first member of each type's own struct; those fields
  * are beyond what the verifier knows of struct bpf_link, so they are read
  * with probe reads. */
+/* bpf_link.attach_type (6.17); older kernels keep it per link type. */
+struct bpf_link___attach_type {
+	enum bpf_attach_type attach_type;
+} __attribute__((preserve_access_index));
+
 static __always_inline void attach_info(struct bpf_link *link, struct scratch_slot *s)
 {
 	struct bpf_link_record *r = &s->rec;
@@ -53,8 +58,8 @@ int dump_bpf_link(struct bpf_iter__bpf_link *ctx)
 	r->id = link->id;
 	r->type = link->type;
 	r->attach_type = ~0u;
-	if (bpf_core_field_exists(link->attach_type))
-		r->attach_type = BPF_CORE_READ(link, attach_type);
+	if (bpf_core_field_exists(((struct bpf_link___attach_type *)link)->attach_type))
+		r->attach_type = BPF_CORE_READ((struct bpf_link___attach_type *)link, attach_type);
 	if (link->prog)
 		r->prog_id = link->prog->aux->id;
 	attach_info(link, s);

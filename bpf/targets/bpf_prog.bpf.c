@@ -60,6 +60,14 @@ static long add_map_id(__u64 i, void *data)
 	return 0;
 }
 
+/* sleepable moved from bpf_prog_aux into bpf_prog (6.10). */
+struct bpf_prog___sleepable {
+	__u8 sleepable:1;
+} __attribute__((preserve_access_index));
+struct bpf_prog_aux___sleepable {
+	bool sleepable;
+} __attribute__((preserve_access_index));
+
 /* used_maps may grow (BPF_PROG_BIND_MAP) while we read it; a racing
  * reader sees the old or the new array, either is a true answer. */
 static __always_inline __u16 map_ids(struct bpf_prog_aux *aux, struct scratch_slot *s)
@@ -105,8 +113,10 @@ int dump_bpf_prog(struct bpf_iter__bpf_prog *ctx)
 	__builtin_memcpy(r->name, aux->name, sizeof(r->name));
 	r->gpl_compatible = BPF_CORE_READ_BITFIELD(prog, gpl_compatible);
 	r->jited = BPF_CORE_READ_BITFIELD(prog, jited);
-	if (bpf_core_field_exists(prog->sleepable))
-		r->sleepable = BPF_CORE_READ_BITFIELD(prog, sleepable);
+	if (bpf_core_field_exists(((struct bpf_prog___sleepable *)prog)->sleepable))
+		r->sleepable = BPF_CORE_READ_BITFIELD((struct bpf_prog___sleepable *)prog, sleepable);
+	else
+		r->sleepable = BPF_CORE_READ((struct bpf_prog_aux___sleepable *)aux, sleepable);
 	r->tail_len = map_ids(aux, s);
 	BPFITER_EMIT(seq, s);
 	return 0;

@@ -34,10 +34,22 @@ BPFITER_RING(1 << 20);
 /* Counting stops here; pid_max cannot exceed it. */
 #define MAX_TASKS		(1U << 22)
 
-extern int bpf_iter_css_task_new(struct bpf_iter_css_task *it,
+/* The kfuncs' state, as 6.7 defines it: older kernels' BTF has no such
+ * type. The kernel checks its own prototype, so the local name is fine. */
+struct bpf_iter_css_task___local {
+	__u64 __opaque[1];
+} __attribute__((aligned(8)));
+
+extern int bpf_iter_css_task_new(struct bpf_iter_css_task___local *it,
 				 struct cgroup_subsys_state *css, unsigned int flags) __ksym __weak;
-extern struct task_struct *bpf_iter_css_task_next(struct bpf_iter_css_task *it) __ksym __weak;
-extern void bpf_iter_css_task_destroy(struct bpf_iter_css_task *it) __ksym __weak;
+extern struct task_struct *bpf_iter_css_task_next(struct bpf_iter_css_task___local *it) __ksym __weak;
+extern void bpf_iter_css_task_destroy(struct bpf_iter_css_task___local *it) __ksym __weak;
+
+/* Set at load (csrc/targets/cgroups.c) when the kernel has the css_task
+ * kfuncs (6.7): on older kernels the calls must be dead code, which the
+ * verifier then skips. A u64 keeps .rodata as long as the skeleton's
+ * padded struct, which rodata_get compares it with. */
+const volatile __u64 have_css_task_iter = 0;
 
 /* kernfs_node.parent became __parent (6.15): read whichever exists. */
 struct kernfs_node___new {
@@ -62,7 +74,7 @@ static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
  * verifier sees one loop state instead of one per count. */
 static __always_inline void count_tasks(struct cgroup *cgrp, unsigned int flags, __u32 *n)
 {
-	struct bpf_iter_css_task it;
+	struct bpf_iter_css_task___local it;
 
 	bpf_iter_css_task_new(&it, &cgrp->self, flags);
 	while (bpf_iter_css_task_next(&it))
@@ -181,8 +193,12 @@ int dump_cgroup(struct bpf_iter__cgroup *ctx)
 		       cgrp->nr_populated_threaded_children != 0;
 	r->frozen = (cgrp->flags >> CGRP_FROZEN) & 1;
 	r->threaded = cgrp->dom_cgrp != cgrp;
-	count_tasks(cgrp, 0, &r->nr_tasks);
-	count_tasks(cgrp, CSS_TASK_ITER_PROCS | CSS_TASK_ITER_THREADED, &r->nr_procs);
+	if (have_css_task_iter) {
+		count_tasks(cgrp, 0, &r->nr_tasks);
+		count_tasks(cgrp, CSS_TASK_ITER_PROCS | CSS_TASK_ITER_THREADED, &r->nr_procs);
+	} else {
+		r->nr_tasks = r->nr_procs = CGROUP_COUNT_UNKNOWN;
+	}
 	r->tail_len = cgroup_path(cgrp->kn, s->tail);
 	if (BPF_CORE_READ(seq, file, f_inode, i_sb, s_magic) == BPF_FS_MAGIC) {
 		BPFITER_EMIT(seq, s);	/* a pinned view: see the top */

@@ -13,6 +13,8 @@ struct cgroup_record {
 	__u64 parent_id;		/* 0 for a hierarchy's root */
 	__u32 nr_tasks;			/* threads in this cgroup itself (cgroup.threads) */
 	__u32 nr_procs;			/* processes (cgroup.procs) */
+	/* nr_tasks and nr_procs are CGROUP_COUNT_UNKNOWN on kernels without
+	 * the css_task kfuncs (before 6.7) */
 	__u32 nr_descendants;		/* live descendants (cgroup.stat) */
 	__u32 nr_dying_descendants;	/* removed but not yet freed (cgroup.stat) */
 	__u32 hierarchy_id;		/* 0: cgroup v2; first column of /proc/PID/cgroup */
@@ -21,5 +23,7 @@ struct cgroup_record {
 	__u8 threaded;			/* cgroup.type "threaded" */
 	__u8 pad;
 };
+
+#define CGROUP_COUNT_UNKNOWN 0xffffffffu
 
 #endif

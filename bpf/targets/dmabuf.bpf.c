@@ -4,10 +4,17 @@
 #include "dmabuf_record.h"
 
 BPFITER_SCRATCH(dmabuf_record)
+
+/* struct bpf_iter__dmabuf as of 6.16, spelled out: older kernels' BTF (and
+ * so a vmlinux.h made from it) has no such type; CO-RE finds the kernel's. */
+struct bpf_iter__dmabuf___local {
+	struct bpf_iter_meta *meta;
+	struct dma_buf *dmabuf;
+} __attribute__((preserve_access_index));
 BPFITER_TARGET("dmabufs", dmabuf_record);
 
 SEC("iter/dmabuf")
-int dump_dmabuf(struct bpf_iter__dmabuf *ctx)
+int dump_dmabuf(struct bpf_iter__dmabuf___local *ctx)
 {
 	struct seq_file *seq = ctx->meta->seq;
 	struct dma_buf *buf = ctx->dmabuf;

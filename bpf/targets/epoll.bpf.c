@@ -15,10 +15,14 @@ BPFITER_RING(1 << 20);
 
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 /* Open-coded loops (libbpf 1.1.2 has no bpf_for): the verifier checks the
- * body until its states repeat, not once per possible iteration. */
-extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __ksym;
-extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym;
-extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym;
+ * body until its states repeat, not once per possible iteration. Their
+ * state as 6.4 defines it: older kernels' BTF has no such type. */
+struct bpf_iter_num___local {
+	__u64 __opaque[1];
+} __attribute__((aligned(8)));
+extern int bpf_iter_num_new(struct bpf_iter_num___local *it, int start, int end) __ksym;
+extern int *bpf_iter_num_next(struct bpf_iter_num___local *it) __ksym;
+extern void bpf_iter_num_destroy(struct bpf_iter_num___local *it) __ksym;
 
 /* Mixed into the opaque ids of sets and files, so they are not kernel
  * addresses; random, set at load time by csrc/targets/epoll.c. */
@@ -116,7 +120,7 @@ static __always_inline __u64 rb_next_node(__u64 n)
 {
 	struct rb_node *node = VIEW(rb_node, n);
 	__u64 r = (__u64)node->rb_right, parent, next = 0;
-	struct bpf_iter_num it;
+	struct bpf_iter_num___local it;
 
 	bpf_iter_num_new(&it, 0, RB_DEPTH);
 	if (r) {
@@ -152,7 +156,7 @@ static __always_inline __u64 first_after(struct walk *w)
 {
 	struct eventpoll *ep = VIEW(eventpoll, w->ep);
 	__u64 n, succ = 0;
-	struct bpf_iter_num it;
+	struct bpf_iter_num___local it;
 
 	if (!w->keyed)
 		return (__u64)ep->rbr.rb_leftmost;

@@ -73,8 +73,15 @@ static __always_inline __u64 partial_free(struct kmem_cache_node *n, __u64 nr_pa
 	return w.free < node_objects ? w.free : node_objects;
 }
 
+/* struct bpf_iter__kmem_cache as of 6.13, spelled out: older kernels' BTF
+ * has no such type; CO-RE finds the kernel's. */
+struct bpf_iter__kmem_cache___local {
+	struct bpf_iter_meta *meta;
+	struct kmem_cache *s;
+} __attribute__((preserve_access_index));
+
 SEC("iter/kmem_cache")
-int dump_kmem_cache(struct bpf_iter__kmem_cache *ctx)
+int dump_kmem_cache(struct bpf_iter__kmem_cache___local *ctx)
 {
 	struct seq_file *seq = ctx->meta->seq;
 	struct kmem_cache *cache = ctx->s;

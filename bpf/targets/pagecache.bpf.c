@@ -23,6 +23,7 @@
  * (bpf_rdonly_cast, bpf_probe_read_kernel), and every loop has a bound. */
 #include "iter_common.bpf.h"
 #include "pagecache_record.h"
+#include "folio.bpf.h"
 
 BPFITER_SCRATCH(pagecache_record)
 BPFITER_TARGET("pagecache", pagecache_record);
@@ -256,14 +257,47 @@ static __always_inline bool inode_maybe_open(struct inode *inode)
 	       inode->__i_nlink == 0;
 }
 
+/* The i_state bits are an enum in BTF from 6.18, macros (no BTF) before:
+ * with these values from 6.12 ("fs: reorder i_state bits"), the old
+ * ones (I_NEW 1 << 3, ...) before. Read with the wrong ones, a freshly
+ * written file (I_DIRTY_SYNC, 1 << 4 from 6.12) looks half freed. */
+enum inode_state_flags_t___compat {
+	I_NEW___compat = 1 << 0,
+	I_WILL_FREE___compat = 1 << 7,
+	I_FREEING___compat = 1 << 8,
+};
+#define I_NEW___old (1 << 3)
+#define I_WILL_FREE___old (1 << 4)
+#define I_FREEING___old (1 << 5)
+extern int LINUX_KERNEL_VERSION __kconfig;
+#define INODE_STATE(name)							\
+	(bpf_core_enum_value_exists(enum inode_state_flags_t___compat, name##___compat) ?	\
+	 bpf_core_enum_value(enum inode_state_flags_t___compat, name##___compat) :	\
+	 LINUX_KERNEL_VERSION >= KERNEL_VERSION(6, 12, 0) ? name##___compat : name##___old)
+
+/* i_state itself: that enum from 6.18, an unsigned long before. */
+struct inode___enum_state {
+	enum inode_state_flags_t___compat i_state;
+} __attribute__((preserve_access_index));
+struct inode___word_state {
+	unsigned long i_state;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 inode_state(struct inode *inode)
+{
+	struct inode___enum_state *e = (void *)inode;
+
+	if (bpf_core_field_exists(e->i_state))
+		return e->i_state;
+	return ((struct inode___word_state *)inode)->i_state;
+}
+
 /* Whether the walk goes into this inode's pages. */
 static __always_inline bool inode_wanted(struct pagecache_walk *w, struct inode *inode)
 {
 	__u64 nrpages = inode->i_data.nrpages;
-	__u32 state = inode->i_state;
-	__u32 going = bpf_core_enum_value(enum inode_state_flags_t, I_FREEING) |
-		      bpf_core_enum_value(enum inode_state_flags_t, I_WILL_FREE) |
-		      bpf_core_enum_value(enum inode_state_flags_t, I_NEW);
+	__u32 state = inode_state(inode);
+	__u32 going = INODE_STATE(I_FREEING) | INODE_STATE(I_WILL_FREE) | INODE_STATE(I_NEW);
 
 	if (state & going)
 		return false;
@@ -388,11 +422,11 @@ static __always_inline __u64 shadow_pages(struct xa_pos *x)
 static __always_inline __u16 folio_flags(__u64 p, struct xa_pos *x, __u64 *pages)
 {
 	struct folio *f = VIEW(folio, p);
-	__u64 fl = f->flags.f, slot = x->offset & (XA_CHUNK_SIZE - 1);
+	__u64 fl = folio_flags_word(f), slot = x->offset & (XA_CHUNK_SIZE - 1);
 	bool large = flag_bit(fl, PG(PG_head));
 	__u16 out;
 
-	*pages = large ? f->_nr_pages : 1;
+	*pages = large ? folio_large_pages(f) : 1;
 	if (!*pages || *pages > (1 << 20))
 		*pages = 1;
 	out = TAKE(fl, PG_uptodate, PC_F_UPTODATE) | TAKE(fl, PG_referenced, PC_F_REFERENCED) |
@@ -404,7 +438,7 @@ static __always_inline __u16 folio_flags(__u64 p, struct xa_pos *x, __u64 *pages
 	else	/* a lone entry at the root keeps its marks in xa_flags; the
 		 * folio's flags say the same, set together under the lock */
 		out |= TAKE(fl, PG_dirty, PC_F_DIRTY) | TAKE(fl, PG_writeback, PC_F_WRITEBACK);
-	if ((large ? f->_large_mapcount.counter : f->_mapcount.counter) >= 0)
+	if ((large ? folio_large_mapcount(f) : f->_mapcount.counter) >= 0)
 		out |= PC_F_MAPPED;
 	return out;
 }

@@ -42,11 +42,31 @@ static __always_inline char state_letter(struct task_struct *task)
 	}
 }
 
+/* mm->rss_stat: percpu counters from 6.2, a struct of atomics before. */
+struct mm_struct___percpu {
+	struct percpu_counter rss_stat[4];
+} __attribute__((preserve_access_index));
+struct mm_rss_stat___atomic {
+	atomic_long_t count[4];
+} __attribute__((preserve_access_index));
+struct mm_struct___atomic {
+	struct mm_rss_stat___atomic rss_stat;
+} __attribute__((preserve_access_index));
+
 /* get_mm_counter() reads the percpu counter's global part only; so do we,
- * which keeps rss equal to what /proc prints. */
+ * which keeps rss equal to what /proc prints. `member` is a constant after
+ * inlining: CO-RE then relocates the element with the kernel's own size. */
 static __always_inline __u64 mm_counter(struct mm_struct *mm, int member)
 {
-	s64 v = mm->rss_stat[member].count;
+	struct mm_struct___percpu *pc = (void *)mm;
+	struct mm_struct___atomic *at = (void *)mm;
+	s64 v;
+
+	/* probe reads: 6.1's verifier refuses the direct load of an element */
+	if (bpf_core_field_exists(pc->rss_stat))
+		v = BPF_CORE_READ(pc, rss_stat[member].count);
+	else
+		v = BPF_CORE_READ(at, rss_stat.count[member].counter);
 	return v > 0 ? v : 0;
 }
 

@@ -41,6 +41,10 @@ BPFITER_RING(1 << 20);
  * have inq_len; otherwise (and for seqpacket) the queued skbs are summed,
  * without the queue lock, a partly read one counted whole; a datagram
  * socket reports its next datagram. */
+struct unix_sock___inq {
+	int inq_len;
+} __attribute__((preserve_access_index));
+
 static __always_inline __u32 unix_rx_bytes(struct unix_sock *u)
 {
 	struct sock *sk = &u->sk;
@@ -49,8 +53,8 @@ static __always_inline __u32 unix_rx_bytes(struct unix_sock *u)
 
 	if (!qlen)
 		return 0;
-	if (sk->sk_type == SOCK_STREAM && bpf_core_field_exists(u->inq_len))
-		return BPF_CORE_READ(u, inq_len);
+	if (sk->sk_type == SOCK_STREAM && bpf_core_field_exists(((struct unix_sock___inq *)u)->inq_len))
+		return BPF_CORE_READ((struct unix_sock___inq *)u, inq_len);
 	if (sk->sk_type != SOCK_STREAM && sk->sk_type != SOCK_SEQPACKET)
 		return skb ? skb->len : 0;
 	for (int i = 0; i < QUEUE_WALK_MAX; i++) {

@@ -45,10 +45,20 @@ struct {
  * function; the name string hangs off vm_private_data. */
 extern const void special_mapping_name __ksym;
 
-extern int bpf_iter_task_vma_new(struct bpf_iter_task_vma *it, struct task_struct *task,
+/* The vma iterator kfuncs' state as 6.7 defines it (older kernels' BTF has
+ * no such type), and whether the kernel has them, set at load
+ * (csrc/targets/vmas.c): without them (6.1) the calls must be dead code,
+ * and the gaps stay. A u64 keeps .rodata as long as the skeleton's padded
+ * struct, which rodata_get compares it with. */
+struct bpf_iter_task_vma___local {
+	__u64 __opaque[1];
+} __attribute__((aligned(8)));
+const volatile __u64 have_task_vma_iter = 0;
+
+extern int bpf_iter_task_vma_new(struct bpf_iter_task_vma___local *it, struct task_struct *task,
 				 __u64 addr) __ksym __weak;
-extern struct vm_area_struct *bpf_iter_task_vma_next(struct bpf_iter_task_vma *it) __ksym __weak;
-extern void bpf_iter_task_vma_destroy(struct bpf_iter_task_vma *it) __ksym __weak;
+extern struct vm_area_struct *bpf_iter_task_vma_next(struct bpf_iter_task_vma___local *it) __ksym __weak;
+extern void bpf_iter_task_vma_destroy(struct bpf_iter_task_vma___local *it) __ksym __weak;
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
 extern void bpf_task_release(struct task_struct *p) __ksym __weak;
 
@@ -155,11 +165,14 @@ static __always_inline long emit_vma(struct seq_file *seq, __u32 pid,
 static __always_inline __u64 fill_gap(struct seq_file *seq, struct task_struct *task, __u32 pid,
 				      __u64 at, __u64 below)
 {
-	struct bpf_iter_task_vma it;
+	struct bpf_iter_task_vma___local it;
 	struct vm_area_struct *v;
 	/* the vma iterator wants a trusted task; the context's is not */
-	struct task_struct *t = bpf_task_from_pid(task->pid);
+	struct task_struct *t;
 
+	if (!have_task_vma_iter)
+		return at;
+	t = bpf_task_from_pid(task->pid);
 	if (!t)
 		return at;
 	if (bpf_iter_task_vma_new(&it, t, at) == 0) {

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <unistd.h>
@@ -20,8 +21,10 @@ int rodata_get(struct bpf_object *obj, void *ro, size_t size)
 	const void *image;
 	size_t have = 0;
 
+	/* the skeleton's struct lays out the globals; the section may go on
+	 * with static constants of the program (vma.bpf.c's `nowhere`) */
 	image = map ? bpf_map__initial_value(map, &have) : NULL;
-	if (!image || have != size)
+	if (!image || have < size)
 		return ENOENT;
 	memcpy(ro, image, size);
 	return 0;
@@ -30,8 +33,22 @@ int rodata_get(struct bpf_object *obj, void *ro, size_t size)
 int rodata_set(struct bpf_object *obj, const void *ro, size_t size)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".rodata");
+	const void *image;
+	size_t have = 0;
+	char *copy;
+	int err;
 
-	return map ? -bpf_map__set_initial_value(map, ro, size) : ENOENT;
+	image = map ? bpf_map__initial_value(map, &have) : NULL;
+	if (!image || have < size)
+		return ENOENT;
+	copy = malloc(have);
+	if (!copy)
+		return ENOMEM;
+	memcpy(copy, image, have);
+	memcpy(copy, ro, size);
+	err = -bpf_map__set_initial_value(map, copy, have);
+	free(copy);
+	return err;
 }
 
 int attach_fd(lua_State *L, struct attach *a, int fd)

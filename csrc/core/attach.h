@@ -31,7 +31,8 @@ int attach_fd(lua_State *L, struct attach *a, int fd);
 struct bpf_object;
 
 /* For prepare hooks that set load-time constants: copies the object's
- * .rodata image (size bytes, the skeleton's struct NAME__rodata) into ro,
+ * .rodata image (its first size bytes, the skeleton's struct NAME__rodata:
+ * the section may go on with the program's static constants) into ro,
  * which rodata_set then loads back. Return 0 or an errno. */
 int rodata_get(struct bpf_object *obj, void *ro, size_t size);
 int rodata_set(struct bpf_object *obj, const void *ro, size_t size);

@@ -3,7 +3,8 @@
  * is a function bpf_iter_NAME (DEFINE_BPF_ITER_FUNC) whose context is
  * struct bpf_iter__NAME; libbpf looks for the same function when it loads
  * a SEC("iter/NAME") program. Targets that loadable modules register live
- * in the modules' BTF and are not read here. */
+ * in the modules' BTF and are not read here. Kernel targets this build
+ * decodes but the running kernel lacks are listed too, as not offered. */
 #include "discovery.h"
 
 #include <errno.h>
@@ -16,6 +17,7 @@
 
 #include "errors.h"
 #include "fds.h"
+#include "program.h"
 #include "target.h"
 
 #define SECTIONS_KEY "bpfiter.target_iterators"
@@ -132,6 +134,42 @@ static void push_decoders(lua_State *L, int iterators, const char *name)
 	}
 }
 
+/* Appends {name =, offered = false, context = {}, bpfiter = {names...}}
+ * to the list on top for each kernel target a bpfiter target attaches to
+ * that is not in `offered` (a set of kernel names). */
+static void push_missing(lua_State *L, int iterators, int offered)
+{
+	int n = (int)lua_rawlen(L, -1);
+
+	for (size_t i = 0; i < bpfiter_ntargets; i++) {
+		const char *kernel_name;
+
+		if (lua_getfield(L, iterators, bpfiter_targets[i]->name) != LUA_TSTRING) {
+			lua_pop(L, 1);
+			continue;
+		}
+		kernel_name = lua_tostring(L, -1);
+		if (lua_getfield(L, offered, kernel_name) != LUA_TNIL) {
+			lua_pop(L, 2);
+			continue;
+		}
+		lua_pop(L, 1);
+		lua_pushboolean(L, 1);
+		lua_setfield(L, offered, kernel_name);	/* listed once */
+		lua_createtable(L, 0, 4);
+		lua_pushvalue(L, -2);
+		lua_setfield(L, -2, "name");
+		lua_pushboolean(L, 0);
+		lua_setfield(L, -2, "offered");
+		lua_newtable(L);
+		lua_setfield(L, -2, "context");
+		push_decoders(L, iterators, kernel_name);
+		lua_setfield(L, -2, "bpfiter");
+		lua_rawseti(L, -3, ++n);
+		lua_pop(L, 1);
+	}
+}
+
 /* The kernel's BTF, or NULL with errno set (EMFILE when out of fds). */
 static struct btf *vmlinux_btf(void)
 {
@@ -144,15 +182,16 @@ static struct btf *vmlinux_btf(void)
 	return btf;
 }
 
-/* discover() -> {{name =, context = {...}, bpfiter = {names...}}, ...}
- * sorted by name | nil, message, errno */
+/* discover() -> {{name =, offered =, context = {...}, bpfiter = {names...}},
+ * ...}, the kernel's targets sorted by name, then the missing ones
+ * | nil, message, errno */
 static int discover(lua_State *L)
 {
 	struct btf *btf;
 	struct names funcs = { 0 }, structs = { 0 };
 	bool ok = true;
 	uint32_t count;
-	int iterators, n = 0;
+	int iterators, offered, n = 0;
 
 	RETRY_PTR_AFTER_GC(L, btf, vmlinux_btf());
 	if (!btf) {
@@ -185,6 +224,8 @@ static int discover(lua_State *L)
 	push_target_iterators(L);
 	iterators = lua_gettop(L);
 	lua_newtable(L);
+	offered = lua_gettop(L);
+	lua_newtable(L);
 	for (size_t f = 0, s = 0; f < funcs.n && s < structs.n;) {
 		int c = strcmp(funcs.v[f].name, structs.v[s].name);
 
@@ -192,9 +233,13 @@ static int discover(lua_State *L)
 			c < 0 ? f++ : s++;
 			continue;
 		}
-		lua_createtable(L, 0, 3);
+		lua_pushboolean(L, 1);
+		lua_setfield(L, offered, funcs.v[f].name);
+		lua_createtable(L, 0, 4);
 		lua_pushstring(L, funcs.v[f].name);
 		lua_setfield(L, -2, "name");
+		lua_pushboolean(L, 1);
+		lua_setfield(L, -2, "offered");
 		push_context(L, btf, btf__type_by_id(btf, structs.v[s].id));
 		lua_setfield(L, -2, "context");
 		push_decoders(L, iterators, funcs.v[f].name);
@@ -206,11 +251,36 @@ static int discover(lua_State *L)
 	free(funcs.v);
 	free(structs.v);
 	btf__free(btf);
+	push_missing(L, iterators, offered);
 	return 1;
+}
+
+/* available(NAME) -> true | false, reason: whether bpfiter target NAME's
+ * program loads on this kernel (loading it and closing it again, unless a
+ * walk has it loaded). */
+static int available(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+	char msg[400];
+
+	for (size_t i = 0; i < bpfiter_ntargets; i++) {
+		if (strcmp(bpfiter_targets[i]->name, name) != 0)
+			continue;
+		if (program_probe(L, bpfiter_targets[i], msg, sizeof(msg)) == 0) {
+			lua_pushboolean(L, 1);
+			return 1;
+		}
+		lua_pushboolean(L, 0);
+		lua_pushstring(L, msg);
+		return 2;
+	}
+	return luaL_argerror(L, 1, "unknown target");
 }
 
 void discovery_register(lua_State *L)
 {
 	lua_pushcfunction(L, discover);
 	lua_setfield(L, -2, "discover");
+	lua_pushcfunction(L, available);
+	lua_setfield(L, -2, "available");
 }

@@ -17,6 +17,7 @@
 
 #include "errors.h"
 #include "fds.h"
+#include "kernel.h"
 #include "program_cache.h"
 #include "record_common.h"
 
@@ -50,14 +51,17 @@ const char *program_load_hint(int err)
 	return "";
 }
 
-/* Whether /proc/kallsyms shows this process real addresses (its first
- * line is enough: hidden means every address reads 0). */
+/* Whether /proc/kallsyms shows this process real addresses: hidden, every
+ * address reads 0. Not the first line alone: on 6.1 the first symbols are
+ * per-CPU ones whose address really is 0 (fixed_percpu_data). */
 static bool kallsyms_visible(void)
 {
 	FILE *f = fopen("/proc/kallsyms", "re");
 	unsigned long long addr = 0;
-	bool seen = f && fscanf(f, "%llx", &addr) == 1 && addr != 0;
+	bool seen = false;
 
+	for (int i = 0; f && !seen && i < 4096 && fscanf(f, "%llx %*s %*[^\n]", &addr) == 1; i++)
+		seen = addr != 0;
 	if (f)
 		fclose(f);
 	return seen;
@@ -120,7 +124,7 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 	bool cacheable;
 	const void *bytes;
 	size_t size;
-	int err;
+	int err, running;
 
 	if (t->kallsyms && !kallsyms_visible()) {
 		snprintf(msg, msgsize, "loading the BPF program failed (needs root, or CAP_BPF, "
@@ -172,8 +176,14 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 		return 0;
 	}
 	why = bpfiter_libbpf_last();
-	/* ESRCH is also libbpf's word for a kernel symbol (extern) it did not find */
-	if (err == ESRCH && prog && strncmp(bpf_program__section_name(prog), "iter/", 5) == 0 &&
+	running = kernel_version();
+	if (running && running < t->min_kernel) {
+		/* whatever failed, this kernel lacks what the target needs */
+		snprintf(msg, msgsize, "needs kernel >= %d.%d (%s), this is %d.%d",
+			 t->min_kernel / 1000, t->min_kernel % 1000, t->min_kernel_needs,
+			 running / 1000, running % 1000);
+		err = ENOTSUP;
+	} else if (err == ESRCH && prog && strncmp(bpf_program__section_name(prog), "iter/", 5) == 0 &&
 	    !strstr(why, "extern")) {
 		/* libbpf found no bpf_iter_NAME in the kernel's BTF */
 		snprintf(msg, msgsize, "kernel has no %s iterator",
@@ -191,8 +201,19 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 
 int program_fd(lua_State *L, const struct target *t)
 {
-	struct program *p;
 	char msg[400];
+	int fd = program_load(L, t, msg, sizeof(msg));
+
+	if (fd < 0) {
+		bpfiter_fail(L, -fd, t->name, "%s", msg);
+		return -1;
+	}
+	return fd;
+}
+
+int program_load(lua_State *L, const struct target *t, char *msg, size_t msgsize)
+{
+	struct program *p;
 	int err;
 
 	lua_getfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
@@ -215,15 +236,27 @@ int program_fd(lua_State *L, const struct target *t)
 	p->ring_bytes = 0;
 	/* libbpf marks an object loaded even when loading failed: a retry
 	 * opens it anew */
-	err = load_program(t, p, msg, sizeof(msg));
+	err = load_program(t, p, msg, msgsize);
 	if (err && fds_reclaim(L, err))
-		err = load_program(t, p, msg, sizeof(msg));
+		err = load_program(t, p, msg, msgsize);
 	lua_pop(L, 2);
-	if (err) {
-		bpfiter_fail(L, err, t->name, "%s", msg);
-		return -1;
-	}
+	if (err)
+		return -err;
 	return p->fd;
+}
+
+int program_probe(lua_State *L, const struct target *t, char *msg, size_t msgsize)
+{
+	struct program p = { .obj = NULL, .fd = -1, .ring = NULL };
+	int err;
+
+	if (program_loaded(L, t))
+		return 0;
+	err = load_program(t, &p, msg, msgsize);
+	if (err && fds_reclaim(L, err))
+		err = load_program(t, &p, msg, msgsize);
+	program_unload(&p);
+	return err;
 }
 
 int program_grow_ring(lua_State *L, const struct target *t, char *msg, size_t msgsize)

@@ -34,6 +34,15 @@ void program_register_functions(lua_State *L);
  * the failure triple and returns -1. */
 int program_fd(lua_State *L, const struct target *t);
 
+/* The same without raising or pushing anything: the fd, or -errno with the
+ * reason (without the target's name) in msg. */
+int program_load(lua_State *L, const struct target *t, char *msg, size_t msgsize);
+
+/* Whether t's program loads on this kernel: 0, or an errno with the reason
+ * in msg. A program not loaded yet is loaded and closed again, so asking
+ * about every target holds no fds. */
+int program_probe(lua_State *L, const struct target *t, char *msg, size_t msgsize);
+
 /* t's program, once program_fd loaded it; NULL before. */
 struct program *program_loaded(lua_State *L, const struct target *t);
 

@@ -34,6 +34,9 @@ struct field {
 	{ name, offsetof(struct rec, member), type, sizeof(((struct rec *)0)->member) }
 #define FIELDS_END { NULL, 0, 0, 0 }
 
+/* A kernel version as kernel_version() (util/kernel.h) gives it. */
+#define KERNEL_VERSION(major, minor) ((major) * 1000 + (minor))
+
 /* Options a target accepts, each declared once here: options.c checks every
  * value against its declaration (type, range, words, scope), so hooks read
  * only valid values (options.h), and bpfiter.options exports the same
@@ -112,6 +115,13 @@ struct target {
 	 * table on top of the stack; `derived` names them (NULL-terminated). */
 	void (*derive)(lua_State *L, const void *rec);
 	const char *const *derived;
+
+	/* The oldest kernel the program loads on, KERNEL_VERSION(6, 4), and
+	 * what it needs from that kernel (a phrase: "the dmabuf iterator").
+	 * On an older kernel a failed load is ENOTSUP, "needs kernel >= 6.4
+	 * (...)". 0: every kernel bpfiter runs on (6.1 and later). */
+	int min_kernel;
+	const char *min_kernel_needs;
 
 	/* The kernel never runs the program at the end of the walk (the dmabuf
 	 * iterator), so no trailer comes: the end of input is the end of the

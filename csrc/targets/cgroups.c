@@ -17,6 +17,7 @@
 
 #include "attach.h"
 #include "errors.h"
+#include "kernel.h"
 #include "options.h"
 #include "fds.h"
 #include "cgroup_record.h"
@@ -34,8 +35,6 @@ static const struct field cgroup_fields[] = {
 	FIELD(cgroup_record, level, F_U32, "level"),
 	FIELD(cgroup_record, parent_id, F_U64, "parent_id"),
 	FIELD(cgroup_record, hierarchy_id, F_U32, "hierarchy_id"),
-	FIELD(cgroup_record, nr_tasks, F_U32, "nr_tasks"),
-	FIELD(cgroup_record, nr_procs, F_U32, "nr_procs"),
 	FIELD(cgroup_record, populated, F_BOOL, "populated"),
 	FIELD(cgroup_record, frozen, F_BOOL, "frozen"),
 	FIELD(cgroup_record, threaded, F_BOOL, "threaded"),
@@ -58,9 +57,27 @@ static void cgroup_derive(lua_State *L, const void *rec)
 	else
 		lua_pushlstring(L, path + start, len - start);
 	lua_setfield(L, -2, "name");
+	/* nil where the kernel cannot count them (cgroup_record.h) */
+	if (r->nr_tasks != CGROUP_COUNT_UNKNOWN) {
+		lua_pushinteger(L, r->nr_tasks);
+		lua_setfield(L, -2, "nr_tasks");
+		lua_pushinteger(L, r->nr_procs);
+		lua_setfield(L, -2, "nr_procs");
+	}
 }
 
-static const char *const cgroup_derived[] = { "name", NULL };
+static const char *const cgroup_derived[] = { "name", "nr_tasks", "nr_procs", NULL };
+
+static int cgroup_prepare(struct bpf_object *obj)
+{
+	struct cgroup_bpf__rodata ro;
+	int err = rodata_get(obj, &ro, sizeof(ro));
+
+	if (err)
+		return err;
+	ro.have_css_task_iter = kernel_has_function("bpf_iter_css_task_new");
+	return rodata_set(obj, &ro, sizeof(ro));
+}
 
 /* The option order's words, and the kernel's order for each. */
 static const char *const order_words[] = { "pre", "post", "up", "self", NULL };
@@ -212,6 +229,7 @@ const struct target target_cgroups = {
 	.elf_bytes = cgroup_bpf__elf_bytes,
 	.record_size = sizeof(struct cgroup_record),
 	.fields = cgroup_fields, .options = cgroup_options,
+	.prepare = cgroup_prepare,
 	.attach = cgroup_attach,
 	.derive = cgroup_derive, .derived = cgroup_derived,
 	/* see bpf/targets/cgroup.bpf.c: the ring for walks, the stream for pins */

@@ -29,6 +29,7 @@ static void dmabuf_derive(lua_State *L, const void *rec)
 const struct target target_dmabufs = {
 	.name = "dmabufs", .program = "dump_dmabuf",
 	.elf_bytes = dmabuf_bpf__elf_bytes,
+	.min_kernel = KERNEL_VERSION(6, 16), .min_kernel_needs = "the dmabuf iterator",
 	.record_size = sizeof(struct dmabuf_record),
 	.fields = dmabuf_fields,
 	.derive = dmabuf_derive,

@@ -419,6 +419,7 @@ static const struct option epoll_options[] = {
 const struct target target_epoll = {
 	.name = "epoll", .program = "dump_epoll",
 	.elf_bytes = epoll_bpf__elf_bytes,
+	.min_kernel = KERNEL_VERSION(6, 4), .min_kernel_needs = "the bpf_iter_num kfuncs",
 	.record_size = sizeof(struct epoll_record),
 	.fields = epoll_fields, .options = epoll_options,
 	.prepare = epoll_prepare,

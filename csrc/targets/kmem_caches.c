@@ -63,6 +63,7 @@ static int kmem_cache_prepare(struct bpf_object *obj)
 const struct target target_kmem_caches = {
 	.name = "kmem_caches", .program = "dump_kmem_cache",
 	.elf_bytes = kmem_cache_bpf__elf_bytes,
+	.min_kernel = KERNEL_VERSION(6, 13), .min_kernel_needs = "the kmem_cache iterator",
 	.record_size = sizeof(struct kmem_cache_record),
 	.fields = kmem_cache_fields,
 	.prepare = kmem_cache_prepare,

@@ -380,6 +380,7 @@ static const char *const file_derived[] = {
 const struct target target_pagecache = {
 	.name = "pagecache", .program = "walk_pagecache",
 	.elf_bytes = pagecache_bpf__elf_bytes,
+	.min_kernel = KERNEL_VERSION(6, 2), .min_kernel_needs = "the bpf_rdonly_cast kfunc",
 	.record_size = sizeof(struct pagecache_record),
 	.fields = pagecache_fields, .options = pagecache_options,
 	.attach = pagecache_attach,
@@ -393,6 +394,7 @@ const struct target target_pagecache = {
 const struct target target_cached_files = {
 	.name = "cached_files", .program = "walk_pagecache",
 	.elf_bytes = pagecache_bpf__elf_bytes,
+	.min_kernel = KERNEL_VERSION(6, 2), .min_kernel_needs = "the bpf_rdonly_cast kfunc",
 	.record_size = sizeof(struct pagecache_record),
 	.fields = pagecache_fields, .options = cached_files_options,
 	.prepare = cached_files_prepare,

@@ -2,6 +2,7 @@
 #include "target.h"
 
 #include "attach.h"
+#include "kernel.h"
 #include "vma_record.h"
 #include "vma.skel.h"
 
@@ -25,11 +26,24 @@ static const struct option vma_options[] = {
 	OPTIONS_END,
 };
 
+static int vma_prepare(struct bpf_object *obj)
+{
+	struct vma_bpf__rodata ro;
+	int err = rodata_get(obj, &ro, sizeof(ro));
+
+	if (err)
+		return err;
+	ro.have_task_vma_iter = kernel_has_function("bpf_iter_task_vma_new") &&
+				kernel_has_function("bpf_task_from_pid");
+	return rodata_set(obj, &ro, sizeof(ro));
+}
+
 const struct target target_vmas = {
 	.name = "vmas", .program = "dump_vma",
 	.elf_bytes = vma_bpf__elf_bytes,
 	.record_size = sizeof(struct vma_record),
 	.fields = vma_fields, .options = vma_options,
+	.prepare = vma_prepare,
 	.attach = attach_task_pid,
 	.kallsyms = true,	/* special_mapping_name names [vdso], [vvar] */
 };

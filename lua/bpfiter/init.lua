@@ -87,12 +87,16 @@ function M.metrics(opts) return require("bpfiter.metrics").collect(opts) end
 for name, f in pairs { cache_activity = "cache_activity", cache_activity_collector = "collector", cache_activity_join = "join" } do M[name] = function(...) return require("bpfiter.cache_activity")[f](...) end end
 
 --- The iterator targets the running kernel offers, read from its BTF, sorted
--- by the kernel's name, or nil, message, errno:
--- {name = "task", context = {"task"}, decoded = true,
---  bpfiter = {{name = "tasks", options = {{name =, type =, scope =, ...}, ...}}}}
+-- by the kernel's name, then those this build decodes but the kernel lacks
+-- (offered = false), or nil, message, errno:
+-- {name = "task", offered = true, context = {"task"}, decoded = true,
+--  bpfiter = {{name = "tasks", available = true,
+--              options = {{name =, type =, scope =, ...}, ...}}}}
 -- (options: copies of bpfiter.options[name])
 -- `context` names what a program for the target receives; `bpfiter` lists
--- the functions here that decode it (empty: none, decoded = false).
+-- the functions here that decode it (empty: none, decoded = false), each
+-- with whether its program loads on this kernel (available; loading it
+-- once) and, when not, the reason ("needs kernel >= 6.4 (...)").
 local function discover()
   local list, msg, errno = core.discover()
   if not list then return nil, msg, errno end
@@ -105,7 +109,8 @@ local function discover()
           options[j][k] = type(v) == "table" and table.move(v, 1, #v, 1, {}) or v
         end
       end
-      t.bpfiter[i] = { name = name, options = options }
+      local ok, reason = core.available(name)
+      t.bpfiter[i] = { name = name, options = options, available = ok, reason = reason }
     end
     t.decoded = #t.bpfiter > 0
   end
@@ -113,6 +118,11 @@ local function discover()
 end
 
 M.targets = discover
+
+--- available(name) -> true | false, reason: whether target NAME's program
+-- loads on this kernel (loading it once per Lua state); the reason is what
+-- a walk's ENOTSUP says after "NAME: ", e.g. "needs kernel >= 6.4 (...)".
+M.available = core.available
 
 --- map_elems(map): map is a map id or the path of a pinned map; the
 -- options-table form map_elems{map = ...} works too, as for every target.

@@ -6,16 +6,18 @@ local output = require "bpfiter.cli.output"
 local parse = require "bpfiter.cli.parse"
 
 local M = {
-  synopsis = { { "targets [--json|--csv]", "iterator targets the running kernel offers" } },
+  synopsis = { { "targets [--json|--csv]", "the kernel's iterator targets, and ours it lacks" } },
 }
 
-local COLUMNS = { "name", "decoded", "bpfiter", "options", "context" }
+local COLUMNS = { "name", "offered", "decoded", "bpfiter", "unavailable", "options", "context" }
 
 function M.help()
   local names = table.concat(bpfiter.target_names, ", ")
   return ("usage: bpfiter targets [options]\n" ..
-    "the kernel's iterator targets (bpf_iter_* in its BTF): name, whether this build decodes it,\n" ..
-    "the walks that do (bpfiter), their options, and what a program receives (context)\n" ..
+    "the kernel's iterator targets (bpf_iter_* in its BTF) and those of this build it lacks: name,\n" ..
+    "whether the kernel offers it, whether this build decodes it, the walks that do (bpfiter),\n" ..
+    "those that cannot run on this kernel and why (unavailable), their options, and what a\n" ..
+    "program receives (context)\n" ..
     "output options:\n%s\nthis build's walks (bpfiter help TARGET): %s\n")
     :format(parse.describe(parse.output), names)
 end
@@ -27,9 +29,10 @@ function M.run(argv)
   local list = common.call(bpfiter.targets)
   local rows = {}
   for i, t in ipairs(list) do
-    local fns, opts, seen = {}, {}, {}
+    local fns, opts, seen, unavailable = {}, {}, {}, {}
     for _, b in ipairs(t.bpfiter) do
       fns[#fns + 1] = b.name
+      if not b.available then unavailable[#unavailable + 1] = b.name .. ": " .. b.reason end
       -- two walks of one target (files, epoll) share options such as pid
       for _, opt in ipairs(b.options) do
         if not seen[opt.name] then
@@ -38,7 +41,8 @@ function M.run(argv)
         end
       end
     end
-    rows[i] = { name = t.name, decoded = t.decoded, bpfiter = table.concat(fns, ","),
+    rows[i] = { name = t.name, offered = t.offered, decoded = t.decoded, bpfiter = table.concat(fns, ","),
+      unavailable = table.concat(unavailable, "; "),
       options = table.concat(opts, ","), context = table.concat(t.context, ",") }
   end
   return output.write("targets", o, rows, COLUMNS)

@@ -1,0 +1,14 @@
+/* Facts about the running kernel that decide what a program can do on it. */
+#ifndef BPFITER_KERNEL_H
+#define BPFITER_KERNEL_H
+
+#include <stdbool.h>
+
+/* The running kernel's version as major * 1000 + minor (6.1 -> 6001), from
+ * uname's release; 0 when it cannot be read. */
+int kernel_version(void);
+
+/* Whether the running kernel's BTF has a function (e.g. a kfunc) `name`. */
+bool kernel_has_function(const char *name);
+
+#endif
