@@ -247,7 +247,7 @@ int program_load(lua_State *L, const struct target *t, char *msg, size_t msgsize
 
 int program_probe(lua_State *L, const struct target *t, char *msg, size_t msgsize)
 {
-	struct program p = { .obj = NULL, .fd = -1, .ring = NULL };
+	struct program p = { .obj = NULL, .fd = -1 };
 	int err;
 
 	if (program_loaded(L, t))
