@@ -23,16 +23,41 @@ enum field_type {
 	F_TAIL,		/* u16 length of the string following the record -> string or nil */
 };
 
+/* What a field means, declared with it: bpfiter.field_info, `bpfiter help
+ * TARGET`, the man page, the LDoc reference and the LuaCATS file are made
+ * from it. unit is what a number counts: "bytes", "ns", "pages" (of
+ * bpfiter.page_size bytes), "count"; "" for what is not a quantity (ids,
+ * names, flags, booleans). help is one line. */
+struct field_doc {
+	const char *unit;
+	const char *help;
+};
+
 struct field {
 	const char *name;
 	uint16_t offset;
 	uint8_t type;
 	uint8_t size;
+	struct field_doc doc;
 };
 
-#define FIELD(rec, member, type, name) \
-	{ name, offsetof(struct rec, member), type, sizeof(((struct rec *)0)->member) }
-#define FIELDS_END { NULL, 0, 0, 0 }
+/* FIELD(rec, member, type, name, unit, help); a field declared without the
+ * last two still decodes, and spec 08 names it until it has them. */
+#define FIELD(rec, member, type, name, ...) \
+	{ name, offsetof(struct rec, member), type, sizeof(((struct rec *)0)->member), { __VA_ARGS__ } }
+#define FIELDS_END { NULL, 0, 0, 0, { NULL, NULL } }
+
+/* A field a target's derive or step hook computes: its name, its Lua type
+ * as LuaCATS writes it ("string", "integer?", "integer[]", "any"), unit and
+ * help as above. */
+struct derived_field {
+	const char *name;
+	const char *luatype;
+	struct field_doc doc;
+};
+
+#define DERIVED(name, luatype, ...) { name, luatype, { __VA_ARGS__ } }
+#define DERIVED_END { NULL, NULL, { NULL, NULL } }
 
 /* Options a target accepts, each declared once here: options.c checks every
  * value against its declaration (type, range, words, scope), so hooks read
@@ -109,9 +134,10 @@ struct target {
 	bool (*skip)(const void *rec, const void *filter);
 
 	/* Optional: push fields derived from several record members into the
-	 * table on top of the stack; `derived` names them (NULL-terminated). */
+	 * table on top of the stack; `derived` declares them (DERIVED_END
+	 * ends it), as it does what a step hook adds. */
 	void (*derive)(lua_State *L, const void *rec);
-	const char *const *derived;
+	const struct derived_field *derived;
 
 	/* The kernel never runs the program at the end of the walk (the dmabuf
 	 * iterator), so no trailer comes: the end of input is the end of the

@@ -12,14 +12,14 @@
 #include "udp.skel.h"
 
 static const struct field inet_fields[] = {
-	FIELD(inet_record, local_port, F_U32, "local_port"),
-	FIELD(inet_record, remote_port, F_U32, "remote_port"),
-	FIELD(inet_record, uid, F_U32, "uid"),
-	FIELD(inet_record, inode, F_U64, "inode"),
-	FIELD(inet_record, rx_queue, F_U32, "rx_queue"),
-	FIELD(inet_record, tx_queue, F_U32, "tx_queue"),
-	FIELD(inet_record, ifindex, F_U32, "ifindex"),
-	FIELD(inet_record, cookie, F_U64, "cookie"),
+	FIELD(inet_record, local_port, F_U32, "local_port", "", "local port, host byte order; 0 when unset"),
+	FIELD(inet_record, remote_port, F_U32, "remote_port", "", "remote port, host byte order; 0 when unset"),
+	FIELD(inet_record, uid, F_U32, "uid", "", "owner uid (0 for time-wait sockets)"),
+	FIELD(inet_record, inode, F_U64, "inode", "", "socket inode (socket:[N]); 0 when it has no file"),
+	FIELD(inet_record, rx_queue, F_U32, "rx_queue", "bytes", "as ss Recv-Q (LISTEN: connections waiting for accept)"),
+	FIELD(inet_record, tx_queue, F_U32, "tx_queue", "bytes", "as ss Send-Q (LISTEN: max backlog)"),
+	FIELD(inet_record, ifindex, F_U32, "ifindex", "", "bound device index, 0 for none"),
+	FIELD(inet_record, cookie, F_U64, "cookie", "", "socket cookie (SO_COOKIE)"),
 	FIELDS_END,
 };
 
@@ -74,8 +74,12 @@ static void udp_derive(lua_State *L, const void *rec)
 	inet_derive(L, r, ss_state_name(r->state));
 }
 
-static const char *const inet_derived[] = {
-	"family", "local_address", "remote_address", "state", NULL,
+static const struct derived_field inet_derived[] = {
+	DERIVED("family", "string", "", "inet or inet6"),
+	DERIVED("local_address", "string", "", "local address, e.g. 127.0.0.1 or ::1"),
+	DERIVED("remote_address", "string", "", "remote address; wildcard 0.0.0.0 or ::"),
+	DERIVED("state", "string", "", "tcp: LISTEN, ESTABLISHED, TIME_WAIT, ...; udp: UNCONN or ESTAB"),
+	DERIVED_END,
 };
 
 const struct target target_tcp = {

@@ -21,6 +21,7 @@ local M = {
   target_names = core.targets,
   --- fields[target]: the field names its records can have, in order.
   fields = core.fields,
+  field_info = core.field_info,
   --- options[target]: every option it accepts, as the core declares and
   -- checks it: {name =, type = "integer"|"boolean"|"string"|"integer|string",
   -- scope = "kernel"|"reader"|"lua", min =, max = (integers), words = {...}
