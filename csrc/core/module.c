@@ -98,6 +98,13 @@ int luaopen_bpfiter_core(lua_State *L)
 	lua_setfield(L, -4, "options");
 	lua_setfield(L, -3, "field_info");
 	lua_setfield(L, -2, "fields");
+
+	lua_createtable(L, 0, (int)bpfiter_ntargets);
+	for (size_t i = 0; i < bpfiter_ntargets; i++) {
+		lua_pushstring(L, bpfiter_targets[i]->help);
+		lua_setfield(L, -2, bpfiter_targets[i]->name);
+	}
+	lua_setfield(L, -2, "target_help");
 	view_register(L);
 	options_register(L);
 	program_register_functions(L);

@@ -112,6 +112,7 @@ struct iterator;
 
 struct target {
 	const char *name;
+	const char *help;			/* one line: what a record is */
 	const char *program;			/* BPF program (function) name */
 	const void *(*elf_bytes)(size_t *size);	/* from the skeleton */
 	size_t record_size;

@@ -56,7 +56,8 @@ static const struct derived_field bpf_link_derived[] = {
 };
 
 const struct target target_bpf_links = {
-	.name = "bpf_links", .program = "dump_bpf_link",
+	.name = "bpf_links", .help = "one record per BPF link in the system",
+	.program = "dump_bpf_link",
 	.elf_bytes = bpf_link_bpf__elf_bytes,
 	.record_size = sizeof(struct bpf_link_record),
 	.fields = bpf_link_fields,

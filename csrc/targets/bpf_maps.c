@@ -50,7 +50,8 @@ static const struct derived_field bpf_map_derived[] = {
 };
 
 const struct target target_bpf_maps = {
-	.name = "bpf_maps", .program = "dump_bpf_map",
+	.name = "bpf_maps", .help = "one record per BPF map in the system",
+	.program = "dump_bpf_map",
 	.elf_bytes = bpf_map_bpf__elf_bytes,
 	.record_size = sizeof(struct bpf_map_record),
 	.fields = bpf_map_fields,

@@ -61,7 +61,8 @@ static const struct derived_field bpf_prog_derived[] = {
 };
 
 const struct target target_bpf_progs = {
-	.name = "bpf_progs", .program = "dump_bpf_prog",
+	.name = "bpf_progs", .help = "one record per loaded BPF program in the system",
+	.program = "dump_bpf_prog",
 	.elf_bytes = bpf_prog_bpf__elf_bytes,
 	.record_size = sizeof(struct bpf_prog_record),
 	.fields = bpf_prog_fields,

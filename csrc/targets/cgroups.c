@@ -210,7 +210,8 @@ static const struct option cgroup_options[] = {
 };
 
 const struct target target_cgroups = {
-	.name = "cgroups", .program = "dump_cgroup",
+	.name = "cgroups", .help = "one record per cgroup under a root, in a chosen order",
+	.program = "dump_cgroup",
 	.elf_bytes = cgroup_bpf__elf_bytes,
 	.record_size = sizeof(struct cgroup_record),
 	.fields = cgroup_fields, .options = cgroup_options,

@@ -32,7 +32,8 @@ static const struct derived_field dmabuf_derived[] = {
 };
 
 const struct target target_dmabufs = {
-	.name = "dmabufs", .program = "dump_dmabuf",
+	.name = "dmabufs", .help = "one record per DMA buffer",
+	.program = "dump_dmabuf",
 	.elf_bytes = dmabuf_bpf__elf_bytes,
 	.record_size = sizeof(struct dmabuf_record),
 	.fields = dmabuf_fields,

@@ -404,7 +404,8 @@ static const struct derived_field epoll_derived[] = {
 };
 
 const struct target target_epoll = {
-	.name = "epoll", .program = "dump_epoll",
+	.name = "epoll", .help = "one record per item registered in an epoll set",
+	.program = "dump_epoll",
 	.elf_bytes = epoll_bpf__elf_bytes,
 	.record_size = sizeof(struct epoll_record),
 	.fields = epoll_fields, .options = epoll_options,

@@ -48,7 +48,8 @@ static const struct derived_field file_derived[] = {
 };
 
 const struct target target_files = {
-	.name = "files", .program = "dump_file",
+	.name = "files", .help = "one record per open fd of every process (or of one)",
+	.program = "dump_file",
 	.elf_bytes = file_bpf__elf_bytes,
 	.record_size = sizeof(struct file_record),
 	.fields = file_fields, .options = file_options,

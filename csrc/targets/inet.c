@@ -83,7 +83,8 @@ static const struct derived_field inet_derived[] = {
 };
 
 const struct target target_tcp = {
-	.name = "tcp", .program = "dump_tcp",
+	.name = "tcp", .help = "one record per TCP socket (IPv4 and IPv6) of this network namespace",
+	.program = "dump_tcp",
 	.elf_bytes = tcp_bpf__elf_bytes,
 	.record_size = sizeof(struct inet_record),
 	.fields = inet_fields,
@@ -91,7 +92,8 @@ const struct target target_tcp = {
 };
 
 const struct target target_udp = {
-	.name = "udp", .program = "dump_udp",
+	.name = "udp", .help = "one record per UDP socket (IPv4 and IPv6) of this network namespace",
+	.program = "dump_udp",
 	.elf_bytes = udp_bpf__elf_bytes,
 	.record_size = sizeof(struct inet_record),
 	.fields = inet_fields,

@@ -69,7 +69,8 @@ static const struct derived_field kmem_cache_derived[] = {
 };
 
 const struct target target_kmem_caches = {
-	.name = "kmem_caches", .program = "dump_kmem_cache",
+	.name = "kmem_caches", .help = "one record per slab cache, as /proc/slabinfo",
+	.program = "dump_kmem_cache",
 	.elf_bytes = kmem_cache_bpf__elf_bytes,
 	.record_size = sizeof(struct kmem_cache_record),
 	.fields = kmem_cache_fields,

@@ -41,7 +41,8 @@ static const struct derived_field ksym_derived[] = {
 };
 
 const struct target target_ksyms = {
-	.name = "ksyms", .program = "dump_ksym",
+	.name = "ksyms", .help = "one record per kernel symbol, as /proc/kallsyms",
+	.program = "dump_ksym",
 	.elf_bytes = ksym_bpf__elf_bytes,
 	.record_size = sizeof(struct ksym_record),
 	.fields = ksym_fields,

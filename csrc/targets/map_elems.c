@@ -530,7 +530,8 @@ static const struct derived_field map_elem_derived[] = {
 };
 
 const struct target target_map_elems = {
-	.name = "map_elems", .program = "dump_map_elem",
+	.name = "map_elems", .help = "one record per element of a BPF map, decoded with its BTF",
+	.program = "dump_map_elem",
 	.elf_bytes = map_elem_bpf__elf_bytes,
 	.record_size = sizeof(struct map_elem_record),
 	.fields = map_elem_fields, .options = map_elem_options,

@@ -48,7 +48,8 @@ static const struct derived_field netlink_derived[] = {
 };
 
 const struct target target_netlink = {
-	.name = "netlink", .program = "dump_netlink",
+	.name = "netlink", .help = "one record per netlink socket of this network namespace",
+	.program = "dump_netlink",
 	.elf_bytes = netlink_bpf__elf_bytes,
 	.record_size = sizeof(struct netlink_record),
 	.fields = netlink_fields, .derive = netlink_derive,

@@ -392,7 +392,8 @@ static const struct derived_field file_derived[] = {
 };
 
 const struct target target_pagecache = {
-	.name = "pagecache", .program = "walk_pagecache",
+	.name = "pagecache", .help = "one record per cached folio (or run of folios) of the page cache",
+	.program = "walk_pagecache",
 	.elf_bytes = pagecache_bpf__elf_bytes,
 	.record_size = sizeof(struct pagecache_record),
 	.fields = pagecache_fields, .options = pagecache_options,
@@ -404,7 +405,8 @@ const struct target target_pagecache = {
 };
 
 const struct target target_cached_files = {
-	.name = "cached_files", .program = "walk_pagecache",
+	.name = "cached_files", .help = "one record per inode with pages in the page cache",
+	.program = "walk_pagecache",
 	.elf_bytes = pagecache_bpf__elf_bytes,
 	.record_size = sizeof(struct pagecache_record),
 	.fields = pagecache_fields, .options = cached_files_options,

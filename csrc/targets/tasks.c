@@ -63,7 +63,8 @@ static const struct option task_options[] = {
 };
 
 const struct target target_tasks = {
-	.name = "tasks", .program = "dump_task",
+	.name = "tasks", .help = "one record per thread (threads = false: per process)",
+	.program = "dump_task",
 	.elf_bytes = task_bpf__elf_bytes,
 	.record_size = sizeof(struct task_record),
 	.fields = task_fields, .options = task_options,

@@ -73,7 +73,8 @@ static const struct derived_field unix_derived[] = {
 };
 
 const struct target target_unix = {
-	.name = "unix", .program = "dump_unix",
+	.name = "unix", .help = "one record per unix socket of this network namespace",
+	.program = "dump_unix",
 	.elf_bytes = unix_bpf__elf_bytes,
 	.record_size = sizeof(struct unix_record),
 	.fields = unix_fields, .derive = unix_derive,

@@ -26,7 +26,8 @@ static const struct option vma_options[] = {
 };
 
 const struct target target_vmas = {
-	.name = "vmas", .program = "dump_vma",
+	.name = "vmas", .help = "one record per memory mapping, as /proc/PID/maps",
+	.program = "dump_vma",
 	.elf_bytes = vma_bpf__elf_bytes,
 	.record_size = sizeof(struct vma_record),
 	.fields = vma_fields, .options = vma_options,

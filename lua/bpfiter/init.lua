@@ -21,7 +21,11 @@ local M = {
   target_names = core.targets,
   --- fields[target]: the field names its records can have, in order.
   fields = core.fields,
+  --- field_info[target]: {{name =, type = (LuaCATS), unit = "bytes"|"ns"|"pages"|"count"|"",
+  -- help = (one line)}, ...} in the order of fields[target].
   field_info = core.field_info,
+  --- target_help[target]: one line, what one record is.
+  target_help = core.target_help,
   --- options[target]: every option it accepts, as the core declares and
   -- checks it: {name =, type = "integer"|"boolean"|"string"|"integer|string",
   -- scope = "kernel"|"reader"|"lua", min =, max = (integers), words = {...}
