@@ -286,7 +286,8 @@ local function man()
     .. "writes them --min-pages (--min_pages is accepted too); booleans take --NAME and --no-NAME. "
     .. "Field units: bytes, ns (nanoseconds), pages (of the system's page size), count; "
     .. "a field without a unit is an id, a name, flags or a boolean. Tables show _ns fields "
-    .. "in microseconds under an _us heading; --json and --csv give the values as the Lua API does."))
+    .. "in microseconds under an _us heading and name the unit of byte and page columns "
+    .. "(rss_bytes, cached_pages); --json and --csv give the values as the Lua API does."))
   for _, t in ipairs(bpfiter.target_names) do
     add(".SS " .. t)
     add(roff(bpfiter.target_help[t] .. "."))
