@@ -300,11 +300,13 @@ local function man()
     man_options(add, own)
     add(".PP")
     add("Fields:")
+    add(".PD 0") -- one line each, no space between
     for _, f in ipairs(bpfiter.field_info[t]) do
       add(".TP")
       add(".B " .. roff(f.name) .. (f.unit ~= "" and (" (" .. f.unit .. ")") or ""))
       add(roff(f.help))
     end
+    add(".PD")
   end
   add(".SH OUTPUT OPTIONS")
   add("Every command that lists records takes:")
