@@ -78,7 +78,7 @@
 
 ---@alias bpfiter.vmas.step fun(it: bpfiter.iterator): bpfiter.vmas.record?
 
----@class bpfiter.tcp.record one record per TCP socket (IPv4 and IPv6) of this network namespace
+---@class bpfiter.tcp.record one record per TCP socket (IPv4 and IPv6) of the caller's network namespace (or those netns names)
 ---@field local_port integer local port, host byte order; 0 when unset
 ---@field remote_port integer remote port, host byte order; 0 when unset
 ---@field uid integer owner uid (0 for time-wait sockets)
@@ -87,16 +87,18 @@
 ---@field tx_queue integer as ss Send-Q (LISTEN: max backlog) [bytes]
 ---@field ifindex integer bound device index, 0 for none
 ---@field cookie integer socket cookie (SO_COOKIE)
+---@field netns integer inode of the socket's network namespace (readlink /proc/PID/ns/net)
 ---@field family string inet or inet6
 ---@field local_address string local address, e.g. 127.0.0.1 or ::1
 ---@field remote_address string remote address; wildcard 0.0.0.0 or ::
 ---@field state string tcp: LISTEN, ESTABLISHED, TIME_WAIT, ...; udp: UNCONN or ESTAB
 
 ---@class bpfiter.tcp.options
+---@field netns? integer|string network namespaces: "all" (held by a process or under /run/netns), a file (/run/netns/NAME, /proc/PID/ns/net), an fd or an inode (default: the caller's)
 
 ---@alias bpfiter.tcp.step fun(it: bpfiter.iterator): bpfiter.tcp.record?
 
----@class bpfiter.udp.record one record per UDP socket (IPv4 and IPv6) of this network namespace
+---@class bpfiter.udp.record one record per UDP socket (IPv4 and IPv6) of the caller's network namespace (or those netns names)
 ---@field local_port integer local port, host byte order; 0 when unset
 ---@field remote_port integer remote port, host byte order; 0 when unset
 ---@field uid integer owner uid (0 for time-wait sockets)
@@ -105,32 +107,36 @@
 ---@field tx_queue integer as ss Send-Q (LISTEN: max backlog) [bytes]
 ---@field ifindex integer bound device index, 0 for none
 ---@field cookie integer socket cookie (SO_COOKIE)
+---@field netns integer inode of the socket's network namespace (readlink /proc/PID/ns/net)
 ---@field family string inet or inet6
 ---@field local_address string local address, e.g. 127.0.0.1 or ::1
 ---@field remote_address string remote address; wildcard 0.0.0.0 or ::
 ---@field state string tcp: LISTEN, ESTABLISHED, TIME_WAIT, ...; udp: UNCONN or ESTAB
 
 ---@class bpfiter.udp.options
+---@field netns? integer|string network namespaces: "all" (held by a process or under /run/netns), a file (/run/netns/NAME, /proc/PID/ns/net), an fd or an inode (default: the caller's)
 
 ---@alias bpfiter.udp.step fun(it: bpfiter.iterator): bpfiter.udp.record?
 
----@class bpfiter.unix.record one record per unix socket of this network namespace
+---@class bpfiter.unix.record one record per unix socket of the caller's network namespace (or those netns names)
 ---@field inode integer socket inode; 0 for none
 ---@field peer_inode integer peer's inode; 0 for none
 ---@field uid integer owner uid
 ---@field rx_queue integer unread bytes (LISTEN: connections waiting for accept) [bytes]
 ---@field tx_queue integer bytes sent still unread at the receiver (LISTEN: max backlog) [bytes]
 ---@field cookie integer socket cookie (SO_COOKIE)
+---@field netns integer inode of the socket's network namespace (readlink /proc/PID/ns/net)
 ---@field type string stream, dgram or seqpacket
 ---@field state string as ss names it: LISTEN, ESTAB, UNCONN, ...
 ---@field path string? path, or abstract name as @name; nil when unbound
 ---@field abstract boolean? true for an abstract name, false for a path, nil when unbound
 
 ---@class bpfiter.unix.options
+---@field netns? integer|string network namespaces: "all" (held by a process or under /run/netns), a file (/run/netns/NAME, /proc/PID/ns/net), an fd or an inode (default: the caller's)
 
 ---@alias bpfiter.unix.step fun(it: bpfiter.iterator): bpfiter.unix.record?
 
----@class bpfiter.netlink.record one record per netlink socket of this network namespace
+---@class bpfiter.netlink.record one record per netlink socket of the caller's network namespace (or those netns names)
 ---@field protocol integer NETLINK_* protocol number
 ---@field portid integer port id; 0 for kernel and unbound sockets
 ---@field dst_portid integer connected peer's port id; 0 for none
@@ -142,9 +148,11 @@
 ---@field drops integer messages dropped [count]
 ---@field inode integer socket inode
 ---@field cookie integer socket cookie (SO_COOKIE)
+---@field netns integer inode of the socket's network namespace (readlink /proc/PID/ns/net)
 ---@field protocol_name string NETLINK_* name lower-cased: route, sock_diag, generic, ...
 
 ---@class bpfiter.netlink.options
+---@field netns? integer|string network namespaces: "all" (held by a process or under /run/netns), a file (/run/netns/NAME, /proc/PID/ns/net), an fd or an inode (default: the caller's)
 
 ---@alias bpfiter.netlink.step fun(it: bpfiter.iterator): bpfiter.netlink.record?
 
@@ -409,7 +417,7 @@ function bpfiter.files(opts) end
 ---@return bpfiter.iterator? closing the to-be-closed value
 function bpfiter.vmas(opts) end
 
---- one record per TCP socket (IPv4 and IPv6) of this network namespace.
+--- one record per TCP socket (IPv4 and IPv6) of the caller's network namespace (or those netns names).
 ---@param opts? bpfiter.tcp.options
 ---@return bpfiter.tcp.step|nil step nil on failure
 ---@return bpfiter.iterator|string iterator the iterator, or the failure's message
@@ -417,7 +425,7 @@ function bpfiter.vmas(opts) end
 ---@return bpfiter.iterator? closing the to-be-closed value
 function bpfiter.tcp(opts) end
 
---- one record per UDP socket (IPv4 and IPv6) of this network namespace.
+--- one record per UDP socket (IPv4 and IPv6) of the caller's network namespace (or those netns names).
 ---@param opts? bpfiter.udp.options
 ---@return bpfiter.udp.step|nil step nil on failure
 ---@return bpfiter.iterator|string iterator the iterator, or the failure's message
@@ -425,7 +433,7 @@ function bpfiter.tcp(opts) end
 ---@return bpfiter.iterator? closing the to-be-closed value
 function bpfiter.udp(opts) end
 
---- one record per unix socket of this network namespace.
+--- one record per unix socket of the caller's network namespace (or those netns names).
 ---@param opts? bpfiter.unix.options
 ---@return bpfiter.unix.step|nil step nil on failure
 ---@return bpfiter.iterator|string iterator the iterator, or the failure's message
@@ -433,7 +441,7 @@ function bpfiter.udp(opts) end
 ---@return bpfiter.iterator? closing the to-be-closed value
 function bpfiter.unix(opts) end
 
---- one record per netlink socket of this network namespace.
+--- one record per netlink socket of the caller's network namespace (or those netns names).
 ---@param opts? bpfiter.netlink.options
 ---@return bpfiter.netlink.step|nil step nil on failure
 ---@return bpfiter.iterator|string iterator the iterator, or the failure's message

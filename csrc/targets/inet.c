@@ -20,6 +20,7 @@ static const struct field inet_fields[] = {
 	FIELD(inet_record, tx_queue, F_U32, "tx_queue", "bytes", "as ss Send-Q (LISTEN: max backlog)"),
 	FIELD(inet_record, ifindex, F_U32, "ifindex", "", "bound device index, 0 for none"),
 	FIELD(inet_record, cookie, F_U64, "cookie", "", "socket cookie (SO_COOKIE)"),
+	FIELD(inet_record, netns, F_U32, "netns", "", "inode of the socket's network namespace (readlink /proc/PID/ns/net)"),
 	FIELDS_END,
 };
 
@@ -83,19 +84,19 @@ static const struct derived_field inet_derived[] = {
 };
 
 const struct target target_tcp = {
-	.name = "tcp", .help = "one record per TCP socket (IPv4 and IPv6) of this network namespace",
+	.name = "tcp", .help = "one record per TCP socket (IPv4 and IPv6) of the caller's network namespace (or those netns names)",
 	.program = "dump_tcp",
 	.elf_bytes = tcp_bpf__elf_bytes,
 	.record_size = sizeof(struct inet_record),
-	.fields = inet_fields,
+	.fields = inet_fields, .options = socket_options,
 	.derive = tcp_derive, .derived = inet_derived,
 };
 
 const struct target target_udp = {
-	.name = "udp", .help = "one record per UDP socket (IPv4 and IPv6) of this network namespace",
+	.name = "udp", .help = "one record per UDP socket (IPv4 and IPv6) of the caller's network namespace (or those netns names)",
 	.program = "dump_udp",
 	.elf_bytes = udp_bpf__elf_bytes,
 	.record_size = sizeof(struct inet_record),
-	.fields = inet_fields,
+	.fields = inet_fields, .options = socket_options,
 	.derive = udp_derive, .derived = inet_derived,
 };

@@ -3,6 +3,7 @@
 
 #include <lauxlib.h>
 
+#include "sockets.h"
 #include "netlink_record.h"
 #include "netlink.skel.h"
 
@@ -18,6 +19,7 @@ static const struct field netlink_fields[] = {
 	FIELD(netlink_record, drops, F_U32, "drops", "count", "messages dropped"),
 	FIELD(netlink_record, inode, F_U64, "inode", "", "socket inode"),
 	FIELD(netlink_record, cookie, F_U64, "cookie", "", "socket cookie (SO_COOKIE)"),
+	FIELD(netlink_record, netns, F_U32, "netns", "", "inode of the socket's network namespace (readlink /proc/PID/ns/net)"),
 	FIELDS_END,
 };
 
@@ -48,10 +50,10 @@ static const struct derived_field netlink_derived[] = {
 };
 
 const struct target target_netlink = {
-	.name = "netlink", .help = "one record per netlink socket of this network namespace",
+	.name = "netlink", .help = "one record per netlink socket of the caller's network namespace (or those netns names)",
 	.program = "dump_netlink",
 	.elf_bytes = netlink_bpf__elf_bytes,
 	.record_size = sizeof(struct netlink_record),
-	.fields = netlink_fields, .derive = netlink_derive,
+	.fields = netlink_fields, .options = socket_options, .derive = netlink_derive,
 	.derived = netlink_derived,
 };

@@ -15,6 +15,7 @@ static const struct field unix_fields[] = {
 	FIELD(unix_record, rx_queue, F_U32, "rx_queue", "bytes", "unread bytes (LISTEN: connections waiting for accept)"),
 	FIELD(unix_record, tx_queue, F_U32, "tx_queue", "bytes", "bytes sent still unread at the receiver (LISTEN: max backlog)"),
 	FIELD(unix_record, cookie, F_U64, "cookie", "", "socket cookie (SO_COOKIE)"),
+	FIELD(unix_record, netns, F_U32, "netns", "", "inode of the socket's network namespace (readlink /proc/PID/ns/net)"),
 	FIELDS_END,
 };
 
@@ -73,11 +74,11 @@ static const struct derived_field unix_derived[] = {
 };
 
 const struct target target_unix = {
-	.name = "unix", .help = "one record per unix socket of this network namespace",
+	.name = "unix", .help = "one record per unix socket of the caller's network namespace (or those netns names)",
 	.program = "dump_unix",
 	.elf_bytes = unix_bpf__elf_bytes,
 	.record_size = sizeof(struct unix_record),
-	.fields = unix_fields, .derive = unix_derive,
+	.fields = unix_fields, .options = socket_options, .derive = unix_derive,
 	.derived = unix_derived,
 	.ring = true, .one_read = true,	/* see bpf/targets/unix.bpf.c */
 };

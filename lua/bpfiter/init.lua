@@ -114,6 +114,22 @@ end
 -- @tparam[opt] table opts the options
 -- @treturn ?string nil when they suit, else the message the walk would raise
 
+-- The socket walks take netns = (one namespace, or "all"), resolved in
+-- lua/bpfiter/netns.lua (loaded on first use); without it, the core walk.
+-- Argument errors are raised here, so that they name the function called.
+for _, name in ipairs { "tcp", "udp", "unix", "netlink" } do
+  local walk = core[name]
+  M[name] = function(opts)
+    if opts ~= nil and type(opts) ~= "table" then
+      error(("bad argument #1 to '%s' (table expected, got %s)"):format(name, type(opts)), 2)
+    end
+    local problem = core.check_options(name, opts)
+    if problem then error(("bad argument #1 to '%s' (%s)"):format(name, problem), 2) end
+    if opts and opts.netns ~= nil then return require("bpfiter.netns").walk(name, opts) end
+    return walk(opts)
+  end
+end
+
 --- Run-queue wait per cgroup: a collector, counting from now until closed
 -- (lua/bpfiter/cpu_wait.lua, loaded on first use).
 -- @tparam[opt] {root:string|integer|nil,order:string|nil,recursive:boolean|nil} opts the cgroups walk to join with
