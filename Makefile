@@ -10,6 +10,8 @@
 #   make install  PREFIX (/usr/local), DESTDIR: module, CLI, header,
 #                 libbpfiter.a, bpfiter.pc; `make uninstall` removes them
 #   make rock     build/bpfiter-VERSION-1.src.rock, installable offline
+#   make docs     docs/bpfiter.1, docs/bpfiter.d.lua (LuaCATS) and the LDoc
+#                 reference build/docs/html, from the core's declarations
 
 VERSION   := $(shell sed -n 's/^\#define BPFITER_VERSION "\(.*\)"/\1/p' csrc/bpfiter.h)
 LUA       ?= lua5.4
@@ -48,10 +50,10 @@ LUA_FILES := $(wildcard lua/bpfiter/*.lua)
 DEBIAN_PACKAGES := lua5.4 liblua5.4-dev libbpf-dev bpftool clang llvm lua-busted \
 	luarocks libelf-dev zlib1g-dev pkg-config make gcc libc6-dev lua-cjson \
 	lua-filesystem util-linux procps iproute2 vmtouch libclang-rt-14-dev zip unzip \
-	lua-luv prometheus curl python3
+	lua-luv prometheus curl python3 lua-ldoc man-db groff-base
 
 .SECONDARY:
-.PHONY: all deps demo check asan bench install install-lua uninstall rock clean fixtures fuzz fuzz-build fuzz-smoke
+.PHONY: all deps demo check asan bench install install-lua install-man uninstall rock clean fixtures docs fuzz fuzz-build fuzz-smoke
 all: $(B)/bpfiter/core.so $(B)/libbpfiter.a
 
 $(B) $(B)/bpfiter:
@@ -256,7 +258,7 @@ install-lua: $(B)/bpfiter/core.so
 	for f in $(LUA_TREE); do install -D -m 0644 lua/$$f $(DESTDIR)$(INST_LUADIR)/$$f || exit 1; done
 	install -m 0755 bin/bpfiter $(DESTDIR)$(INST_BINDIR)/bpfiter
 
-install: install-lua $(B)/libbpfiter.a $(B)/bpfiter.pc
+install: install-lua install-man $(B)/libbpfiter.a $(B)/bpfiter.pc
 	install -D -m 0644 csrc/bpfiter.h $(DESTDIR)$(INST_INCDIR)/bpfiter.h
 	install -D -m 0644 $(B)/libbpfiter.a $(DESTDIR)$(INST_ARDIR)/libbpfiter.a
 	install -D -m 0644 $(B)/bpfiter.pc $(DESTDIR)$(INST_PCDIR)/bpfiter.pc
@@ -264,9 +266,9 @@ install: install-lua $(B)/libbpfiter.a $(B)/bpfiter.pc
 uninstall:
 	rm -f $(DESTDIR)$(INST_LIBDIR)/bpfiter/core.so $(DESTDIR)$(INST_BINDIR)/bpfiter \
 		$(DESTDIR)$(INST_INCDIR)/bpfiter.h $(DESTDIR)$(INST_ARDIR)/libbpfiter.a \
-		$(DESTDIR)$(INST_PCDIR)/bpfiter.pc
+		$(DESTDIR)$(INST_PCDIR)/bpfiter.pc $(DESTDIR)$(INST_MANDIR)/man1/bpfiter.1
 	rm -f $(LUA_TREE:%=$(DESTDIR)$(INST_LUADIR)/%)
-	-rmdir -p $(DESTDIR)$(INST_LIBDIR)/bpfiter $(DESTDIR)$(INST_PCDIR) $(DESTDIR)$(INST_BINDIR) $(DESTDIR)$(INST_INCDIR) $(sort $(dir $(LUA_TREE:%=$(DESTDIR)$(INST_LUADIR)/%))) 2>/dev/null
+	-rmdir -p $(DESTDIR)$(INST_LIBDIR)/bpfiter $(DESTDIR)$(INST_PCDIR) $(DESTDIR)$(INST_MANDIR)/man1 $(DESTDIR)$(INST_BINDIR) $(DESTDIR)$(INST_INCDIR) $(sort $(dir $(LUA_TREE:%=$(DESTDIR)$(INST_LUADIR)/%))) 2>/dev/null
 
 # Made at every install: PREFIX may differ from the last one.
 $(B)/bpfiter.pc: rockspec/bpfiter.pc.in csrc/bpfiter.h FORCE | $(B)
@@ -286,6 +288,22 @@ rock: | $(B)
 	rm -f $(B)/bpfiter-$(VERSION)-1.src.rock
 	cd $(B)/rock-pack && zip -q -r ../bpfiter-$(VERSION)-1.src.rock .
 	@echo "$(B)/bpfiter-$(VERSION)-1.src.rock"
+
+# Docs, made by tools/gendocs.lua from the core's target, option and field
+# declarations, the CLI's commands and init.lua's doc comments. The man page
+# and the LuaCATS file are committed (a rock's users get them without the
+# generator; spec 17 checks they are current); the LDoc HTML is built.
+INST_MANDIR ?= $(PREFIX)/share/man
+DOCS_OUT    := $(B)/docs
+docs: all
+	mkdir -p $(DOCS_OUT)
+	$(SPEC_ENV) $(LUA) tools/gendocs.lua $(DOCS_OUT)
+	cp $(DOCS_OUT)/bpfiter.1 $(DOCS_OUT)/bpfiter.d.lua docs/
+	cd $(DOCS_OUT) && ldoc -c config.ld -d html . >/dev/null
+	@echo "$(DOCS_OUT)/html/index.html, docs/bpfiter.1, docs/bpfiter.d.lua"
+
+install-man:
+	install -D -m 0644 docs/bpfiter.1 $(DESTDIR)$(INST_MANDIR)/man1/bpfiter.1
 
 FORCE:
 

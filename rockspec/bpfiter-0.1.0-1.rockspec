@@ -37,6 +37,9 @@ build = {
     LIBFLAG = "$(LIBFLAG)",
   },
   install_target = "install-lua",
+  -- the man page and the LuaCATS file, in the rock's directory
+  -- (luarocks doc bpfiter shows where)
+  copy_directories = { "docs" },
   install_variables = {
     B = "build/rock",
     INST_LIBDIR = "$(LIBDIR)",

@@ -132,7 +132,7 @@ describe("CLI", function()
     local out, code = cli("tasks --pid " .. fx.pid)
     assert.equal(0, code)
     local rows = lines(out)
-    assert.same({ "pid", "tgid", "ppid", "state", "comm", "nr_threads", "rss", "exe" }, words(rows[1]))
+    assert.same({ "pid", "tgid", "ppid", "state", "comm", "nr_threads", "rss_bytes", "exe" }, words(rows[1]))
     assert.equal(4, #rows)
     for i = 2, 4 do assert.equal(tostring(fx.pid), words(rows[i])[2]) end
   end)

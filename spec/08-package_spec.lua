@@ -111,7 +111,8 @@ describe("make install", function()
     local prefix = dir .. "/prefix"
     must(("cd '%s' && %s make -s -j2 install PREFIX='%s'"):format(src, CLEAN_ENV, prefix))
     for _, f in ipairs { "/bin/bpfiter", "/include/bpfiter.h", "/lib/libbpfiter.a",
-      "/lib/pkgconfig/bpfiter.pc", "/lib/lua/5.4/bpfiter/core.so", "/share/lua/5.4/bpfiter/init.lua" } do
+      "/lib/pkgconfig/bpfiter.pc", "/lib/lua/5.4/bpfiter/core.so", "/share/lua/5.4/bpfiter/init.lua",
+      "/share/man/man1/bpfiter.1" } do
       assert.truthy(H.read_file(prefix .. f), f)
     end
     check_cli(prefix .. "/bin/bpfiter")

@@ -23,16 +23,41 @@ enum field_type {
 	F_TAIL,		/* the record's tail_len: the string following the record -> string or nil */
 };
 
+/* What a field means, declared with it: bpfiter.field_info, `bpfiter help
+ * TARGET`, the man page, the LDoc reference and the LuaCATS file are made
+ * from it. unit is what a number counts: "bytes", "ns", "pages" (of
+ * bpfiter.page_size bytes), "count"; "" for what is not a quantity (ids,
+ * names, flags, booleans). help is one line. */
+struct field_doc {
+	const char *unit;
+	const char *help;
+};
+
 struct field {
 	const char *name;
 	uint16_t offset;
 	uint8_t type;
 	uint8_t size;
+	struct field_doc doc;
 };
 
-#define FIELD(rec, member, type, name) \
-	{ name, offsetof(struct rec, member), type, sizeof(((struct rec *)0)->member) }
-#define FIELDS_END { NULL, 0, 0, 0 }
+/* FIELD(rec, member, type, name, unit, help); a field declared without the
+ * last two still decodes, and spec 08 names it until it has them. */
+#define FIELD(rec, member, type, name, ...) \
+	{ name, offsetof(struct rec, member), type, sizeof(((struct rec *)0)->member), { __VA_ARGS__ } }
+#define FIELDS_END { NULL, 0, 0, 0, { NULL, NULL } }
+
+/* A field a target's derive or step hook computes: its name, its Lua type
+ * as LuaCATS writes it ("string", "integer?", "integer[]", "any"), unit and
+ * help as above. */
+struct derived_field {
+	const char *name;
+	const char *luatype;
+	struct field_doc doc;
+};
+
+#define DERIVED(name, luatype, ...) { name, luatype, { __VA_ARGS__ } }
+#define DERIVED_END { NULL, NULL, { NULL, NULL } }
 
 /* A kernel version as kernel_version() (util/kernel.h) gives it. */
 #define KERNEL_VERSION(major, minor) ((major) * 1000 + (minor))
@@ -90,6 +115,7 @@ struct iterator;
 
 struct target {
 	const char *name;
+	const char *help;			/* one line: what a record is */
 	const char *program;			/* BPF program (function) name */
 	const void *(*elf_bytes)(size_t *size);	/* from the skeleton */
 	size_t record_size;
@@ -112,9 +138,10 @@ struct target {
 	bool (*skip)(const void *rec, const void *filter);
 
 	/* Optional: push fields derived from several record members into the
-	 * table on top of the stack; `derived` names them (NULL-terminated). */
+	 * table on top of the stack; `derived` declares them (DERIVED_END
+	 * ends it), as it does what a step hook adds. */
 	void (*derive)(lua_State *L, const void *rec);
-	const char *const *derived;
+	const struct derived_field *derived;
 
 	/* The oldest kernel the program loads on, KERNEL_VERSION(6, 4), and
 	 * what it needs from that kernel (a phrase: "the dmabuf iterator").

@@ -10,7 +10,7 @@
 _Static_assert(sizeof(struct bpf_link_record) % 8 == 0, "records stay 8-byte aligned");
 
 static const struct field bpf_link_fields[] = {
-	FIELD(bpf_link_record, id, F_U32, "id"),
+	FIELD(bpf_link_record, id, F_U32, "id", "", "link id"),
 	FIELDS_END,
 };
 
@@ -44,12 +44,23 @@ static void bpf_link_derive(lua_State *L, const void *rec)
 	}
 }
 
+static const struct derived_field bpf_link_derived[] = {
+	DERIVED("type", "string", "", "link type as bpftool names it: iter, raw_tracepoint, cgroup, ..."),
+	DERIVED("attach_type", "string?", "", "attach type (e.g. trace_iter); nil where none applies"),
+	DERIVED("prog_id", "integer", "", "id of the linked program"),
+	DERIVED("map_id", "integer?", "", "iter links over a map: the map id"),
+	DERIVED("target_name", "string?", "", "iter links: the iterator target"),
+	DERIVED("tp_name", "string?", "", "raw tracepoint links: the tracepoint"),
+	DERIVED("cgroup_id", "integer?", "", "cgroup links: id of the cgroup"),
+	DERIVED_END,
+};
+
 const struct target target_bpf_links = {
-	.name = "bpf_links", .program = "dump_bpf_link",
+	.name = "bpf_links", .help = "one record per BPF link in the system",
+	.program = "dump_bpf_link",
 	.elf_bytes = bpf_link_bpf__elf_bytes,
 	.record_size = sizeof(struct bpf_link_record),
 	.fields = bpf_link_fields,
 	.derive = bpf_link_derive,
-	.derived = (const char *const[]){ "type", "attach_type", "prog_id", "map_id",
-					  "target_name", "tp_name", "cgroup_id", NULL },
+	.derived = bpf_link_derived,
 };

@@ -11,17 +11,17 @@
 _Static_assert(sizeof(struct bpf_prog_record) % 8 == 0, "records stay 8-byte aligned");
 
 static const struct field bpf_prog_fields[] = {
-	FIELD(bpf_prog_record, id, F_U32, "id"),
-	FIELD(bpf_prog_record, name, F_CHARS, "name"),
-	FIELD(bpf_prog_record, load_time_ns, F_U64, "load_time_ns"),
-	FIELD(bpf_prog_record, uid, F_U32, "uid"),
-	FIELD(bpf_prog_record, xlated_bytes, F_U32, "xlated_bytes"),
-	FIELD(bpf_prog_record, jited_bytes, F_U32, "jited_bytes"),
-	FIELD(bpf_prog_record, memlock_bytes, F_U32, "memlock_bytes"),
-	FIELD(bpf_prog_record, verified_insns, F_U32, "verified_insns"),
-	FIELD(bpf_prog_record, gpl_compatible, F_BOOL, "gpl_compatible"),
-	FIELD(bpf_prog_record, jited, F_BOOL, "jited"),
-	FIELD(bpf_prog_record, sleepable, F_BOOL, "sleepable"),
+	FIELD(bpf_prog_record, id, F_U32, "id", "", "program id"),
+	FIELD(bpf_prog_record, name, F_CHARS, "name", "", "program name"),
+	FIELD(bpf_prog_record, load_time_ns, F_U64, "load_time_ns", "ns", "load time since boot (CLOCK_BOOTTIME)"),
+	FIELD(bpf_prog_record, uid, F_U32, "uid", "", "uid of who loaded it"),
+	FIELD(bpf_prog_record, xlated_bytes, F_U32, "xlated_bytes", "bytes", "size of the translated instructions"),
+	FIELD(bpf_prog_record, jited_bytes, F_U32, "jited_bytes", "bytes", "size of the JIT-compiled code"),
+	FIELD(bpf_prog_record, memlock_bytes, F_U32, "memlock_bytes", "bytes", "memory charged to it"),
+	FIELD(bpf_prog_record, verified_insns, F_U32, "verified_insns", "count", "instructions the verifier processed"),
+	FIELD(bpf_prog_record, gpl_compatible, F_BOOL, "gpl_compatible", "", "licence is GPL compatible"),
+	FIELD(bpf_prog_record, jited, F_BOOL, "jited", "", "JIT-compiled"),
+	FIELD(bpf_prog_record, sleepable, F_BOOL, "sleepable", "", "may sleep"),
 	FIELDS_END,
 };
 
@@ -52,11 +52,20 @@ static void bpf_prog_derive(lua_State *L, const void *rec)
 	lua_setfield(L, -2, "map_ids");
 }
 
+static const struct derived_field bpf_prog_derived[] = {
+	DERIVED("type", "string", "", "program type as bpftool names it: tracing, socket_filter, ..."),
+	DERIVED("tag", "string", "", "16 hex digits, as bpftool shows it"),
+	DERIVED("btf_id", "integer?", "", "BTF object id; nil without BTF"),
+	DERIVED("map_ids", "integer[]", "", "ids of the maps it uses"),
+	DERIVED_END,
+};
+
 const struct target target_bpf_progs = {
-	.name = "bpf_progs", .program = "dump_bpf_prog",
+	.name = "bpf_progs", .help = "one record per loaded BPF program in the system",
+	.program = "dump_bpf_prog",
 	.elf_bytes = bpf_prog_bpf__elf_bytes,
 	.record_size = sizeof(struct bpf_prog_record),
 	.fields = bpf_prog_fields,
 	.derive = bpf_prog_derive,
-	.derived = (const char *const[]){ "type", "tag", "btf_id", "map_ids", NULL },
+	.derived = bpf_prog_derived,
 };

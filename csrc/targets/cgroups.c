@@ -30,16 +30,16 @@ _Static_assert(sizeof(struct cgroup_record) % 8 == 0, "records stay 8-byte align
 #define FILEID_KERNFS 0xfe
 
 static const struct field cgroup_fields[] = {
-	FIELD(cgroup_record, id, F_U64, "id"),
-	FIELD(cgroup_record, tail_len, F_TAIL, "path"),
-	FIELD(cgroup_record, level, F_U32, "level"),
-	FIELD(cgroup_record, parent_id, F_U64, "parent_id"),
-	FIELD(cgroup_record, hierarchy_id, F_U32, "hierarchy_id"),
-	FIELD(cgroup_record, populated, F_BOOL, "populated"),
-	FIELD(cgroup_record, frozen, F_BOOL, "frozen"),
-	FIELD(cgroup_record, threaded, F_BOOL, "threaded"),
-	FIELD(cgroup_record, nr_descendants, F_U32, "nr_descendants"),
-	FIELD(cgroup_record, nr_dying_descendants, F_U32, "nr_dying_descendants"),
+	FIELD(cgroup_record, id, F_U64, "id", "", "cgroup id (inode of its directory)"),
+	FIELD(cgroup_record, tail_len, F_TAIL, "path", "", "path within its hierarchy, as /proc/PID/cgroup shows it"),
+	FIELD(cgroup_record, level, F_U32, "level", "", "depth, 0 for a hierarchy's root"),
+	FIELD(cgroup_record, parent_id, F_U64, "parent_id", "", "parent's id, 0 for a hierarchy's root"),
+	FIELD(cgroup_record, hierarchy_id, F_U32, "hierarchy_id", "", "0 for cgroup v2, else the v1 hierarchy number"),
+	FIELD(cgroup_record, populated, F_BOOL, "populated", "", "tasks in it or below"),
+	FIELD(cgroup_record, frozen, F_BOOL, "frozen", "", "v2 freezer state (false on v1)"),
+	FIELD(cgroup_record, threaded, F_BOOL, "threaded", "", "a threaded cgroup"),
+	FIELD(cgroup_record, nr_descendants, F_U32, "nr_descendants", "count", "live descendants"),
+	FIELD(cgroup_record, nr_dying_descendants, F_U32, "nr_dying_descendants", "count", "removed but not yet freed descendants"),
 	FIELDS_END,
 };
 
@@ -66,7 +66,14 @@ static void cgroup_derive(lua_State *L, const void *rec)
 	}
 }
 
-static const char *const cgroup_derived[] = { "name", "nr_tasks", "nr_procs", NULL };
+static const struct derived_field cgroup_derived[] = {
+	DERIVED("name", "string", "", "last path component (/ for a hierarchy's root)"),
+	DERIVED("nr_tasks", "integer?", "count",
+		"threads in this cgroup itself (not descendants); nil on kernels without the css_task kfuncs"),
+	DERIVED("nr_procs", "integer?", "count",
+		"processes in this cgroup itself; nil on kernels without the css_task kfuncs"),
+	DERIVED_END,
+};
 
 static int cgroup_prepare(struct bpf_object *obj)
 {
@@ -225,7 +232,8 @@ static const struct option cgroup_options[] = {
 };
 
 const struct target target_cgroups = {
-	.name = "cgroups", .program = "dump_cgroup",
+	.name = "cgroups", .help = "one record per cgroup under a root, in a chosen order",
+	.program = "dump_cgroup",
 	.elf_bytes = cgroup_bpf__elf_bytes,
 	.record_size = sizeof(struct cgroup_record),
 	.fields = cgroup_fields, .options = cgroup_options,

@@ -24,15 +24,15 @@
 #include "epoll.skel.h"
 
 static const struct field epoll_fields[] = {
-	FIELD(epoll_record, pid, F_U32, "pid"),
-	FIELD(epoll_record, epfd, F_S32, "epfd"),
-	FIELD(epoll_record, tfd, F_S32, "tfd"),
-	FIELD(epoll_record, events, F_U32, "events"),
-	FIELD(epoll_record, data, F_U64, "data"),
-	FIELD(epoll_record, ino, F_U64, "inode"),
-	FIELD(epoll_record, dev, F_DEV, "dev"),
-	FIELD(epoll_record, same_file, F_BOOL, "same_file"),
-	FIELD(epoll_record, epoll_id, F_U64, "epoll_id"),
+	FIELD(epoll_record, pid, F_U32, "pid", "", "process id"),
+	FIELD(epoll_record, epfd, F_S32, "epfd", "", "the epoll fd in the process"),
+	FIELD(epoll_record, tfd, F_S32, "tfd", "", "target fd number as registered (fdinfo tfd:)"),
+	FIELD(epoll_record, events, F_U32, "events", "", "registered event mask (EPOLL* bits)"),
+	FIELD(epoll_record, data, F_U64, "data", "", "the 64-bit user data"),
+	FIELD(epoll_record, ino, F_U64, "inode", "", "target's inode number"),
+	FIELD(epoll_record, dev, F_DEV, "dev", "", "target's filesystem device, as st_dev"),
+	FIELD(epoll_record, same_file, F_BOOL, "same_file", "", "tfd still refers to the registered file"),
+	FIELD(epoll_record, epoll_id, F_U64, "epoll_id", "", "opaque id of the epoll set, the same for every fd sharing it"),
 	FIELDS_END,
 };
 
@@ -416,8 +416,18 @@ static const struct option epoll_options[] = {
 	OPTIONS_END,
 };
 
+static const struct derived_field epoll_derived[] = {
+	DERIVED("event_names", "string", "", "events as EPOLLIN|EPOLLERR|..., unnamed bits as 0x..."),
+	DERIVED("kind", "string", "", "the target file's kind, as files{} gives it"),
+	DERIVED("path", "string?", "", "the target file's path, as files{} gives it"),
+	DERIVED("file_fd", "integer?", "", "an fd holding the target now (tfd if same_file); nil if none"),
+	DERIVED("target_epoll_id", "integer?", "", "for a nested epoll target, the inner set's epoll_id"),
+	DERIVED_END,
+};
+
 const struct target target_epoll = {
-	.name = "epoll", .program = "dump_epoll",
+	.name = "epoll", .help = "one record per item registered in an epoll set",
+	.program = "dump_epoll",
 	.elf_bytes = epoll_bpf__elf_bytes,
 	.min_kernel = KERNEL_VERSION(6, 4), .min_kernel_needs = "the bpf_iter_num kfuncs",
 	.record_size = sizeof(struct epoll_record),
@@ -426,8 +436,7 @@ const struct target target_epoll = {
 	.attach = attach_task_pid,
 	.filter_size = sizeof(struct epoll_walk),
 	.filter_init = epoll_filter_init,
-	.derived = (const char *const[]){ "event_names", "kind", "path", "file_fd",
-					  "target_epoll_id", NULL },
+	.derived = epoll_derived,
 	.ring = true,
 	.check = epoll_check,
 	.step = epoll_step,

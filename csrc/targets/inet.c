@@ -12,15 +12,15 @@
 #include "udp.skel.h"
 
 static const struct field inet_fields[] = {
-	FIELD(inet_record, local_port, F_U32, "local_port"),
-	FIELD(inet_record, remote_port, F_U32, "remote_port"),
-	FIELD(inet_record, uid, F_U32, "uid"),
-	FIELD(inet_record, inode, F_U64, "inode"),
-	FIELD(inet_record, rx_queue, F_U32, "rx_queue"),
-	FIELD(inet_record, tx_queue, F_U32, "tx_queue"),
-	FIELD(inet_record, ifindex, F_U32, "ifindex"),
-	FIELD(inet_record, cookie, F_U64, "cookie"),
-	FIELD(inet_record, netns, F_U32, "netns"),
+	FIELD(inet_record, local_port, F_U32, "local_port", "", "local port, host byte order; 0 when unset"),
+	FIELD(inet_record, remote_port, F_U32, "remote_port", "", "remote port, host byte order; 0 when unset"),
+	FIELD(inet_record, uid, F_U32, "uid", "", "owner uid (0 for time-wait sockets)"),
+	FIELD(inet_record, inode, F_U64, "inode", "", "socket inode (socket:[N]); 0 when it has no file"),
+	FIELD(inet_record, rx_queue, F_U32, "rx_queue", "bytes", "as ss Recv-Q (LISTEN: connections waiting for accept)"),
+	FIELD(inet_record, tx_queue, F_U32, "tx_queue", "bytes", "as ss Send-Q (LISTEN: max backlog)"),
+	FIELD(inet_record, ifindex, F_U32, "ifindex", "", "bound device index, 0 for none"),
+	FIELD(inet_record, cookie, F_U64, "cookie", "", "socket cookie (SO_COOKIE)"),
+	FIELD(inet_record, netns, F_U32, "netns", "", "inode of the socket's network namespace (readlink /proc/PID/ns/net)"),
 	FIELDS_END,
 };
 
@@ -75,12 +75,17 @@ static void udp_derive(lua_State *L, const void *rec)
 	inet_derive(L, r, ss_state_name(r->state));
 }
 
-static const char *const inet_derived[] = {
-	"family", "local_address", "remote_address", "state", NULL,
+static const struct derived_field inet_derived[] = {
+	DERIVED("family", "string", "", "inet or inet6"),
+	DERIVED("local_address", "string", "", "local address, e.g. 127.0.0.1 or ::1"),
+	DERIVED("remote_address", "string", "", "remote address; wildcard 0.0.0.0 or ::"),
+	DERIVED("state", "string", "", "tcp: LISTEN, ESTABLISHED, TIME_WAIT, ...; udp: UNCONN or ESTAB"),
+	DERIVED_END,
 };
 
 const struct target target_tcp = {
-	.name = "tcp", .program = "dump_tcp",
+	.name = "tcp", .help = "one record per TCP socket (IPv4 and IPv6) of the caller's network namespace (or those netns names)",
+	.program = "dump_tcp",
 	.elf_bytes = tcp_bpf__elf_bytes,
 	.record_size = sizeof(struct inet_record),
 	.fields = inet_fields, .options = socket_options,
@@ -88,7 +93,8 @@ const struct target target_tcp = {
 };
 
 const struct target target_udp = {
-	.name = "udp", .program = "dump_udp",
+	.name = "udp", .help = "one record per UDP socket (IPv4 and IPv6) of the caller's network namespace (or those netns names)",
+	.program = "dump_udp",
 	.elf_bytes = udp_bpf__elf_bytes,
 	.record_size = sizeof(struct inet_record),
 	.fields = inet_fields, .options = socket_options,

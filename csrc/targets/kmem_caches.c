@@ -15,14 +15,14 @@
 _Static_assert(sizeof(struct kmem_cache_record) % 8 == 0, "records stay 8-byte aligned");
 
 static const struct field kmem_cache_fields[] = {
-	FIELD(kmem_cache_record, tail_len, F_TAIL, "name"),
-	FIELD(kmem_cache_record, object_size, F_U32, "object_size"),
-	FIELD(kmem_cache_record, slot_size, F_U32, "slot_size"),
-	FIELD(kmem_cache_record, objects_per_slab, F_U32, "objects_per_slab"),
-	FIELD(kmem_cache_record, align, F_U32, "align"),
-	FIELD(kmem_cache_record, flags, F_U32, "flags"),
-	FIELD(kmem_cache_record, partial_slabs, F_U64, "partial_slabs"),
-	FIELD(kmem_cache_record, free_estimated, F_BOOL, "free_estimated"),
+	FIELD(kmem_cache_record, tail_len, F_TAIL, "name", "", "cache name"),
+	FIELD(kmem_cache_record, object_size, F_U32, "object_size", "bytes", "bytes requested per object"),
+	FIELD(kmem_cache_record, slot_size, F_U32, "slot_size", "bytes", "bytes per object with metadata (slabinfo objsize)"),
+	FIELD(kmem_cache_record, objects_per_slab, F_U32, "objects_per_slab", "count", "objects per slab"),
+	FIELD(kmem_cache_record, align, F_U32, "align", "bytes", "object alignment"),
+	FIELD(kmem_cache_record, flags, F_U32, "flags", "", "SLAB_* flags"),
+	FIELD(kmem_cache_record, partial_slabs, F_U64, "partial_slabs", "count", "slabs on the partial lists"),
+	FIELD(kmem_cache_record, free_estimated, F_BOOL, "free_estimated", "", "a partial list was sampled, as the kernel does past 10,000 slabs"),
 	FIELDS_END,
 };
 
@@ -60,14 +60,22 @@ static int kmem_cache_prepare(struct bpf_object *obj)
 	return rodata_set(obj, &ro, sizeof(ro));
 }
 
+static const struct derived_field kmem_cache_derived[] = {
+	DERIVED("pages_per_slab", "integer", "pages", "pages per slab"),
+	DERIVED("total_objects", "integer", "count", "objects allocated (slabinfo num_objs)"),
+	DERIVED("active_objects", "integer", "count", "objects in use (slabinfo active_objs)"),
+	DERIVED("slabs", "integer", "count", "slabs (slabinfo num_slabs)"),
+	DERIVED_END,
+};
+
 const struct target target_kmem_caches = {
-	.name = "kmem_caches", .program = "dump_kmem_cache",
+	.name = "kmem_caches", .help = "one record per slab cache, as /proc/slabinfo",
+	.program = "dump_kmem_cache",
 	.elf_bytes = kmem_cache_bpf__elf_bytes,
 	.min_kernel = KERNEL_VERSION(6, 13), .min_kernel_needs = "the kmem_cache iterator",
 	.record_size = sizeof(struct kmem_cache_record),
 	.fields = kmem_cache_fields,
 	.prepare = kmem_cache_prepare,
 	.derive = kmem_cache_derive,
-	.derived = (const char *const[]){ "pages_per_slab", "total_objects",
-					  "active_objects", "slabs", NULL },
+	.derived = kmem_cache_derived,
 };

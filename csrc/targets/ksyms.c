@@ -12,9 +12,9 @@
 _Static_assert(sizeof(struct ksym_record) % 8 == 0, "records stay 8-byte aligned");
 
 static const struct field ksym_fields[] = {
-	FIELD(ksym_record, address, F_U64, "address"),
-	FIELD(ksym_record, type, F_CHAR, "type"),
-	FIELD(ksym_record, tail_len, F_TAIL, "name"),
+	FIELD(ksym_record, address, F_U64, "address", "", "symbol address (kernel addresses are negative Lua integers); 0 when hidden"),
+	FIELD(ksym_record, type, F_CHAR, "type", "", "the symbol's type letter"),
+	FIELD(ksym_record, tail_len, F_TAIL, "name", "", "symbol name"),
 	FIELDS_END,
 };
 
@@ -34,11 +34,18 @@ static void ksym_derive(lua_State *L, const void *rec)
 	}
 }
 
+static const struct derived_field ksym_derived[] = {
+	DERIVED("address_hex", "string", "", "the address as 16 hex digits, as /proc/kallsyms"),
+	DERIVED("module", "string?", "", "module name; nil for vmlinux"),
+	DERIVED_END,
+};
+
 const struct target target_ksyms = {
-	.name = "ksyms", .program = "dump_ksym",
+	.name = "ksyms", .help = "one record per kernel symbol, as /proc/kallsyms",
+	.program = "dump_ksym",
 	.elf_bytes = ksym_bpf__elf_bytes,
 	.record_size = sizeof(struct ksym_record),
 	.fields = ksym_fields,
 	.derive = ksym_derive,
-	.derived = (const char *const[]){ "address_hex", "module", NULL },
+	.derived = ksym_derived,
 };

@@ -30,7 +30,7 @@ _Static_assert(sizeof(struct map_elem_record) % 8 == 0, "records stay 8-byte ali
 #define BPF_FS_MAGIC 0xcafe4a11
 
 static const struct field map_elem_fields[] = {
-	FIELD(map_elem_record, map_id, F_U32, "map_id"),
+	FIELD(map_elem_record, map_id, F_U32, "map_id", "", "id of the map"),
 	FIELDS_END,
 };
 
@@ -313,8 +313,17 @@ static const struct option map_elem_options[] = {
 	OPTIONS_END,
 };
 
+static const struct derived_field map_elem_derived[] = {
+	DERIVED("key_bytes", "string", "", "the raw key"),
+	DERIVED("value_bytes", "string|string[]", "", "the raw value; per-CPU maps: one string per possible CPU"),
+	DERIVED("key", "any", "", "the key decoded with the map's BTF; nil without BTF"),
+	DERIVED("value", "any", "", "the value decoded with the map's BTF; nil without BTF; per-CPU: an array"),
+	DERIVED_END,
+};
+
 const struct target target_map_elems = {
-	.name = "map_elems", .program = "dump_map_elem",
+	.name = "map_elems", .help = "one record per element of a BPF map, decoded with its BTF",
+	.program = "dump_map_elem",
 	.elf_bytes = map_elem_bpf__elf_bytes,
 	.record_size = sizeof(struct map_elem_record),
 	.fields = map_elem_fields, .options = map_elem_options,
@@ -322,5 +331,5 @@ const struct target target_map_elems = {
 	.attach = map_elem_attach,
 	.check = map_elem_check,
 	.derive = map_elem_derive,
-	.derived = (const char *const[]){ "key_bytes", "value_bytes", "key", "value", NULL },
+	.derived = map_elem_derived,
 };

@@ -8,18 +8,18 @@
 #include "netlink.skel.h"
 
 static const struct field netlink_fields[] = {
-	FIELD(netlink_record, protocol, F_U32, "protocol"),
-	FIELD(netlink_record, portid, F_U32, "portid"),
-	FIELD(netlink_record, dst_portid, F_U32, "dst_portid"),
-	FIELD(netlink_record, dst_group, F_U32, "dst_group"),
-	FIELD(netlink_record, groups, F_U32, "groups"),
-	FIELD(netlink_record, ngroups, F_U32, "ngroups"),
-	FIELD(netlink_record, rx_queue, F_U32, "rx_queue"),
-	FIELD(netlink_record, tx_queue, F_U32, "tx_queue"),
-	FIELD(netlink_record, drops, F_U32, "drops"),
-	FIELD(netlink_record, inode, F_U64, "inode"),
-	FIELD(netlink_record, cookie, F_U64, "cookie"),
-	FIELD(netlink_record, netns, F_U32, "netns"),
+	FIELD(netlink_record, protocol, F_U32, "protocol", "", "NETLINK_* protocol number"),
+	FIELD(netlink_record, portid, F_U32, "portid", "", "port id; 0 for kernel and unbound sockets"),
+	FIELD(netlink_record, dst_portid, F_U32, "dst_portid", "", "connected peer's port id; 0 for none"),
+	FIELD(netlink_record, dst_group, F_U32, "dst_group", "", "connected peer's group; 0 for none"),
+	FIELD(netlink_record, groups, F_U32, "groups", "", "bitmask of multicast groups 1-32 (bit N-1 is group N)"),
+	FIELD(netlink_record, ngroups, F_U32, "ngroups", "count", "groups the protocol has"),
+	FIELD(netlink_record, rx_queue, F_U32, "rx_queue", "bytes", "bytes charged for receiving (Rmem)"),
+	FIELD(netlink_record, tx_queue, F_U32, "tx_queue", "bytes", "bytes charged for sending (Wmem)"),
+	FIELD(netlink_record, drops, F_U32, "drops", "count", "messages dropped"),
+	FIELD(netlink_record, inode, F_U64, "inode", "", "socket inode"),
+	FIELD(netlink_record, cookie, F_U64, "cookie", "", "socket cookie (SO_COOKIE)"),
+	FIELD(netlink_record, netns, F_U32, "netns", "", "inode of the socket's network namespace (readlink /proc/PID/ns/net)"),
 	FIELDS_END,
 };
 
@@ -44,10 +44,16 @@ static void netlink_derive(lua_State *L, const void *rec)
 	}
 }
 
+static const struct derived_field netlink_derived[] = {
+	DERIVED("protocol_name", "string", "", "NETLINK_* name lower-cased: route, sock_diag, generic, ..."),
+	DERIVED_END,
+};
+
 const struct target target_netlink = {
-	.name = "netlink", .program = "dump_netlink",
+	.name = "netlink", .help = "one record per netlink socket of the caller's network namespace (or those netns names)",
+	.program = "dump_netlink",
 	.elf_bytes = netlink_bpf__elf_bytes,
 	.record_size = sizeof(struct netlink_record),
 	.fields = netlink_fields, .options = socket_options, .derive = netlink_derive,
-	.derived = (const char *const[]){ "protocol_name", NULL },
+	.derived = netlink_derived,
 };

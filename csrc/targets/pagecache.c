@@ -36,10 +36,10 @@
 
 /* Lua-side fields; the step builds records by hand (joins and flags). */
 static const struct field pagecache_fields[] = {
-	FIELD(pagecache_record, dev, F_DEV, "dev"),
-	FIELD(pagecache_record, dev, F_MAJOR, "major"),
-	FIELD(pagecache_record, dev, F_MINOR, "minor"),
-	FIELD(pagecache_record, ino, F_U64, "inode"),
+	FIELD(pagecache_record, dev, F_DEV, "dev", "", "the file's filesystem device, as st_dev"),
+	FIELD(pagecache_record, dev, F_MAJOR, "major", "", "major number of dev"),
+	FIELD(pagecache_record, dev, F_MINOR, "minor", "", "minor number of dev"),
+	FIELD(pagecache_record, ino, F_U64, "inode", "", "inode number"),
 	FIELDS_END,
 };
 
@@ -366,19 +366,47 @@ static const struct option cached_files_options[] = {
 	OPTIONS_END,
 };
 
-static const char *const folio_derived[] = {
-	"generation", "rdev", "fstype", "path", "relpath", "path_error", "index", "pages", "evicted",
-	"dirty", "writeback", "uptodate", "referenced", "active", "locked", "mapped",
-	"unevictable", "workingset", NULL,
+/* What both page-cache targets add to the record's identity fields. */
+#define PAGECACHE_IDENTITY_DERIVED								\
+	DERIVED("generation", "integer", "", "i_generation: tells apart inodes that reused a number"),	\
+	DERIVED("rdev", "integer", "", "a device inode's device number, as st_rdev"),	\
+	DERIVED("fstype", "string", "", "filesystem type: ext4, tmpfs, bdev (block-device caches), ..."),	\
+	DERIVED("path", "string?", "", "the file as this process sees it; nil when it has none (see path_error)"),	\
+	DERIVED("relpath", "string?", "", "the path from the root of its filesystem"),	\
+	DERIVED("path_error", "string?", "", "why path is nil: deleted, no dentry, not mounted, too deep, no device")
+
+static const struct derived_field folio_derived[] = {
+	PAGECACHE_IDENTITY_DERIVED,
+	DERIVED("index", "integer", "pages", "index of the first page of the folio (or run) in the file"),
+	DERIVED("pages", "integer", "pages", "pages the folio (or run) covers"),
+	DERIVED("evicted", "boolean", "", "a shadow entry: pages evicted recently"),
+	DERIVED("dirty", "boolean", "", "dirty (the xarray mark)"),
+	DERIVED("writeback", "boolean", "", "under writeback (the xarray mark)"),
+	DERIVED("uptodate", "boolean", "", "folio flag uptodate"),
+	DERIVED("referenced", "boolean", "", "folio flag referenced"),
+	DERIVED("active", "boolean", "", "folio flag active"),
+	DERIVED("locked", "boolean", "", "folio flag locked"),
+	DERIVED("mapped", "boolean", "", "some page table maps it"),
+	DERIVED("unevictable", "boolean", "", "folio flag unevictable"),
+	DERIVED("workingset", "boolean", "", "folio flag workingset"),
+	DERIVED_END,
 };
 
-static const char *const file_derived[] = {
-	"generation", "rdev", "fstype", "path", "relpath", "path_error", "mode", "size", "cached",
-	"dirty", "writeback", "evicted", "mapped", NULL,
+static const struct derived_field file_derived[] = {
+	PAGECACHE_IDENTITY_DERIVED,
+	DERIVED("mode", "integer", "", "i_mode: file type and permission bits"),
+	DERIVED("size", "integer", "bytes", "file size (i_size)"),
+	DERIVED("cached", "integer", "pages", "pages in the page cache"),
+	DERIVED("dirty", "integer", "pages", "pages of folios marked dirty"),
+	DERIVED("writeback", "integer", "pages", "pages of folios under writeback"),
+	DERIVED("evicted", "integer", "pages", "pages evicted recently, still remembered as shadow entries"),
+	DERIVED("mapped", "integer", "pages", "pages of folios some page table maps"),
+	DERIVED_END,
 };
 
 const struct target target_pagecache = {
-	.name = "pagecache", .program = "walk_pagecache",
+	.name = "pagecache", .help = "one record per cached folio (or run of folios) of the page cache",
+	.program = "walk_pagecache",
 	.elf_bytes = pagecache_bpf__elf_bytes,
 	.min_kernel = KERNEL_VERSION(6, 2), .min_kernel_needs = "the bpf_rdonly_cast kfunc",
 	.record_size = sizeof(struct pagecache_record),
@@ -392,7 +420,8 @@ const struct target target_pagecache = {
 };
 
 const struct target target_cached_files = {
-	.name = "cached_files", .program = "walk_pagecache",
+	.name = "cached_files", .help = "one record per inode with pages in the page cache",
+	.program = "walk_pagecache",
 	.elf_bytes = pagecache_bpf__elf_bytes,
 	.min_kernel = KERNEL_VERSION(6, 2), .min_kernel_needs = "the bpf_rdonly_cast kfunc",
 	.record_size = sizeof(struct pagecache_record),

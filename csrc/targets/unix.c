@@ -9,13 +9,13 @@
 #include "unix.skel.h"
 
 static const struct field unix_fields[] = {
-	FIELD(unix_record, inode, F_U64, "inode"),
-	FIELD(unix_record, peer_inode, F_U64, "peer_inode"),
-	FIELD(unix_record, uid, F_U32, "uid"),
-	FIELD(unix_record, rx_queue, F_U32, "rx_queue"),
-	FIELD(unix_record, tx_queue, F_U32, "tx_queue"),
-	FIELD(unix_record, cookie, F_U64, "cookie"),
-	FIELD(unix_record, netns, F_U32, "netns"),
+	FIELD(unix_record, inode, F_U64, "inode", "", "socket inode; 0 for none"),
+	FIELD(unix_record, peer_inode, F_U64, "peer_inode", "", "peer's inode; 0 for none"),
+	FIELD(unix_record, uid, F_U32, "uid", "", "owner uid"),
+	FIELD(unix_record, rx_queue, F_U32, "rx_queue", "bytes", "unread bytes (LISTEN: connections waiting for accept)"),
+	FIELD(unix_record, tx_queue, F_U32, "tx_queue", "bytes", "bytes sent still unread at the receiver (LISTEN: max backlog)"),
+	FIELD(unix_record, cookie, F_U64, "cookie", "", "socket cookie (SO_COOKIE)"),
+	FIELD(unix_record, netns, F_U32, "netns", "", "inode of the socket's network namespace (readlink /proc/PID/ns/net)"),
 	FIELDS_END,
 };
 
@@ -65,11 +65,20 @@ static void unix_derive(lua_State *L, const void *rec)
 	push_address(L, r);
 }
 
+static const struct derived_field unix_derived[] = {
+	DERIVED("type", "string", "", "stream, dgram or seqpacket"),
+	DERIVED("state", "string", "", "as ss names it: LISTEN, ESTAB, UNCONN, ..."),
+	DERIVED("path", "string?", "", "path, or abstract name as @name; nil when unbound"),
+	DERIVED("abstract", "boolean?", "", "true for an abstract name, false for a path, nil when unbound"),
+	DERIVED_END,
+};
+
 const struct target target_unix = {
-	.name = "unix", .program = "dump_unix",
+	.name = "unix", .help = "one record per unix socket of the caller's network namespace (or those netns names)",
+	.program = "dump_unix",
 	.elf_bytes = unix_bpf__elf_bytes,
 	.record_size = sizeof(struct unix_record),
 	.fields = unix_fields, .options = socket_options, .derive = unix_derive,
-	.derived = (const char *const[]){ "type", "state", "path", "abstract", NULL },
+	.derived = unix_derived,
 	.ring = true, .one_read = true,	/* see bpf/targets/unix.bpf.c */
 };

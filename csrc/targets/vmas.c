@@ -7,17 +7,17 @@
 #include "vma.skel.h"
 
 static const struct field vma_fields[] = {
-	FIELD(vma_record, pid, F_U32, "pid"),
-	FIELD(vma_record, start, F_U64, "start"),
-	FIELD(vma_record, end, F_U64, "end"),
-	FIELD(vma_record, perms, F_CHARS, "perms"),
-	FIELD(vma_record, offset, F_U64, "offset"),
-	FIELD(vma_record, dev, F_DEV, "dev"),
-	FIELD(vma_record, dev, F_MAJOR, "major"),
-	FIELD(vma_record, dev, F_MINOR, "minor"),
-	FIELD(vma_record, ino, F_U64, "inode"),
-	FIELD(vma_record, tail_len, F_TAIL, "path"),
-	FIELD(vma_record, vm_flags, F_U64, "vm_flags"),
+	FIELD(vma_record, pid, F_U32, "pid", "", "process id"),
+	FIELD(vma_record, start, F_U64, "start", "", "first address of the mapping"),
+	FIELD(vma_record, end, F_U64, "end", "", "address after the mapping (exclusive)"),
+	FIELD(vma_record, perms, F_CHARS, "perms", "", "r-xp: read, write, exec, shared or private"),
+	FIELD(vma_record, offset, F_U64, "offset", "bytes", "offset into the mapped file (0 for anonymous memory)"),
+	FIELD(vma_record, dev, F_DEV, "dev", "", "device of the mapped file's filesystem, as st_dev (0 for anonymous)"),
+	FIELD(vma_record, dev, F_MAJOR, "major", "", "major number of dev"),
+	FIELD(vma_record, dev, F_MINOR, "minor", "", "minor number of dev"),
+	FIELD(vma_record, ino, F_U64, "inode", "", "inode of the mapped file (0 for anonymous)"),
+	FIELD(vma_record, tail_len, F_TAIL, "path", "", "last column of /proc/PID/maps: a path, [heap], [stack], ...; nil when unnamed"),
+	FIELD(vma_record, vm_flags, F_U64, "vm_flags", "", "the kernel's VM_* flags"),
 	FIELDS_END,
 };
 
@@ -39,7 +39,8 @@ static int vma_prepare(struct bpf_object *obj)
 }
 
 const struct target target_vmas = {
-	.name = "vmas", .program = "dump_vma",
+	.name = "vmas", .help = "one record per memory mapping, as /proc/PID/maps",
+	.program = "dump_vma",
 	.elf_bytes = vma_bpf__elf_bytes,
 	.record_size = sizeof(struct vma_record),
 	.fields = vma_fields, .options = vma_options,

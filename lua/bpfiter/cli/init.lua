@@ -12,6 +12,8 @@ local M = {}
 -- Commands in the order the usage lists them; "list" is bpfiter TARGET.
 local COMMANDS = { "list", "report", "targets", "cache", "pin", "cat", "unpin", "programs", "export", "serve" }
 
+M.commands = COMMANDS
+
 local function command(name) return require("bpfiter.cli." .. name) end
 
 local function is_command(name)
@@ -26,6 +28,8 @@ local OWN_HELP = {
   version = "usage: bpfiter version\nprints the module's version\n",
   help = "usage: bpfiter help [COMMAND|TARGET]\nthe commands, or one command's or target's options\n",
 }
+
+M.own_help = OWN_HELP
 
 local function usage_text(bpfiter)
   local parse = require "bpfiter.cli.parse"
@@ -87,6 +91,8 @@ local function run(argv)
   if cmd ~= "list" and is_command(cmd) then return command(cmd).run(argv) end
   common.usage_error("unknown command '%s' (see bpfiter --help)", cmd)
 end
+
+M.usage_text = usage_text
 
 function M.main(argv)
   local ok, status = pcall(run, argv or {})

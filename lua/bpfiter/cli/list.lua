@@ -19,11 +19,26 @@ local CPU_WAIT = {
     help = "with --cpu-wait: each row also counts its descendants" },
 }
 
+--- The declarations bpfiter TARGET parses: the target's options, its
+-- command flags, the output options (also what the man page lists).
 local function groups(target)
   local list = { bpfiter.options[target] }
   if target == "cgroups" then list[#list + 1] = CPU_WAIT end
   list[#list + 1] = parse.output
   return list
+end
+
+M.groups = groups
+
+--- One line per field of target: name, unit, meaning (bpfiter.field_info,
+-- declared with the field in C).
+function M.describe_fields(target)
+  local infos, width, lines = bpfiter.field_info[target], 0, {}
+  for _, f in ipairs(infos) do width = math.max(width, #f.name) end
+  for _, f in ipairs(infos) do
+    lines[#lines + 1] = ("  %-" .. width .. "s  %-5s  %s"):format(f.name, f.unit, f.help)
+  end
+  return table.concat(lines, "\n")
 end
 
 --- bpfiter help TARGET: options (from the core's declarations), fields.
@@ -37,7 +52,8 @@ function M.help(target)
   lines[#lines + 1] = #own > 0 and parse.describe(own) or "  (none)"
   lines[#lines + 1] = "output options:"
   lines[#lines + 1] = parse.describe(parse.output)
-  lines[#lines + 1] = "fields:  " .. table.concat(bpfiter.fields[target], " ")
+  lines[#lines + 1] = "fields (unit: bytes, ns, pages of " .. bpfiter.page_size .. " bytes, count):"
+  lines[#lines + 1] = M.describe_fields(target)
   local cols = output.columns[target]
   lines[#lines + 1] = "default: " .. table.concat(cols and cols.default or bpfiter.fields[target], " ")
   return table.concat(lines, "\n") .. "\n"

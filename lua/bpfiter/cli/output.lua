@@ -107,15 +107,31 @@ end
 -- shows them in microseconds, under headers that say _us.
 local function usec(v) return ("%.1f"):format(v / 1000) end
 
-local function in_usec(fields, records, show)
-  local alias, out = {}, {}
+-- The unit of each field of a view, as the core declares it (none for a
+-- command's own rows).
+local function units_of(view)
+  local units = {}
+  for _, f in ipairs(require("bpfiter").field_info[view] or {}) do units[f.name] = f.unit end
+  return units
+end
+
+-- A table's header for field f: _ns fields in microseconds as _us; bytes
+-- and pages say so (rss_bytes, cached_pages) unless the name does already.
+local function header(f, unit)
+  local us = f:match("^(.*)_ns$")
+  if us then return us .. "_us", true end
+  if (unit == "bytes" or unit == "pages") and not f:match(unit .. "$") then return f .. "_" .. unit end
+  return f
+end
+
+local function relabel(view, fields, records, show)
+  local alias, out, units = {}, {}, units_of(view)
   for i, f in ipairs(fields) do
-    local us = f:match("^(.*)_ns$")
-    out[i] = us and us .. "_us" or f
-    if us then
-      alias[out[i]] = f
-      show[out[i]] = usec
-    end
+    local in_us
+    out[i], in_us = header(f, units[f])
+    if out[i] ~= f then alias[out[i]] = f end
+    if in_us then show[out[i]] = usec end
+    if show[f] and out[i] ~= f then show[out[i]] = show[f] end
   end
   if next(alias) == nil then return fields, records end
   local shown = {}
@@ -141,7 +157,7 @@ function M.write(view, o, records, valid)
   if o.format == "table" then
     show = {}
     for k, f in pairs(M.columns[view] and M.columns[view].show or {}) do show[k] = f end
-    fields, records = in_usec(fields, records, show)
+    fields, records = relabel(view, fields, records, show)
   end
   io.stdout:write(format[o.format](records, fields, show))
   return 0
