@@ -7,6 +7,9 @@ BPFITER_SCRATCH(task_record)
 BPFITER_TARGET("tasks", task_record);
 
 #define PF_KTHREAD		0x00200000
+#define PF_WQ_WORKER		0x00000020
+#define TASK_WAKING		0x200
+#define WCHAN_FRAMES		8
 #define TASK_REPORT		0x7f
 #define TASK_IDLE		0x402
 #define TASK_RTLOCK_WAIT	0x1000
@@ -84,6 +87,93 @@ static __always_inline __u16 exe_path(struct bpf_iter_meta *meta, struct file *e
 	return len;
 }
 
+/* proc_task_name(): comm holds 15 characters; /proc shows a kernel
+ * thread's full name (kthread->full_name, e.g. "kworker/R-rcu_gp"), and for
+ * a workqueue worker adds its current (+) or last (-) work description
+ * ("kworker/0:1H-kblockd"). */
+static __always_inline void task_name(struct task_struct *task, char *name)
+{
+	struct kthread *k;
+	struct worker *w = NULL;
+	__u64 args[3];
+	char *full_name;
+
+	__builtin_memcpy(name, task->comm, sizeof(task->comm));
+	if (!(task->flags & PF_KTHREAD))
+		return;
+	k = task->worker_private;	/* to_kthread(); void *: probe reads */
+	if (!k)
+		return;
+	full_name = BPF_CORE_READ(k, full_name);
+	if (full_name)
+		bpf_probe_read_kernel_str(name, 64, full_name);
+	if (task->flags & PF_WQ_WORKER)
+		w = BPF_CORE_READ(k, data);	/* kthread_data() */
+	if (!w || !BPF_CORE_READ(w, pool) || !BPF_CORE_READ(w, desc[0]))
+		return;
+	args[0] = full_name ? (__u64)full_name : (__u64)task->comm;
+	args[1] = BPF_CORE_READ(w, current_work) ? '+' : '-';
+	args[2] = (__u64)w->desc;
+	bpf_snprintf(name, 64, "%s%c%s", args, sizeof(args));
+}
+
+/* The scheduler's and the lock functions' text, which get_wchan() skips.
+ * Resolved from /proc/kallsyms when the program loads: without CAP_SYSLOG
+ * it shows zeros, and wchan stays empty rather than naming __schedule. */
+extern const void __sched_text_start __ksym __weak;
+extern const void __sched_text_end __ksym __weak;
+extern const void __lock_text_start __ksym __weak;
+extern const void __lock_text_end __ksym __weak;
+
+static __always_inline bool in_sched_functions(__u64 ip)
+{
+	return (ip >= (__u64)&__sched_text_start && ip < (__u64)&__sched_text_end) ||
+	       (ip >= (__u64)&__lock_text_start && ip < (__u64)&__lock_text_end);
+}
+
+/* get_wchan(): the first return address outside the scheduler on the stack
+ * of a blocked task, printed with %ps as /proc/PID/wchan does. A task that
+ * runs (or is about to) has none. Racy as /proc's: the task may wake. */
+static __always_inline void task_wchan(struct task_struct *task, char *wchan)
+{
+	__u64 stack[WCHAN_FRAMES];
+	long n;
+
+	if (!(__u64)&__sched_text_end)
+		return;
+	if (task->__state == 0 || task->__state == TASK_WAKING || task->on_rq)
+		return;
+	n = bpf_get_task_stack(task, stack, sizeof(stack), 0);
+	if (n <= 0)
+		return;
+	n /= sizeof(__u64);
+	for (int i = 0; i < WCHAN_FRAMES; i++) {
+		if (i >= n)
+			return;
+		if (!in_sched_functions(stack[i])) {
+			bpf_snprintf(wchan, 64, "%ps", &stack[i], sizeof(stack[i]));
+			return;
+		}
+	}
+}
+
+/* The number a struct pid has in the initial namespace, as r->tid is. */
+static __always_inline __u32 pid_number(struct pid *pid)
+{
+	return pid ? BPF_CORE_READ(pid, numbers[0].nr) : 0;
+}
+
+/* tty_devnum(): the device the controlling tty is, kernel encoding. */
+static __always_inline __u32 tty_dev(struct tty_struct *tty)
+{
+	struct tty_driver *d;
+
+	if (!tty)
+		return 0;
+	d = tty->driver;
+	return ((__u32)d->major << 20 | d->minor_start) + tty->index;
+}
+
 SEC("iter/task")
 int dump_task(struct bpf_iter__task *ctx)
 {
@@ -129,6 +219,11 @@ int dump_task(struct bpf_iter__task *ctx)
 	r->maj_flt = task->maj_flt;
 	r->nr_threads = task->signal->nr_threads;
 	r->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
+	r->pgid = pid_number(task->signal->pids[PIDTYPE_PGID]);
+	r->sid = pid_number(task->signal->pids[PIDTYPE_SID]);
+	r->tty = tty_dev(task->signal->tty);
+	task_name(task, r->name);
+	task_wchan(task, r->wchan);
 
 	mm = task->mm;
 	if (mm && !r->kthread) {

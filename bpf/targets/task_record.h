@@ -28,6 +28,17 @@ struct task_record {
 	char state;		/* one of "RSDTtXZPI" as in /proc */
 	__u8 kthread;
 	__u16 pad;
+	__u32 pgid;		/* process group, as /proc/PID/stat field 5 */
+	__u32 sid;		/* session, field 6 */
+	__u32 tty;		/* controlling tty, kernel dev_t; 0: none (field 7) */
+	__u32 pad2;
+	/* As /proc/PID/comm: a kernel thread's full name, a workqueue
+	 * worker's comm with its "+desc"/"-desc"; /proc cuts it at 63 too. */
+	char name[64];
+	/* As /proc/PID/wchan: where a blocked task waits; empty while it runs
+	 * (or when kallsyms hides the scheduler's text range, see task.bpf.c).
+	 * Symbol names longer than 63 characters are cut. */
+	char wchan[64];
 };
 
 #endif

@@ -1,6 +1,8 @@
 /* tasks: one record per thread (task iterator). */
 #include "target.h"
 
+#include <string.h>
+#include <time.h>
 #include <lauxlib.h>
 
 #include "attach.h"
@@ -33,6 +35,10 @@ static const struct field task_fields[] = {
 	FIELD(task_record, flags, F_U32, "flags"),
 	FIELD(task_record, kthread, F_BOOL, "kthread"),
 	FIELD(task_record, tail_len, F_TAIL, "exe"),
+	FIELD(task_record, name, F_CHARS, "name"),
+	FIELD(task_record, pgid, F_U32, "pgid"),
+	FIELD(task_record, sid, F_U32, "sid"),
+	FIELD(task_record, tty, F_DEV, "tty"),
 	FIELDS_END,
 };
 
@@ -54,6 +60,32 @@ static bool task_skip(const void *rec, const void *filter)
 	return !((const struct task_filter *)filter)->threads && r->tid != r->tgid;
 }
 
+/* The wall-clock time of boot, from the same two clocks the start time
+ * comes from (CLOCK_BOOTTIME counts suspend, as start_boottime does). /proc's
+ * btime is this rounded to a second; ps adds start ticks to it. */
+static double boot_wall_time(void)
+{
+	struct timespec real, boot;
+
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	return (double)(real.tv_sec - boot.tv_sec) + (real.tv_nsec - boot.tv_nsec) / 1e9;
+}
+
+static void task_derive(lua_State *L, const void *rec)
+{
+	const struct task_record *r = rec;
+
+	lua_pushnumber(L, boot_wall_time() + r->start_time_ns / 1e9);
+	lua_setfield(L, -2, "start_time");
+	if (r->wchan[0]) {
+		lua_pushlstring(L, r->wchan, strnlen(r->wchan, sizeof(r->wchan)));
+		lua_setfield(L, -2, "wchan");
+	}
+}
+
+static const char *const task_derived[] = { "start_time", "wchan", NULL };
+
 static const struct option task_options[] = {
 	{ "pid", OPT_INTEGER, OPT_KERNEL },
 	{ "threads", OPT_BOOLEAN, OPT_READER },
@@ -68,4 +100,5 @@ const struct target target_tasks = {
 	.attach = attach_task_pid,
 	.filter_size = sizeof(struct task_filter),
 	.filter_init = task_filter_init, .skip = task_skip,
+	.derive = task_derive, .derived = task_derived,
 };
