@@ -11,15 +11,42 @@
 #include "tcp.skel.h"
 #include "udp.skel.h"
 
-static const struct field inet_fields[] = {
-	FIELD(inet_record, local_port, F_U32, "local_port"),
-	FIELD(inet_record, remote_port, F_U32, "remote_port"),
-	FIELD(inet_record, uid, F_U32, "uid"),
-	FIELD(inet_record, inode, F_U64, "inode"),
-	FIELD(inet_record, rx_queue, F_U32, "rx_queue"),
-	FIELD(inet_record, tx_queue, F_U32, "tx_queue"),
-	FIELD(inet_record, ifindex, F_U32, "ifindex"),
-	FIELD(inet_record, cookie, F_U64, "cookie"),
+#define INET_FIELDS							\
+	FIELD(inet_record, local_port, F_U32, "local_port"),		\
+	FIELD(inet_record, remote_port, F_U32, "remote_port"),		\
+	FIELD(inet_record, uid, F_U32, "uid"),				\
+	FIELD(inet_record, inode, F_U64, "inode"),			\
+	FIELD(inet_record, rx_queue, F_U32, "rx_queue"),		\
+	FIELD(inet_record, tx_queue, F_U32, "tx_queue"),		\
+	FIELD(inet_record, ifindex, F_U32, "ifindex"),			\
+	FIELD(inet_record, cookie, F_U64, "cookie")
+
+static const struct field udp_fields[] = {
+	INET_FIELDS,
+	FIELDS_END,
+};
+
+/* ss -ti and ss -m: filled for full sockets only (inet_record.h). */
+static const struct field tcp_fields[] = {
+	INET_FIELDS,
+	FIELD(inet_record, rtt_us, F_U32, "rtt_us"),
+	FIELD(inet_record, rttvar_us, F_U32, "rttvar_us"),
+	FIELD(inet_record, cwnd, F_U32, "cwnd"),
+	FIELD(inet_record, ssthresh, F_U32, "ssthresh"),
+	FIELD(inet_record, retrans, F_U32, "retrans"),
+	FIELD(inet_record, total_retrans, F_U32, "total_retrans"),
+	FIELD(inet_record, delivery_rate, F_U64, "delivery_rate"),
+	FIELD(inet_record, bytes_acked, F_U64, "bytes_acked"),
+	FIELD(inet_record, bytes_received, F_U64, "bytes_received"),
+	FIELD(inet_record, rmem_alloc, F_U32, "rmem_alloc"),
+	FIELD(inet_record, rcvbuf, F_U32, "rcvbuf"),
+	FIELD(inet_record, wmem_alloc, F_U32, "wmem_alloc"),
+	FIELD(inet_record, sndbuf, F_U32, "sndbuf"),
+	FIELD(inet_record, fwd_alloc, F_U32, "fwd_alloc"),
+	FIELD(inet_record, wmem_queued, F_U32, "wmem_queued"),
+	FIELD(inet_record, optmem, F_U32, "optmem"),
+	FIELD(inet_record, backlog, F_U32, "backlog"),
+	FIELD(inet_record, drops, F_U32, "drops"),
 	FIELDS_END,
 };
 
@@ -82,7 +109,7 @@ const struct target target_tcp = {
 	.name = "tcp", .program = "dump_tcp",
 	.elf_bytes = tcp_bpf__elf_bytes,
 	.record_size = sizeof(struct inet_record),
-	.fields = inet_fields,
+	.fields = tcp_fields,
 	.derive = tcp_derive, .derived = inet_derived,
 };
 
@@ -90,6 +117,6 @@ const struct target target_udp = {
 	.name = "udp", .program = "dump_udp",
 	.elf_bytes = udp_bpf__elf_bytes,
 	.record_size = sizeof(struct inet_record),
-	.fields = inet_fields,
+	.fields = udp_fields,
 	.derive = udp_derive, .derived = inet_derived,
 };
