@@ -23,6 +23,7 @@ static const struct field file_fields[] = {
 	FIELD(file_record, flags, F_U32, "flags"),
 	FIELD(file_record, pos, F_S64, "pos"),
 	FIELD(file_record, mnt_id, F_U32, "mnt_id"),
+	FIELD(file_record, size, F_U64, "size"),
 	FIELDS_END,
 };
 
@@ -31,8 +32,22 @@ static const char *file_kind(const struct file_record *r)
 	return file_kind_of(r->mode, (const char *)(r + 1), r->tail_len);
 }
 
+/* A cwd or root record names a directory, not an fd: kind says which, fd
+ * and the fd's own fields (pos, flags) are nil. */
 static void file_derive(lua_State *L, const void *rec)
 {
+	const struct file_record *r = rec;
+	static const char *const special[] = { [FILE_CWD] = "cwd", [FILE_ROOT] = "root" };
+
+	if (r->special == FILE_CWD || r->special == FILE_ROOT) {
+		lua_pushstring(L, special[r->special]);
+		lua_setfield(L, -2, "kind");
+		for (const char *const *k = (const char *const[]){ "fd", "pos", "flags", NULL }; *k; k++) {
+			lua_pushnil(L);
+			lua_setfield(L, -2, *k);
+		}
+		return;
+	}
 	lua_pushstring(L, file_kind(rec));
 	lua_setfield(L, -2, "kind");
 }
