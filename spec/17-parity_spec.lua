@@ -97,6 +97,90 @@ describe("tasks as ps and /proc show them", function()
   end)
 end)
 
+describe("tasks' cmdline as /proc/PID/cmdline", function()
+  local function proc_cmdline(pid, tid)
+    local text = H.read_file(("/proc/%d/task/%d/cmdline"):format(pid, tid or pid))
+    if not text or text == "" then return nil end
+    local t = {}
+    for a in text:gmatch("([^%z]*)%z") do t[#t + 1] = a end
+    return t
+  end
+
+  -- A shell (argv: sh -c SCRIPT sh0 ARGS...) waiting for its sleep;
+  -- returns its pid, its argv, and a function that ends both.
+  local function spawn_waiter(args)
+    local dir = H.mktemp_dir()
+    local script = ("sleep 300 & echo $$ $! > %s/pid; wait"):format(dir)
+    local quoted = {}
+    for i, a in ipairs(args) do quoted[i] = "'" .. a .. "'" end
+    local pipe = assert(io.popen(("exec sh -c '%s' sh0 %s >/dev/null 2>&1"):format(script,
+      table.concat(quoted, " ")), "w"))
+    local pid, child
+    for _ = 1, 500 do
+      pid, child = (H.read_file(dir .. "/pid") or ""):match("(%d+) (%d+)")
+      if pid then break end
+      H.sleep(0.01)
+    end
+    pid, child = tonumber(pid), tonumber(child)
+    return pid, { "sh", "-c", script, "sh0", table.unpack(args) }, function()
+      os.execute(("kill %d %d 2>/dev/null"):format(child, pid)); pipe:close(); H.rm_rf(dir)
+    end
+  end
+
+  it("gives the argument list of a process, empty and spaced arguments included", function()
+    local pid, argv, stop = spawn_waiter { "", "a b", "x" }
+    local ok, err = pcall(function()
+      local r = find(function(t) return t.pid == pid end, bpfiter.tasks { pid = pid })
+      assert.same(argv, r.cmdline)
+      assert.same(proc_cmdline(pid), r.cmdline)
+      assert.is_nil(r.cmdline_truncated)
+    end)
+    stop()
+    assert(ok, err)
+  end)
+
+  it("cuts a long argument area at 4,000 bytes and says so", function()
+    local pid, argv, stop = spawn_waiter { string.rep("x", 3000), string.rep("y", 3000) }
+    local ok, err = pcall(function()
+      local r = find(function(t) return t.pid == pid end, bpfiter.tasks { pid = pid })
+      assert.is_true(r.cmdline_truncated)
+      local want = (table.concat(argv, "\0") .. "\0"):sub(1, 4000)
+      assert.equal(want, table.concat(r.cmdline, "\0"))
+      assert.equal(string.rep("x", 3000), r.cmdline[5])
+    end)
+    stop()
+    assert(ok, err)
+  end)
+
+  it("matches /proc for every task, threads included; kernel threads have none", function()
+    -- Processes exec meanwhile (other walks, builds): compare the tasks
+    -- whose /proc/cmdline reads the same before and after the walk.
+    local lfs = require "lfs"
+    local function text(list) return list and table.concat(list, "\0") or "(none)" end
+    local function snapshot()
+      local t = {}
+      for p in lfs.dir("/proc") do
+        local pid = tonumber(p)
+        local ok, tids = pcall(H.proc_tids, pid or -1)
+        for _, tid in ipairs(pid and ok and tids or {}) do t[tid] = text(proc_cmdline(pid, tid)) end
+      end
+      return t
+    end
+    local before = snapshot()
+    local recs = H.collect(bpfiter.tasks())
+    local after = snapshot()
+    local n, kernel = 0, 0
+    for _, r in ipairs(recs) do
+      if before[r.pid] and before[r.pid] == after[r.pid] then
+        assert.equal(before[r.pid], text(r.cmdline), "pid " .. r.pid)
+        n = n + 1
+        if r.kthread then kernel = kernel + 1; assert.is_nil(r.cmdline) end
+      end
+    end
+    assert.is_true(n > 10 and kernel > 0, n .. " compared, " .. kernel .. " kernel threads")
+  end)
+end)
+
 describe("bpfiter.cpu_percent", function()
   local fx
   setup(function() fx = H.spawn("cpu_load", "spin", 1, -1) end)

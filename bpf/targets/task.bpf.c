@@ -174,7 +174,71 @@ static __always_inline __u32 tty_dev(struct tty_struct *tty)
 	return ((__u32)d->major << 20 | d->minor_start) + tty->index;
 }
 
-SEC("iter/task")
+extern void bpf_rcu_read_lock(void) __ksym;
+extern void bpf_rcu_read_unlock(void) __ksym;
+
+/* The argument area of the task's process, read from its memory: a
+ * sleepable program's helper (the pages may have to be faulted in). While
+ * it sleeps another walk (another process sharing this cached program) may
+ * run on this CPU and use the per-CPU buffers; `gen` tells: every copy
+ * takes a new generation, and a copy whose generation moved is made again
+ * (three tries, then the record goes out without arguments). Threads of a
+ * process come one after another: the buffer still holding their process's
+ * arguments (same walk, same mm, untouched generation) is used as it is. */
+struct cmdline_buf {
+	__u64 gen;
+	__u64 session;		/* of the walk, the mm and the generation the text is of */
+	void *mm;
+	__u64 text_gen;
+	__u32 len;
+	__u8 cut;
+	char text[TASK_CMDLINE_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cmdline_buf);
+} cmdline_scratch SEC(".maps");
+
+static __always_inline __u32 read_cmdline(struct bpf_iter_meta *meta, struct task_struct *task,
+					  struct cmdline_buf *b, __u8 *cut)
+{
+	struct mm_struct *mm = task->mm;
+	unsigned long start, end;
+	__u32 len;
+	__u64 gen;
+
+	if (!mm || (task->flags & PF_KTHREAD))
+		return 0;
+	if (b->session == meta->session_id && b->mm == mm && b->text_gen == b->gen) {
+		*cut = b->cut;
+		return b->len;
+	}
+	start = mm->arg_start;
+	end = mm->arg_end;
+	if (end <= start)
+		return 0;
+	len = end - start > TASK_CMDLINE_MAX ? TASK_CMDLINE_MAX : end - start;
+	*cut = end - start > TASK_CMDLINE_MAX;
+	for (int tries = 0; tries < 3; tries++) {
+		gen = ++b->gen;
+		if (bpf_copy_from_user_task(b->text, len, (void *)start, task, 0))
+			return 0;
+		if (b->gen == gen) {
+			b->session = meta->session_id;
+			b->mm = mm;
+			b->text_gen = gen;
+			b->len = len;
+			b->cut = *cut;
+			return len;
+		}
+	}
+	return 0;
+}
+
+SEC("iter.s/task")
 int dump_task(struct bpf_iter__task *ctx)
 {
 	struct seq_file *seq = ctx->meta->seq;
@@ -183,14 +247,24 @@ int dump_task(struct bpf_iter__task *ctx)
 	struct task_record *r;
 	struct mm_struct *mm;
 	const struct cred *cred;
+	struct cmdline_buf *cmd;
+	__u32 zero = 0, cmd_len;
+	__u8 cut = 0;
 
 	BPFITER_FRAME(ctx->meta, task);
 	if (!task)
 		return 0;
+	/* The one step that sleeps goes first: after it, nothing below
+	 * sleeps, and the buffers are ours until the record is out. */
+	cmd = bpf_map_lookup_elem(&cmdline_scratch, &zero);
+	if (!cmd)
+		return 0;
+	cmd_len = read_cmdline(ctx->meta, task, cmd, &cut);
 	s = scratch_get();
 	if (!s)
 		return 0;
 	r = &s->rec;
+	bpf_rcu_read_lock();	/* sleepable: pointers below are RCU-protected */
 
 	/* Direct loads from the task (and the objects it points to) are
 	 * checked fault-free loads; much cheaper than probe-read helpers. */
@@ -234,8 +308,16 @@ int dump_task(struct bpf_iter__task *ctx)
 			  mm_counter(mm, MM_ANONPAGES) +
 			  mm_counter(mm, MM_SHMEMPAGES)) << PAGE_SHIFT;
 		if (exe)
-			r->tail_len = exe_path(ctx->meta, exe, s);
+			r->exe_len = exe_path(ctx->meta, exe, s);
 	}
+	bpf_rcu_read_unlock();
+	r->exe_len &= BPFITER_TAIL_MAX - 1;
+	cmd_len &= BPFITER_TAIL_MAX - 1;	/* for the verifier: <= TASK_CMDLINE_MAX */
+	if (cmd_len && !bpf_probe_read_kernel(s->tail + r->exe_len, cmd_len, cmd->text)) {
+		r->cmdline_len = cmd_len;
+		r->cmdline_cut = cut;
+	}
+	r->tail_len = r->exe_len + r->cmdline_len;
 	BPFITER_EMIT(seq, s);
 	return 0;
 }

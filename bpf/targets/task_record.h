@@ -3,7 +3,10 @@
 #include "record_common.h"
 
 /* One per thread; written by task.bpf.c, decoded by csrc/targets/tasks.c.
- * Tail: the executable's path (empty for kernel threads). */
+ * Tail: the executable's path (exe_len bytes, none for kernel threads),
+ * then the argument area as /proc/PID/cmdline gives it (cmdline_len bytes,
+ * NUL-separated, at most TASK_CMDLINE_MAX). */
+#define TASK_CMDLINE_MAX 4000
 struct task_record {
 	BPFITER_RECORD_HEAD;
 	__u32 tid;
@@ -39,6 +42,10 @@ struct task_record {
 	 * (or when kallsyms hides the scheduler's text range, see task.bpf.c).
 	 * Symbol names longer than 63 characters are cut. */
 	char wchan[64];
+	__u16 exe_len;
+	__u16 cmdline_len;
+	__u8 cmdline_cut;	/* the argument area is longer than TASK_CMDLINE_MAX */
+	__u8 pad3[3];
 };
 
 #endif

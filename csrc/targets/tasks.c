@@ -34,7 +34,7 @@ static const struct field task_fields[] = {
 	FIELD(task_record, cpu, F_U32, "cpu"),
 	FIELD(task_record, flags, F_U32, "flags"),
 	FIELD(task_record, kthread, F_BOOL, "kthread"),
-	FIELD(task_record, tail_len, F_TAIL, "exe"),
+	FIELD(task_record, exe_len, F_TAIL, "exe"),	/* the tail's first part */
 	FIELD(task_record, name, F_CHARS, "name"),
 	FIELD(task_record, pgid, F_U32, "pgid"),
 	FIELD(task_record, sid, F_U32, "sid"),
@@ -72,9 +72,38 @@ static double boot_wall_time(void)
 	return (double)(real.tv_sec - boot.tv_sec) + (real.tv_nsec - boot.tv_nsec) / 1e9;
 }
 
+/* /proc/PID/cmdline as a Lua array: one string per NUL-terminated
+ * argument; the last may lack its NUL when the area was cut (then
+ * cmdline_truncated is true) or the process rewrote it. Kernel threads and
+ * exited processes have none (nil), as /proc's empty file. */
+static void push_cmdline(lua_State *L, const struct task_record *r)
+{
+	const char *p = (const char *)(r + 1) + r->exe_len, *end = p + r->cmdline_len;
+	int n = 0;
+
+	if (!r->cmdline_len)
+		return;
+	lua_createtable(L, 4, 0);
+	while (p < end) {
+		const char *nul = memchr(p, '\0', end - p);
+		size_t len = nul ? (size_t)(nul - p) : (size_t)(end - p);
+
+		lua_pushlstring(L, p, len);
+		lua_rawseti(L, -2, ++n);
+		p += len + 1;
+	}
+	lua_setfield(L, -2, "cmdline");
+	if (r->cmdline_cut) {
+		lua_pushboolean(L, 1);
+		lua_setfield(L, -2, "cmdline_truncated");
+	}
+}
+
 static void task_derive(lua_State *L, const void *rec)
 {
 	const struct task_record *r = rec;
+
+	push_cmdline(L, r);
 
 	lua_pushnumber(L, boot_wall_time() + r->start_time_ns / 1e9);
 	lua_setfield(L, -2, "start_time");
@@ -84,7 +113,9 @@ static void task_derive(lua_State *L, const void *rec)
 	}
 }
 
-static const char *const task_derived[] = { "start_time", "wchan", NULL };
+static const char *const task_derived[] = {
+	"cmdline", "cmdline_truncated", "start_time", "wchan", NULL,
+};
 
 static const struct option task_options[] = {
 	{ "pid", OPT_INTEGER, OPT_KERNEL },
