@@ -174,8 +174,19 @@ static __always_inline __u32 tty_dev(struct tty_struct *tty)
 	return ((__u32)d->major << 20 | d->minor_start) + tty->index;
 }
 
+/* Kernels before 6.2 have no bpf_rcu_read_lock(), which a sleepable program
+ * needs here: task_nosleep.bpf.c builds this file with TASK_NO_SLEEP, a
+ * plain iter/task program without cmdline, and csrc/targets/tasks.c embeds
+ * the one the running kernel loads. */
+#ifndef TASK_NO_SLEEP
+#define TASK_SECTION "iter.s/task"
 extern void bpf_rcu_read_lock(void) __ksym;
 extern void bpf_rcu_read_unlock(void) __ksym;
+#else
+#define TASK_SECTION "iter/task"
+#define bpf_rcu_read_lock() do { } while (0)
+#define bpf_rcu_read_unlock() do { } while (0)
+#endif
 
 /* The argument area of the task's process, read from its memory: a
  * sleepable program's helper (the pages may have to be faulted in). While
@@ -202,6 +213,7 @@ struct {
 	__type(value, struct cmdline_buf);
 } cmdline_scratch SEC(".maps");
 
+#ifndef TASK_NO_SLEEP
 static __always_inline __u32 read_cmdline(struct bpf_iter_meta *meta, struct task_struct *task,
 					  struct cmdline_buf *b, __u8 *cut)
 {
@@ -237,8 +249,15 @@ static __always_inline __u32 read_cmdline(struct bpf_iter_meta *meta, struct tas
 	}
 	return 0;
 }
+#else
+static __always_inline __u32 read_cmdline(struct bpf_iter_meta *meta, struct task_struct *task,
+					  struct cmdline_buf *b, __u8 *cut)
+{
+	return 0;	/* bpf_copy_from_user_task needs a sleepable program */
+}
+#endif
 
-SEC("iter.s/task")
+SEC(TASK_SECTION)
 int dump_task(struct bpf_iter__task *ctx)
 {
 	struct seq_file *seq = ctx->meta->seq;

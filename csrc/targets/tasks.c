@@ -1,13 +1,16 @@
 /* tasks: one record per thread (task iterator). */
 #include "target.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <lauxlib.h>
 
 #include "attach.h"
 #include "task_record.h"
 #include "task.skel.h"
+#include "task_nosleep.skel.h"
 
 static const struct field task_fields[] = {
 	FIELD(task_record, tid, F_U32, "pid"),
@@ -58,6 +61,22 @@ static bool task_skip(const void *rec, const void *filter)
 	const struct task_record *r = rec;
 
 	return !((const struct task_filter *)filter)->threads && r->tid != r->tgid;
+}
+
+/* The sleepable task program (cmdline) needs bpf_rcu_read_lock(), a kfunc
+ * since Linux 6.2; older kernels get the same program without cmdline
+ * (bpf/targets/task_nosleep.bpf.c). The release decides: reading the
+ * kernel's BTF to look for the kfunc costs tens of ms per process. */
+static const void *task_elf_bytes(size_t *size)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) == 0)
+		sscanf(u.release, "%d.%d", &major, &minor);
+	if (major > 6 || (major == 6 && minor >= 2))
+		return task_bpf__elf_bytes(size);
+	return task_nosleep_bpf__elf_bytes(size);
 }
 
 /* The wall-clock time of boot, from the same two clocks the start time
@@ -125,7 +144,7 @@ static const struct option task_options[] = {
 
 const struct target target_tasks = {
 	.name = "tasks", .program = "dump_task",
-	.elf_bytes = task_bpf__elf_bytes,
+	.elf_bytes = task_elf_bytes,
 	.record_size = sizeof(struct task_record),
 	.fields = task_fields, .options = task_options,
 	.attach = attach_task_pid,
