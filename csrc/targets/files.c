@@ -52,8 +52,27 @@ static void file_derive(lua_State *L, const void *rec)
 	lua_setfield(L, -2, "kind");
 }
 
+struct file_filter {
+	bool dirs;
+};
+
+static void file_filter_init(lua_State *L, int opts, void *filter)
+{
+	((struct file_filter *)filter)->dirs = option_boolean(L, opts, "dirs", 0);
+}
+
+/* The program always writes the cwd and root records (two per process,
+ * cheap); they are fd-less, so a walk gives them only when asked. */
+static bool file_skip(const void *rec, const void *filter)
+{
+	const struct file_record *r = rec;
+
+	return r->special != FILE_FD && !((const struct file_filter *)filter)->dirs;
+}
+
 static const struct option file_options[] = {
 	{ "pid", OPT_INTEGER, OPT_KERNEL },
+	{ "dirs", OPT_BOOLEAN, OPT_READER },
 	OPTIONS_END,
 };
 
@@ -63,5 +82,7 @@ const struct target target_files = {
 	.record_size = sizeof(struct file_record),
 	.fields = file_fields, .options = file_options,
 	.attach = attach_task_pid,
+	.filter_size = sizeof(struct file_filter),
+	.filter_init = file_filter_init, .skip = file_skip,
 	.derive = file_derive, .derived = (const char *const[]){ "kind", NULL },
 };

@@ -64,7 +64,6 @@ local function count_walk(counts, keys, step, it, closing, keyof)
   local _ <close> = closing
   for r in step, it do
     local parts = { keyof(r) }
-    if #parts == 0 then goto next end -- keyof leaves this record out
     local id = table.concat(parts, "\0")
     local key = keys[id]
     if not key then
@@ -72,7 +71,6 @@ local function count_walk(counts, keys, step, it, closing, keyof)
       keys[id] = key
     end
     counts[key] = (counts[key] or 0) + 1
-    ::next::
   end
 end
 
@@ -95,8 +93,7 @@ end
 function collect.open_files()
   local counts, keys = {}, {}
   local step, it, closing = walk("files", nil)
-  -- cwd and root records are no descriptors.
-  count_walk(counts, keys, step, it, closing, function(f) if f.fd then return f.kind end end)
+  count_walk(counts, keys, step, it, closing, function(f) return f.kind end)
   return { counts_family("bpfiter_open_files", "Open file descriptors by kind",
     counts, { "kind" }) }
 end
