@@ -100,7 +100,7 @@ static void push_cmdline(lua_State *L, const struct task_record *r)
 	const char *p = (const char *)(r + 1) + r->exe_len, *end = p + r->cmdline_len;
 	int n = 0;
 
-	if (!r->cmdline_len)
+	if (!r->cmdline_len || r->exe_len + r->cmdline_len > r->tail_len)
 		return;
 	lua_createtable(L, 4, 0);
 	while (p < end) {
