@@ -69,6 +69,9 @@ $(B)/%.bpf.o: %.bpf.c $(BPF_HEADERS) $(B)/vmlinux.h Makefile
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
 	$(LLVM_STRIP) -g $@.tmp && mv $@.tmp $@
 
+# task_nosleep.bpf.c is task.bpf.c built for older kernels.
+$(B)/task_nosleep.bpf.o: bpf/targets/task.bpf.c
+
 $(B)/%.skel.h: $(B)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 

@@ -33,6 +33,14 @@
 ---@field flags integer PF_* task flags
 ---@field kthread boolean true for a kernel thread
 ---@field exe string? executable path as readlink /proc/PID/exe; nil for kernel threads
+---@field name string full thread name as /proc/PID/task/TID/comm (kernel threads: kworker/R-rcu_gp, ...)
+---@field pgid integer process group id
+---@field sid integer session id
+---@field tty integer controlling terminal's device number (/proc/PID/stat tty_nr), 0 for none
+---@field cmdline string[]? argv as /proc/PID/cmdline, cut at 4,000 bytes; nil for kernel threads
+---@field cmdline_truncated boolean? true when cmdline was cut
+---@field start_time number start as wall-clock seconds since the epoch (boot time + start_time_ns)
+---@field wchan string? where it sleeps, as /proc/PID/wchan; nil while running or without CAP_SYSLOG
 
 ---@class bpfiter.tasks.options
 ---@field pid? integer only process PID (held by a pidfd); a thread id: that thread only
@@ -53,10 +61,12 @@
 ---@field flags integer open flags (O_*), O_CLOEXEC included, as fdinfo flags:
 ---@field pos integer file position (fdinfo pos:) [bytes]
 ---@field mnt_id integer mount id (fdinfo mnt_id:)
+---@field size integer file size (stat st_size) [bytes]
 ---@field kind string file, dir, socket, pipe, epoll, eventfd, bpf-map, ... (see README)
 
 ---@class bpfiter.files.options
 ---@field pid? integer only process PID (held by a pidfd); a thread id: that thread only
+---@field dirs? boolean also the process's cwd and root, as records of kind cwd and root (fd nil); default false
 
 ---@alias bpfiter.files.step fun(it: bpfiter.iterator): bpfiter.files.record?
 
@@ -88,6 +98,24 @@
 ---@field ifindex integer bound device index, 0 for none
 ---@field cookie integer socket cookie (SO_COOKIE)
 ---@field netns integer inode of the socket's network namespace (readlink /proc/PID/ns/net)
+---@field rtt_us integer smoothed round-trip time in microseconds (ss -ti rtt)
+---@field rttvar_us integer round-trip time variation in microseconds (ss -ti rttvar)
+---@field cwnd integer congestion window, packets [count]
+---@field ssthresh integer slow-start threshold, packets; 2147483647: not set [count]
+---@field retrans integer segments retransmitted and not yet acknowledged [count]
+---@field total_retrans integer segments retransmitted over the connection [count]
+---@field delivery_rate integer delivery rate in bytes per second (ss -ti prints bits)
+---@field bytes_acked integer bytes acknowledged by the peer [bytes]
+---@field bytes_received integer bytes received [bytes]
+---@field rmem_alloc integer receive memory allocated (ss -m r) [bytes]
+---@field rcvbuf integer receive buffer size (ss -m rb) [bytes]
+---@field wmem_alloc integer transmit memory allocated (ss -m t) [bytes]
+---@field sndbuf integer send buffer size (ss -m tb) [bytes]
+---@field fwd_alloc integer memory forward-allocated (ss -m f) [bytes]
+---@field wmem_queued integer memory queued for sending (ss -m w) [bytes]
+---@field optmem integer option memory (ss -m o) [bytes]
+---@field backlog integer backlog queue memory (ss -m bl) [bytes]
+---@field drops integer packets dropped before reaching the socket (ss -m d) [count]
 ---@field family string inet or inet6
 ---@field local_address string local address, e.g. 127.0.0.1 or ::1
 ---@field remote_address string remote address; wildcard 0.0.0.0 or ::

@@ -7,10 +7,13 @@ local H = require "helper"
 local O_APPEND, O_CLOEXEC = 0x400, 0x80000
 
 describe("files", function()
-  local fx, recs
+  local fx, recs, dirs
   setup(function()
     fx = H.fixture("files", "$DIR")
-    recs = H.by(H.collect(bpfiter.files { pid = fx.pid }), "fd")
+    recs, dirs = {}, {}
+    for _, r in ipairs(H.collect(bpfiter.files { pid = fx.pid, dirs = true })) do
+      if r.fd then recs[r.fd] = r else dirs[#dirs + 1] = r end
+    end
   end)
   teardown(function() if fx then fx.stop() end end)
 
@@ -22,6 +25,28 @@ describe("files", function()
     for fd in pairs(recs) do got[#got + 1] = fd end
     table.sort(want); table.sort(got)
     assert.same(want, got)
+  end)
+
+  it("gives no cwd or root records unless asked (dirs = true)", function()
+    for r in bpfiter.files { pid = fx.pid } do assert.is_number(r.fd) end
+  end)
+
+  it("with dirs = true gives the working and root directories first, as lsof's cwd and rtd, without fd", function()
+    assert.equal(2, #dirs)
+    for i, kind in ipairs { "cwd", "root" } do
+      local d, link = dirs[i], ("/proc/%d/%s"):format(fx.pid, kind)
+      local st = lfs.attributes(link)
+      assert.same({ kind, fx.pid, lfs.symlinkattributes(link).target, st.ino, st.dev, st.size },
+                  { d.kind, d.pid, d.path, d.inode, d.dev, d.size })
+      assert.is_nil(d.pos)
+    end
+  end)
+
+  it("gives every fd's size as stat() does", function()
+    for fd in pairs(H.proc_fds(fx.pid)) do
+      local st = lfs.attributes(("/proc/%d/fd/%d"):format(fx.pid, fd))
+      assert.equal(st.size, recs[fd].size, "fd " .. fd)
+    end
   end)
 
   it("matches readlink, fdinfo and stat for every fd", function()
@@ -69,6 +94,7 @@ describe("files", function()
       if f.pid == fx.pid then mine = mine + 1 end
     end
     local n = 0
+
     for _ in pairs(H.proc_fds(fx.pid)) do n = n + 1 end
     assert.equal(n, mine)
   end)

@@ -18,7 +18,11 @@ local function line(r)
   local keys, parts = {}, {}
   for k in pairs(r) do keys[#keys + 1] = k end
   table.sort(keys)
-  for i, k in ipairs(keys) do parts[i] = k .. "=" .. tostring(r[k]) end
+  for i, k in ipairs(keys) do
+    local v = r[k]
+    if type(v) == "table" then v = "{" .. table.concat(v, ",") .. "}" end -- cmdline
+    parts[i] = k .. "=" .. tostring(v)
+  end
   return table.concat(parts, "\t")
 end
 ]]

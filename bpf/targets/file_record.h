@@ -15,6 +15,14 @@ struct file_record {
 	__u32 mode;		/* inode i_mode */
 	__u32 mnt_id;
 	__u32 rdev;		/* kernel encoding; device files only */
+	__u64 size;		/* inode i_size */
+	__u8 special;		/* FILE_FD, or FILE_CWD / FILE_ROOT: the process's
+				 * working or root directory, no fd */
+	__u8 pad[7];
 };
+
+#define FILE_FD 0
+#define FILE_CWD 1
+#define FILE_ROOT 2
 
 #endif

@@ -20,6 +20,21 @@ struct inet_record {
 	__u8 local_addr[16];	/* network byte order; IPv4 in the first 4 bytes */
 	__u8 remote_addr[16];
 	__u32 netns;		/* inode of the socket's network namespace */
+	/* tcp only, full sockets (0 for time-wait and request socks), as
+	 * tcp_get_info() fills struct tcp_info for ss -ti: */
+	__u32 rtt_us;		/* smoothed RTT (srtt_us >> 3) */
+	__u32 rttvar_us;	/* mdev_us >> 2 */
+	__u32 cwnd;		/* packets */
+	__u32 ssthresh;		/* packets; 0x7fffffff: not set (ss omits it) */
+	__u32 retrans;		/* segments retransmitted and not yet acked */
+	__u32 total_retrans;
+	__u64 delivery_rate;	/* bytes per second (ss -ti prints bits) */
+	__u64 bytes_acked;
+	__u64 bytes_received;
+	/* Socket memory as ss -m's skmem:(r,rb,t,tb,f,w,o,bl,d), bytes: */
+	__u32 rmem_alloc, rcvbuf, wmem_alloc, sndbuf;
+	__u32 fwd_alloc, wmem_queued, optmem, backlog;
+	__u32 drops;
 	__u32 pad2;
 };
 

@@ -7,6 +7,9 @@ BPFITER_SCRATCH(task_record)
 BPFITER_TARGET("tasks", task_record);
 
 #define PF_KTHREAD		0x00200000
+#define PF_WQ_WORKER		0x00000020
+#define TASK_WAKING		0x200
+#define WCHAN_FRAMES		8
 #define TASK_REPORT		0x7f
 #define TASK_IDLE		0x402
 #define TASK_RTLOCK_WAIT	0x1000
@@ -104,7 +107,177 @@ static __always_inline __u16 exe_path(struct bpf_iter_meta *meta, struct file *e
 	return len;
 }
 
-SEC("iter/task")
+/* proc_task_name(): comm holds 15 characters; /proc shows a kernel
+ * thread's full name (kthread->full_name, e.g. "kworker/R-rcu_gp"), and for
+ * a workqueue worker adds its current (+) or last (-) work description
+ * ("kworker/0:1H-kblockd"). */
+static __always_inline void task_name(struct task_struct *task, char *name)
+{
+	struct kthread *k;
+	struct worker *w = NULL;
+	__u64 args[3];
+	char *full_name;
+
+	__builtin_memcpy(name, task->comm, sizeof(task->comm));
+	if (!(task->flags & PF_KTHREAD))
+		return;
+	k = task->worker_private;	/* to_kthread(); void *: probe reads */
+	if (!k)
+		return;
+	full_name = BPF_CORE_READ(k, full_name);
+	if (full_name)
+		bpf_probe_read_kernel_str(name, 64, full_name);
+	if (task->flags & PF_WQ_WORKER)
+		w = BPF_CORE_READ(k, data);	/* kthread_data() */
+	if (!w || !BPF_CORE_READ(w, pool) || !BPF_CORE_READ(w, desc[0]))
+		return;
+	args[0] = full_name ? (__u64)full_name : (__u64)task->comm;
+	args[1] = BPF_CORE_READ(w, current_work) ? '+' : '-';
+	args[2] = (__u64)w->desc;
+	bpf_snprintf(name, 64, "%s%c%s", args, sizeof(args));
+}
+
+/* The scheduler's and the lock functions' text, which get_wchan() skips.
+ * Resolved from /proc/kallsyms when the program loads: without CAP_SYSLOG
+ * it shows zeros, and wchan stays empty rather than naming __schedule. */
+extern const void __sched_text_start __ksym __weak;
+extern const void __sched_text_end __ksym __weak;
+extern const void __lock_text_start __ksym __weak;
+extern const void __lock_text_end __ksym __weak;
+
+static __always_inline bool in_sched_functions(__u64 ip)
+{
+	return (ip >= (__u64)&__sched_text_start && ip < (__u64)&__sched_text_end) ||
+	       (ip >= (__u64)&__lock_text_start && ip < (__u64)&__lock_text_end);
+}
+
+/* get_wchan(): the first return address outside the scheduler on the stack
+ * of a blocked task, printed with %ps as /proc/PID/wchan does. A task that
+ * runs (or is about to) has none. Racy as /proc's: the task may wake. */
+static __always_inline void task_wchan(struct task_struct *task, char *wchan)
+{
+	__u64 stack[WCHAN_FRAMES];
+	long n;
+
+	if (!(__u64)&__sched_text_end)
+		return;
+	if (task->__state == 0 || task->__state == TASK_WAKING || task->on_rq)
+		return;
+	n = bpf_get_task_stack(task, stack, sizeof(stack), 0);
+	if (n <= 0)
+		return;
+	n /= sizeof(__u64);
+	for (int i = 0; i < WCHAN_FRAMES; i++) {
+		if (i >= n)
+			return;
+		if (!in_sched_functions(stack[i])) {
+			bpf_snprintf(wchan, 64, "%ps", &stack[i], sizeof(stack[i]));
+			return;
+		}
+	}
+}
+
+/* The number a struct pid has in the initial namespace, as r->tid is. */
+static __always_inline __u32 pid_number(struct pid *pid)
+{
+	return pid ? BPF_CORE_READ(pid, numbers[0].nr) : 0;
+}
+
+/* tty_devnum(): the device the controlling tty is, kernel encoding. */
+static __always_inline __u32 tty_dev(struct tty_struct *tty)
+{
+	struct tty_driver *d;
+
+	if (!tty)
+		return 0;
+	d = tty->driver;
+	return ((__u32)d->major << 20 | d->minor_start) + tty->index;
+}
+
+/* Kernels before 6.2 have no bpf_rcu_read_lock(), which a sleepable program
+ * needs here: task_nosleep.bpf.c builds this file with TASK_NO_SLEEP, a
+ * plain iter/task program without cmdline, and csrc/targets/tasks.c embeds
+ * the one the running kernel loads. */
+#ifndef TASK_NO_SLEEP
+#define TASK_SECTION "iter.s/task"
+extern void bpf_rcu_read_lock(void) __ksym;
+extern void bpf_rcu_read_unlock(void) __ksym;
+#else
+#define TASK_SECTION "iter/task"
+#define bpf_rcu_read_lock() do { } while (0)
+#define bpf_rcu_read_unlock() do { } while (0)
+#endif
+
+/* The argument area of the task's process, read from its memory: a
+ * sleepable program's helper (the pages may have to be faulted in). While
+ * it sleeps another walk (another process sharing this cached program) may
+ * run on this CPU and use the per-CPU buffers; `gen` tells: every copy
+ * takes a new generation, and a copy whose generation moved is made again
+ * (three tries, then the record goes out without arguments). Threads of a
+ * process come one after another: the buffer still holding their process's
+ * arguments (same walk, same mm, untouched generation) is used as it is. */
+struct cmdline_buf {
+	__u64 gen;
+	__u64 session;		/* of the walk, the mm and the generation the text is of */
+	void *mm;
+	__u64 text_gen;
+	__u32 len;
+	__u8 cut;
+	char text[TASK_CMDLINE_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cmdline_buf);
+} cmdline_scratch SEC(".maps");
+
+#ifndef TASK_NO_SLEEP
+static __always_inline __u32 read_cmdline(struct bpf_iter_meta *meta, struct task_struct *task,
+					  struct cmdline_buf *b, __u8 *cut)
+{
+	struct mm_struct *mm = task->mm;
+	unsigned long start, end;
+	__u32 len;
+	__u64 gen;
+
+	if (!mm || (task->flags & PF_KTHREAD))
+		return 0;
+	if (b->session == meta->session_id && b->mm == mm && b->text_gen == b->gen) {
+		*cut = b->cut;
+		return b->len;
+	}
+	start = mm->arg_start;
+	end = mm->arg_end;
+	if (end <= start)
+		return 0;
+	len = end - start > TASK_CMDLINE_MAX ? TASK_CMDLINE_MAX : end - start;
+	*cut = end - start > TASK_CMDLINE_MAX;
+	for (int tries = 0; tries < 3; tries++) {
+		gen = ++b->gen;
+		if (bpf_copy_from_user_task(b->text, len, (void *)start, task, 0))
+			return 0;
+		if (b->gen == gen) {
+			b->session = meta->session_id;
+			b->mm = mm;
+			b->text_gen = gen;
+			b->len = len;
+			b->cut = *cut;
+			return len;
+		}
+	}
+	return 0;
+}
+#else
+static __always_inline __u32 read_cmdline(struct bpf_iter_meta *meta, struct task_struct *task,
+					  struct cmdline_buf *b, __u8 *cut)
+{
+	return 0;	/* bpf_copy_from_user_task needs a sleepable program */
+}
+#endif
+
+SEC(TASK_SECTION)
 int dump_task(struct bpf_iter__task *ctx)
 {
 	struct seq_file *seq = ctx->meta->seq;
@@ -113,14 +286,24 @@ int dump_task(struct bpf_iter__task *ctx)
 	struct task_record *r;
 	struct mm_struct *mm;
 	const struct cred *cred;
+	struct cmdline_buf *cmd;
+	__u32 zero = 0, cmd_len;
+	__u8 cut = 0;
 
 	BPFITER_FRAME(ctx->meta, task);
 	if (!task)
 		return 0;
+	/* The one step that sleeps goes first: after it, nothing below
+	 * sleeps, and the buffers are ours until the record is out. */
+	cmd = bpf_map_lookup_elem(&cmdline_scratch, &zero);
+	if (!cmd)
+		return 0;
+	cmd_len = read_cmdline(ctx->meta, task, cmd, &cut);
 	s = scratch_get();
 	if (!s)
 		return 0;
 	r = &s->rec;
+	bpf_rcu_read_lock();	/* sleepable: pointers below are RCU-protected */
 
 	/* Direct loads from the task (and the objects it points to) are
 	 * checked fault-free loads; much cheaper than probe-read helpers. */
@@ -149,6 +332,11 @@ int dump_task(struct bpf_iter__task *ctx)
 	r->maj_flt = task->maj_flt;
 	r->nr_threads = task->signal->nr_threads;
 	r->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
+	r->pgid = pid_number(task->signal->pids[PIDTYPE_PGID]);
+	r->sid = pid_number(task->signal->pids[PIDTYPE_SID]);
+	r->tty = tty_dev(task->signal->tty);
+	task_name(task, r->name);
+	task_wchan(task, r->wchan);
 
 	mm = task->mm;
 	if (mm && !r->kthread) {
@@ -159,8 +347,16 @@ int dump_task(struct bpf_iter__task *ctx)
 			  mm_counter(mm, MM_ANONPAGES) +
 			  mm_counter(mm, MM_SHMEMPAGES)) << PAGE_SHIFT;
 		if (exe)
-			r->tail_len = exe_path(ctx->meta, exe, s);
+			r->exe_len = exe_path(ctx->meta, exe, s);
 	}
+	bpf_rcu_read_unlock();
+	r->exe_len &= BPFITER_TAIL_MAX - 1;
+	cmd_len &= BPFITER_TAIL_MAX - 1;	/* for the verifier: <= TASK_CMDLINE_MAX */
+	if (cmd_len && !bpf_probe_read_kernel(s->tail + r->exe_len, cmd_len, cmd->text)) {
+		r->cmdline_len = cmd_len;
+		r->cmdline_cut = cut;
+	}
+	r->tail_len = r->exe_len + r->cmdline_len;
 	BPFITER_EMIT(seq, s);
 	return 0;
 }

@@ -3,7 +3,10 @@
 #include "record_common.h"
 
 /* One per thread; written by task.bpf.c, decoded by csrc/targets/tasks.c.
- * Tail: the executable's path (empty for kernel threads). */
+ * Tail: the executable's path (exe_len bytes, none for kernel threads),
+ * then the argument area as /proc/PID/cmdline gives it (cmdline_len bytes,
+ * NUL-separated, at most TASK_CMDLINE_MAX). */
+#define TASK_CMDLINE_MAX 4000
 struct task_record {
 	BPFITER_RECORD_HEAD;
 	__u32 tid;
@@ -28,6 +31,21 @@ struct task_record {
 	char state;		/* one of "RSDTtXZPI" as in /proc */
 	__u8 kthread;
 	__u16 pad;
+	__u32 pgid;		/* process group, as /proc/PID/stat field 5 */
+	__u32 sid;		/* session, field 6 */
+	__u32 tty;		/* controlling tty, kernel dev_t; 0: none (field 7) */
+	__u32 pad2;
+	/* As /proc/PID/comm: a kernel thread's full name, a workqueue
+	 * worker's comm with its "+desc"/"-desc"; /proc cuts it at 63 too. */
+	char name[64];
+	/* As /proc/PID/wchan: where a blocked task waits; empty while it runs
+	 * (or when kallsyms hides the scheduler's text range, see task.bpf.c).
+	 * Symbol names longer than 63 characters are cut. */
+	char wchan[64];
+	__u16 exe_len;
+	__u16 cmdline_len;
+	__u8 cmdline_cut;	/* the argument area is longer than TASK_CMDLINE_MAX */
+	__u8 pad3[3];
 };
 
 #endif

@@ -12,6 +12,34 @@ BPFITER_TARGET("tcp", inet_record);
 #define TCP_LISTEN		10
 #define TCP_NEW_SYN_RECV	12
 
+/* What tcp_get_info() and sk_get_meminfo() report for ss -ti and ss -m. */
+static __always_inline void tcp_info_fill(struct inet_record *r, struct tcp_sock *tp,
+					  struct sock *sk)
+{
+	__u32 rate = tp->rate_delivered, intv = tp->rate_interval_us;
+
+	r->rtt_us = tp->srtt_us >> 3;
+	r->rttvar_us = tp->mdev_us >> 2;
+	r->cwnd = tp->snd_cwnd;
+	r->ssthresh = tp->snd_ssthresh;
+	r->retrans = tp->retrans_out;
+	r->total_retrans = tp->total_retrans;
+	if (rate && intv)
+		r->delivery_rate = (__u64)rate * tp->mss_cache * 1000000 / intv;
+	r->bytes_acked = tp->bytes_acked;
+	r->bytes_received = tp->bytes_received;
+
+	r->rmem_alloc = sk->sk_backlog.rmem_alloc.counter;
+	r->rcvbuf = sk->sk_rcvbuf;
+	r->wmem_alloc = sock_wmem(sk);
+	r->sndbuf = sk->sk_sndbuf;
+	r->fwd_alloc = sk->sk_forward_alloc;
+	r->wmem_queued = sk->sk_wmem_queued;
+	r->optmem = sk->sk_omem_alloc.counter;
+	r->backlog = sk->sk_backlog.len;
+	r->drops = sk->sk_drops.counter;	/* TCP keeps no per-node drop counters */
+}
+
 SEC("iter/tcp")
 int dump_tcp(struct bpf_iter__tcp *ctx)
 {
@@ -57,6 +85,7 @@ int dump_tcp(struct bpf_iter__tcp *ctx)
 				r->rx_queue = rx > 0 ? rx : 0;
 				r->tx_queue = tp->write_seq - tp->snd_una;
 			}
+			tcp_info_fill(r, tp, sk);
 		}
 	}
 	BPFITER_EMIT(ctx->meta->seq, s);

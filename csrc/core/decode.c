@@ -29,7 +29,7 @@ static int push_value(lua_State *L, const struct target *t, const struct field *
 	case F_DEV: memcpy(&u32, p, 4); lua_pushinteger(L, (lua_Integer)kdev_to_user(u32)); break;
 	case F_MAJOR: memcpy(&u32, p, 4); lua_pushinteger(L, kdev_major(u32)); break;
 	case F_MINOR: memcpy(&u32, p, 4); lua_pushinteger(L, kdev_minor(u32)); break;
-	case F_TAIL:	/* never past the tail the stream checked is there */
+	case F_TAIL:	/* tail_len, or a member giving the tail's first part */
 		memcpy(&len, p, 2);
 		if (len == 0 || len > ((const struct bpfiter_record_head *)rec)->tail_len)
 			return 0;

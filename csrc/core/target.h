@@ -20,7 +20,8 @@ enum field_type {
 	F_DEV,		/* u32 kernel dev_t -> userland dev_t (as stat() gives) */
 	F_MAJOR,	/* u32 kernel dev_t -> its major number */
 	F_MINOR,	/* u32 kernel dev_t -> its minor number */
-	F_TAIL,		/* the record's tail_len: the string following the record -> string or nil */
+	F_TAIL,		/* u16 length of the string following the record (tail_len, or a
+			 * member giving the length of the tail's first part) -> string or nil */
 };
 
 /* What a field means, declared with it: bpfiter.field_info, `bpfiter help

@@ -6,6 +6,7 @@
 #include <lauxlib.h>
 
 #include "attach.h"
+#include "options.h"
 #include "file_kind.h"
 #include "file_record.h"
 #include "file.skel.h"
@@ -23,6 +24,7 @@ static const struct field file_fields[] = {
 	FIELD(file_record, flags, F_U32, "flags", "", "open flags (O_*), O_CLOEXEC included, as fdinfo flags:"),
 	FIELD(file_record, pos, F_S64, "pos", "bytes", "file position (fdinfo pos:)"),
 	FIELD(file_record, mnt_id, F_U32, "mnt_id", "", "mount id (fdinfo mnt_id:)"),
+	FIELD(file_record, size, F_U64, "size", "bytes", "file size (stat st_size)"),
 	FIELDS_END,
 };
 
@@ -31,14 +33,48 @@ static const char *file_kind(const struct file_record *r)
 	return file_kind_of(r->mode, (const char *)(r + 1), r->tail_len);
 }
 
+/* A cwd or root record names a directory, not an fd: kind says which, fd
+ * and the fd's own fields (pos, flags) are nil. */
 static void file_derive(lua_State *L, const void *rec)
 {
+	const struct file_record *r = rec;
+	static const char *const special[] = { [FILE_CWD] = "cwd", [FILE_ROOT] = "root" };
+
+	if (r->special == FILE_CWD || r->special == FILE_ROOT) {
+		lua_pushstring(L, special[r->special]);
+		lua_setfield(L, -2, "kind");
+		for (const char *const *k = (const char *const[]){ "fd", "pos", "flags", NULL }; *k; k++) {
+			lua_pushnil(L);
+			lua_setfield(L, -2, *k);
+		}
+		return;
+	}
 	lua_pushstring(L, file_kind(rec));
 	lua_setfield(L, -2, "kind");
 }
 
+struct file_filter {
+	bool dirs;
+};
+
+static void file_filter_init(lua_State *L, int opts, void *filter)
+{
+	((struct file_filter *)filter)->dirs = option_boolean(L, opts, "dirs", 0);
+}
+
+/* The program always writes the cwd and root records (two per process,
+ * cheap); they are fd-less, so a walk gives them only when asked. */
+static bool file_skip(const void *rec, const void *filter)
+{
+	const struct file_record *r = rec;
+
+	return r->special != FILE_FD && !((const struct file_filter *)filter)->dirs;
+}
+
 static const struct option file_options[] = {
 	OPTION_TASK_PID,
+	{ .name = "dirs", .type = OPT_BOOLEAN, .scope = OPT_READER,
+	  .help = "also the process's cwd and root, as records of kind cwd and root (fd nil); default false" },
 	OPTIONS_END,
 };
 
@@ -54,5 +90,7 @@ const struct target target_files = {
 	.record_size = sizeof(struct file_record),
 	.fields = file_fields, .options = file_options,
 	.attach = attach_task_pid,
+	.filter_size = sizeof(struct file_filter),
+	.filter_init = file_filter_init, .skip = file_skip,
 	.derive = file_derive, .derived = file_derived,
 };

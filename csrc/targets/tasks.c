@@ -1,12 +1,17 @@
 /* tasks: one record per thread (task iterator). */
 #include "target.h"
 
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
 #include <lauxlib.h>
 
 #include "attach.h"
 #include "options.h"
 #include "task_record.h"
 #include "task.skel.h"
+#include "task_nosleep.skel.h"
 
 static const struct field task_fields[] = {
 	FIELD(task_record, tid, F_U32, "pid", "", "thread id (tid), as /proc/PID/task/TID"),
@@ -33,7 +38,11 @@ static const struct field task_fields[] = {
 	FIELD(task_record, cpu, F_U32, "cpu", "", "CPU it last ran on"),
 	FIELD(task_record, flags, F_U32, "flags", "", "PF_* task flags"),
 	FIELD(task_record, kthread, F_BOOL, "kthread", "", "true for a kernel thread"),
-	FIELD(task_record, tail_len, F_TAIL, "exe", "", "executable path as readlink /proc/PID/exe; nil for kernel threads"),
+	FIELD(task_record, exe_len, F_TAIL, "exe", "", "executable path as readlink /proc/PID/exe; nil for kernel threads"),
+	FIELD(task_record, name, F_CHARS, "name", "", "full thread name as /proc/PID/task/TID/comm (kernel threads: kworker/R-rcu_gp, ...)"),
+	FIELD(task_record, pgid, F_U32, "pgid", "", "process group id"),
+	FIELD(task_record, sid, F_U32, "sid", "", "session id"),
+	FIELD(task_record, tty, F_DEV, "tty", "", "controlling terminal's device number (/proc/PID/stat tty_nr), 0 for none"),
 	FIELDS_END,
 };
 
@@ -55,6 +64,83 @@ static bool task_skip(const void *rec, const void *filter)
 	return !((const struct task_filter *)filter)->threads && r->tid != r->tgid;
 }
 
+/* The sleepable task program (cmdline) needs bpf_rcu_read_lock(), a kfunc
+ * since Linux 6.2; older kernels get the same program without cmdline
+ * (bpf/targets/task_nosleep.bpf.c). The release decides: reading the
+ * kernel's BTF to look for the kfunc costs tens of ms per process. */
+static const void *task_elf_bytes(size_t *size)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) == 0)
+		sscanf(u.release, "%d.%d", &major, &minor);
+	if (major > 6 || (major == 6 && minor >= 2))
+		return task_bpf__elf_bytes(size);
+	return task_nosleep_bpf__elf_bytes(size);
+}
+
+/* The wall-clock time of boot, from the same two clocks the start time
+ * comes from (CLOCK_BOOTTIME counts suspend, as start_boottime does). /proc's
+ * btime is this rounded to a second; ps adds start ticks to it. */
+static double boot_wall_time(void)
+{
+	struct timespec real, boot;
+
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	return (double)(real.tv_sec - boot.tv_sec) + (real.tv_nsec - boot.tv_nsec) / 1e9;
+}
+
+/* /proc/PID/cmdline as a Lua array: one string per NUL-terminated
+ * argument; the last may lack its NUL when the area was cut (then
+ * cmdline_truncated is true) or the process rewrote it. Kernel threads and
+ * exited processes have none (nil), as /proc's empty file. */
+static void push_cmdline(lua_State *L, const struct task_record *r)
+{
+	const char *p = (const char *)(r + 1) + r->exe_len, *end = p + r->cmdline_len;
+	int n = 0;
+
+	if (!r->cmdline_len || r->exe_len + r->cmdline_len > r->tail_len)
+		return;
+	lua_createtable(L, 4, 0);
+	while (p < end) {
+		const char *nul = memchr(p, '\0', end - p);
+		size_t len = nul ? (size_t)(nul - p) : (size_t)(end - p);
+
+		lua_pushlstring(L, p, len);
+		lua_rawseti(L, -2, ++n);
+		p += len + 1;
+	}
+	lua_setfield(L, -2, "cmdline");
+	if (r->cmdline_cut) {
+		lua_pushboolean(L, 1);
+		lua_setfield(L, -2, "cmdline_truncated");
+	}
+}
+
+static void task_derive(lua_State *L, const void *rec)
+{
+	const struct task_record *r = rec;
+
+	push_cmdline(L, r);
+
+	lua_pushnumber(L, boot_wall_time() + r->start_time_ns / 1e9);
+	lua_setfield(L, -2, "start_time");
+	if (r->wchan[0]) {
+		lua_pushlstring(L, r->wchan, strnlen(r->wchan, sizeof(r->wchan)));
+		lua_setfield(L, -2, "wchan");
+	}
+}
+
+static const struct derived_field task_derived[] = {
+	DERIVED("cmdline", "string[]?", "", "argv as /proc/PID/cmdline, cut at 4,000 bytes; nil for kernel threads"),
+	DERIVED("cmdline_truncated", "boolean?", "", "true when cmdline was cut"),
+	DERIVED("start_time", "number", "", "start as wall-clock seconds since the epoch (boot time + start_time_ns)"),
+	DERIVED("wchan", "string?", "", "where it sleeps, as /proc/PID/wchan; nil while running or without CAP_SYSLOG"),
+	DERIVED_END,
+};
+
 static const struct option task_options[] = {
 	OPTION_TASK_PID,
 	{ .name = "threads", .type = OPT_BOOLEAN, .scope = OPT_READER,
@@ -65,10 +151,11 @@ static const struct option task_options[] = {
 const struct target target_tasks = {
 	.name = "tasks", .help = "one record per thread (threads = false: per process)",
 	.program = "dump_task",
-	.elf_bytes = task_bpf__elf_bytes,
+	.elf_bytes = task_elf_bytes,
 	.record_size = sizeof(struct task_record),
 	.fields = task_fields, .options = task_options,
 	.attach = attach_task_pid,
 	.filter_size = sizeof(struct task_filter),
 	.filter_init = task_filter_init, .skip = task_skip,
+	.derive = task_derive, .derived = task_derived,
 };

@@ -162,6 +162,12 @@ function M.pagecache(opts) return require("bpfiter.pagecache").pagecache(opts) e
 -- @treturn ?bpfiter.iterator the to-be-closed value
 function M.cached_files(opts) return require("bpfiter.pagecache").cached_files(opts) end
 
+--- Joins across walks (lua/bpfiter/join.lua): socket owners as ss -p,
+-- socket addresses on files records as lsof, CPU percentages as top.
+for _, name in ipairs { "socket_pids", "add_pids", "add_socket_addresses", "cpu_percent" } do
+  M[name] = function(...) return require("bpfiter.join")[name](...) end
+end
+
 --- Metric families of this machine (lua/bpfiter/metrics.lua, loaded on
 -- first use): bpfiter.metrics{collectors =, top =, cgroups =, cgroup_depth =,
 -- window =} -> families, failures. For a long-lived source (a server), use
