@@ -625,6 +625,27 @@ function bpfiter.pagecache(opts) end
 ---@return bpfiter.iterator|nil the to-be-closed value
 function bpfiter.cached_files(opts) end
 
+--- One files walk: socket inode -> sorted pids holding it (ss -p).
+---@return table|nil inode -> {pid, ...}, or nil, message, errno
+function bpfiter.socket_pids() end
+
+--- Sets `pids` on every socket record of a tcp/udp/unix/netlink walk.
+---@param records table[] socket records
+---@return table[]|nil the records, or nil, message, errno
+function bpfiter.add_pids(records) end
+
+--- Sets the socket's protocol and addresses on a files walk's socket records.
+---@param records table[] files records
+---@return table[]|nil the records, or nil, message, errno
+function bpfiter.add_socket_addresses(records) end
+
+--- Per-thread CPU percentages between two tasks walks (top).
+---@param previous table[] the earlier tasks records
+---@param current table[] the later tasks records
+---@param seconds number the time between them
+---@return table[] the current records, with cpu_percent set
+function bpfiter.cpu_percent(previous, current, seconds) end
+
 --- Metric families of this machine (lua/bpfiter/metrics.lua, loaded on
 --- first use): bpfiter.metrics{collectors =, top =, cgroups =, cgroup_depth =,
 --- window =} -> families, failures. For a long-lived source (a server), use

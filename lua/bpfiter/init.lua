@@ -164,6 +164,27 @@ function M.cached_files(opts) return require("bpfiter.pagecache").cached_files(o
 
 --- Joins across walks (lua/bpfiter/join.lua): socket owners as ss -p,
 -- socket addresses on files records as lsof, CPU percentages as top.
+
+--- One files walk: socket inode -> sorted pids holding it (ss -p).
+-- @function socket_pids
+-- @treturn table|nil inode -> {pid, ...}, or nil, message, errno
+
+--- Sets `pids` on every socket record of a tcp/udp/unix/netlink walk.
+-- @function add_pids
+-- @tparam table[] records socket records
+-- @treturn table[]|nil the records, or nil, message, errno
+
+--- Sets the socket's protocol and addresses on a files walk's socket records.
+-- @function add_socket_addresses
+-- @tparam table[] records files records
+-- @treturn table[]|nil the records, or nil, message, errno
+
+--- Per-thread CPU percentages between two tasks walks (top).
+-- @function cpu_percent
+-- @tparam table[] previous the earlier tasks records
+-- @tparam table[] current the later tasks records
+-- @tparam number seconds the time between them
+-- @treturn table[] the current records, with cpu_percent set
 for _, name in ipairs { "socket_pids", "add_pids", "add_socket_addresses", "cpu_percent" } do
   M[name] = function(...) return require("bpfiter.join")[name](...) end
 end
