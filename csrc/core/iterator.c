@@ -33,6 +33,7 @@ struct iterator {
 	bool header_seen;
 	bool trailer_seen;	/* the kernel reached the end of its walk */
 	int nkeys;		/* field names are in user value 1 */
+	struct projection proj;	/* the fields option */
 	char *buf;
 	size_t start, end;	/* unread bytes are buf[start, end) */
 	/* Targets with a ring (target.ring): what each read() put there, in
@@ -151,6 +152,21 @@ static int ring_item(void *reader, const void *data, size_t size)
 	return 0;
 }
 
+/* What the reader takes from the options at index opts: the target's
+ * filter and the projection; the iterator is on top of the stack. */
+static void reader_options(lua_State *L, struct iterator *it, int opts)
+{
+	opts = lua_absindex(L, opts);
+	if (it->target->filter_init)
+		it->target->filter_init(L, opts, it->filter);
+	if (lua_getfield(L, opts, "fields") == LUA_TTABLE) {
+		lua_getiuservalue(L, -2, 1);
+		decode_project(L, it->target, lua_gettop(L), lua_gettop(L) - 1, &it->proj);
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+}
+
 /* Wraps a stream fd (and the link behind it and the fd its walk holds, or
  * -1) in an iterator and pushes the generic-for quadruple; owns the fds
  * from here on. Reader options, if any, are at index opts (0: none). ring:
@@ -177,8 +193,8 @@ static int push_iterator(lua_State *L, const struct target *t, int fd, int link_
 	memset(it->filter, 0, t->filter_size);
 	lua_setiuservalue(L, -2, 1);
 	luaL_setmetatable(L, ITERATOR_MT);
-	if (t->filter_init && opts)
-		t->filter_init(L, opts, it->filter);
+	if (opts)
+		reader_options(L, it, opts);
 
 	/* The generic-for quadruple: step, state, initial, closing value. */
 	lua_pushcfunction(L, iterator_step);
@@ -220,8 +236,7 @@ int iterator_push_view(lua_State *L, const struct target *t, int fd, uint32_t ki
 		return n;
 	it = lua_touserdata(L, -1);
 	options_check(L, t, opts, OPT_READER);
-	if (t->filter_init)
-		t->filter_init(L, opts, it->filter);
+	reader_options(L, it, opts);
 	it->header_seen = true;
 	it->trailer_seen = kind == BPFITER_KIND_END;
 	memcpy(it->buf, rest, rest_len);
@@ -487,7 +502,7 @@ const void *iterator_next_record(lua_State *L, struct iterator *it)
 void iterator_decode(lua_State *L, struct iterator *it, const void *rec)
 {
 	lua_getiuservalue(L, 1, 1);	/* the field names; the iterator is at 1 */
-	decode_record(L, it->target, rec, lua_gettop(L), it->nkeys);
+	decode_record(L, it->target, rec, lua_gettop(L), it->nkeys, &it->proj);
 	lua_remove(L, -2);
 }
 
@@ -513,6 +528,13 @@ static int iterator_step(lua_State *L)
 
 		if (n == 0 && it->target->release)
 			it->target->release(it->filter);
+		if (n == 1 && it->proj.active && lua_istable(L, -1)) {
+			/* a step adds fields of its own after decoding */
+			lua_getiuservalue(L, 1, 1);
+			lua_insert(L, -2);
+			decode_drop_unasked(L, lua_gettop(L) - 1);
+			lua_remove(L, -2);
+		}
 		return n;
 	}
 	while ((item = iterator_next_record(L, it))) {
