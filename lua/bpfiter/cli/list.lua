@@ -31,7 +31,9 @@ function M.help(target)
   local lines = { ("usage: bpfiter %s [options]"):format(target) }
   local own = {}
   for _, g in ipairs(groups(target)) do
-    if g ~= parse.output then table.move(g, 1, #g, #own + 1, own) end
+    for _, d in ipairs(g ~= parse.output and g or {}) do
+      if d.type ~= "fields" then own[#own + 1] = d end -- it is the output option --fields
+    end
   end
   lines[#lines + 1] = "options:"
   lines[#lines + 1] = #own > 0 and parse.describe(own) or "  (none)"
@@ -69,8 +71,8 @@ function M.run(argv, target)
   if o.cpu_wait then return cpu_wait(o) end
   local valid = bpfiter.fields[target]
   output.check_names(target, o, valid)
-  local records = common.call(bpfiter.collect, target, o.options)
-  return output.write(target, o, records, valid)
+  o.options.fields = output.walk_fields(target, o, valid)
+  return output.stream(target, o, valid, common.call(bpfiter[target], o.options))
 end
 
 return M
