@@ -189,7 +189,7 @@ describe("CLI", function()
     local out, code = cli("--help")
     assert.equal(0, code)
     assert.truthy(out:find("usage: bpfiter", 1, true))
-    assert.truthy(out:find("--sort F", 1, true))
+    assert.truthy(out:find("--sort A,-B", 1, true))
     out, code = cli("tasks --help")
     assert.equal(0, code)
     assert.truthy(out:find("nr_threads", 1, true))
@@ -432,7 +432,10 @@ describe("CLI", function()
         if flag then shown[#shown + 1] = (flag:gsub("^%[no%-%]", ""):gsub("%-", "_")) end
       end
       local want = {}
-      for _, o in ipairs(bpfiter.options[target]) do want[#want + 1] = o.name end
+      -- fields, every target's, is the output option --fields
+      for _, o in ipairs(bpfiter.options[target]) do
+        if o.name ~= "fields" then want[#want + 1] = o.name end
+      end
       if target == "cgroups" then
         want[#want + 1] = "cpu_wait"
         want[#want + 1] = "recursive"

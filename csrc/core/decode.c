@@ -140,7 +140,8 @@ void decode_project(lua_State *L, const struct target *t, int keys, int list,
 		lua_pop(L, 1);
 	}
 	for (const char *const *d = t->derived; d && *d; d++) {
-		p->derive = p->derive || lua_getfield(L, keys, *d) == LUA_TBOOLEAN;
+		if (lua_getfield(L, keys, *d) == LUA_TBOOLEAN)
+			p->derive = true;
 		lua_pop(L, 1);
 	}
 }
