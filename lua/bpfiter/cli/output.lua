@@ -210,12 +210,13 @@ end
 
 local function out(...) return io.stdout:write(...) end
 
---- Writes the records step, state yields (a walk's generic-for values;
+--- Writes the records step, state yields (a walk's generic-for values,
+-- as a walk returns them: step, state, initial (unused), closing;
 -- closing, optional, is closed when the output stops, before the end of
 -- the walk when --limit is reached) with o's format, fields, where, sort
 -- and limit; valid: the fields the records can have. Without --sort each
 -- record is written as it comes; --sort collects them first. Returns 0.
-function M.stream(view, o, valid, step, state, closing)
+function M.stream(view, o, valid, step, state, _, closing)
   local fields = M.select_fields(view, o, valid)
   local keys, keep = M.sort_keys(view, o, valid), M.where(view, o, valid)
   local opts = o.format == "table" and table_options(view, fields) or nil
