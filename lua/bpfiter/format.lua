@@ -16,6 +16,20 @@ local M = {}
 
 local json_value -- below
 
+-- The core's row formatter (csrc/core/text_row.c): the common rows of
+-- CSV and JSON in C, nil for a row it leaves to the Lua below.
+local ok_core, core = pcall(require, "bpfiter.core")
+local text_row = ok_core and core.text_row or function() return nil end
+
+-- Whether the C formatter can write rows of these columns: names that
+-- are identifiers (JSON keys as they are), none of them binary.
+local function c_columns(fields)
+  for _, f in ipairs(fields) do
+    if M.binary[f] or not f:match("^[%a_][%w_]*$") then return false end
+  end
+  return #fields > 0
+end
+
 --- Fields whose values are raw bytes, not text: map_elems' key and value
 -- (a string; for per-CPU maps an array of strings, one per CPU).
 M.binary = { key_bytes = true, value_bytes = true }
@@ -193,8 +207,11 @@ local function csv_writer(fields, _, out)
   local row, n = {}, #fields
   for c, f in ipairs(fields) do row[c] = csv_quote(f) end
   out(table.concat(row, ","), "\n")
+  local fast = c_columns(fields)
   local w = {}
   function w.row(rec)
+    local line = fast and text_row(false, fields, rec)
+    if line then return out(line, "\n") end
     for c = 1, n do
       local f = fields[c]
       local v = rec[f]
@@ -297,15 +314,20 @@ local function json_writer(fields, opts, out)
   for c, f in ipairs(fields) do keys[c] = (c == 1 and "{" or ",") .. json_string(f) .. ":" end
   local lines = opts.lines
   local first = true
+  local fast = c_columns(fields)
   local w = {}
   function w.row(rec)
-    for c = 1, n do
-      local f = fields[c]
-      obj[2 * c - 1], obj[2 * c] = keys[c], json_field(f, rec[f])
+    local text = fast and text_row(true, fields, rec)
+    if not text then
+      for c = 1, n do
+        local f = fields[c]
+        obj[2 * c - 1], obj[2 * c] = keys[c], json_field(f, rec[f])
+      end
+      obj[2 * n + 1] = "}"
+      text = table.concat(obj)
     end
-    obj[2 * n + 1] = "}"
-    if lines then return out(table.concat(obj), "\n") end
-    out(first and "[\n" or ",\n", table.concat(obj))
+    if lines then return out(text, "\n") end
+    out(first and "[\n" or ",\n", text)
     first = false
   end
   function w.close()
