@@ -227,7 +227,7 @@ scrape_configs:
     -- every family arrived, and the scrape negotiated OpenMetrics
     for _, family in ipairs { "bpfiter_open_files", "bpfiter_sockets", "bpfiter_cgroup_cpu_wait_seconds_bucket",
       "bpfiter_scrape_duration_seconds", "bpfiter_scrape_errors_total" } do
-      assert.truthy(query(("count(%s)"):format(family)), family)
+      wait_for(family, function() return query(("count(%s)"):format(family)) end, 10)
     end
     assert.equal("1", query('up{job="bpfiter"}'))
   end)

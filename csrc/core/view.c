@@ -66,16 +66,6 @@ struct pin_place {
 };
 
 /* The path argument at idx: a string without NUL bytes. */
-static const char *check_path(lua_State *L, int idx)
-{
-	size_t len;
-	const char *path = luaL_checklstring(L, idx, &len);
-
-	if (strlen(path) != len)
-		bpfiter_argerror(L, idx, "path contains a NUL byte");
-	return path;
-}
-
 /* Opens path's directory; 0 or an errno, *what saying which step failed. */
 static int place_open(const char *path, struct pin_place *pl, const char **what)
 {
@@ -190,9 +180,10 @@ static lua_Integer check_mode(lua_State *L, int idx)
 
 	if (lua_type(L, idx) == LUA_TSTRING) {
 		size_t len;
-		const char *s = lua_tolstring(L, idx, &len);
+		const char *s = option_checkstring(L, idx);
 		char *end;
 
+		len = strlen(s);
 		mode = strtol(s, &end, 8);
 		if (end != s + len || end == s || *s == '-' || *s == '+' || *s == ' ')
 			mode = -1;
@@ -216,8 +207,8 @@ static const struct target *target_named(const char *name)
 /* pin(target, path [, options [, mode]]) -> true | nil, message, errno */
 static int view_pin(lua_State *L)
 {
-	const char *name = luaL_checkstring(L, 1);
-	const char *path = check_path(L, 2);
+	const char *name = option_checkstring(L, 1);
+	const char *path = option_checkstring(L, 2);
 	const struct target *t = target_named(name);
 	struct obj_pin_attr attr;
 	struct pin_place pl;
@@ -306,7 +297,7 @@ static bool is_view(int fd)
  * points to) or another bpffs object. */
 static int view_unpin(lua_State *L)
 {
-	const char *path = check_path(L, 1);
+	const char *path = option_checkstring(L, 1);
 	struct pin_place pl;
 	const char *what;
 	struct stat st;

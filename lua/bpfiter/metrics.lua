@@ -151,15 +151,19 @@ local function cgroup2_root()
   end
 end
 
+-- Starts the run-queue wait collector once; raises {message, errno}.
+local function start_cpu_wait(self)
+  if self.cpu_wait then return end
+  local root = cgroup2_root()
+  if not root then error({ message = "cgroup_cpu_wait: no cgroup v2 hierarchy is mounted",
+    errno = 2 }, 0) end
+  local c, msg, errno = bpfiter.cpu_wait { root = root, order = "pre", recursive = true }
+  if not c then error({ message = msg, errno = errno }, 0) end
+  self.cpu_wait, self.cgroup_root = c, root
+end
+
 function collect.cgroup_cpu_wait(self)
-  if not self.cpu_wait then
-    local root = cgroup2_root()
-    if not root then error({ message = "cgroup_cpu_wait: no cgroup v2 hierarchy is mounted",
-      errno = 2 }, 0) end
-    local c, msg, errno = bpfiter.cpu_wait { root = root, order = "pre", recursive = true }
-    if not c then error({ message = msg, errno = errno }, 0) end
-    self.cpu_wait, self.cgroup_root = c, root
-  end
+  start_cpu_wait(self)
   local rows, msg, errno = self.cpu_wait:read()
   if not rows then error({ message = msg, errno = errno }, 0) end
   -- Bounded cardinality: cgroups down to max_depth, the top N by waits.
@@ -232,7 +236,7 @@ end
 function M.new(opts)
   local names = check_options(opts)
   opts = opts or {}
-  return setmetatable({
+  local m = setmetatable({
     names = names,
     top = opts.top or 20,
     cgroups = opts.cgroups or 50,
@@ -240,6 +244,12 @@ function M.new(opts)
     errors = {},     -- collector -> errors since new()
     last_error = {}, -- collector -> message of its last failure
   }, Metrics)
+  -- Collecting waits starts now, so the first scrape already has some; a
+  -- failure here comes again, and is counted, at collect().
+  for _, name in ipairs(names) do
+    if name == "cgroup_cpu_wait" then pcall(start_cpu_wait, m) end
+  end
+  return m
 end
 
 --- Runs every collector once; returns the families. A collector that fails
@@ -292,12 +302,7 @@ function M.collect(opts)
   local rest = {}
   for k, v in pairs(opts or {}) do if k ~= "window" then rest[k] = v end end
   local m <close> = M.new(rest)
-  for _, name in ipairs(m.names) do
-    if name == "cgroup_cpu_wait" then
-      pcall(collect.cgroup_cpu_wait, m) -- starts the collector; errors come again below
-      if m.cpu_wait then m.cpu_wait:wait(window or 1) end
-    end
-  end
+  if m.cpu_wait then m.cpu_wait:wait(window or 1) end
   return m:collect()
 end
 
