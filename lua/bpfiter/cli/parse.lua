@@ -34,8 +34,8 @@ M.output = {
   { name = "jsonl", type = "boolean", cli = true, help = "one JSON object per line (all fields unless --fields)" },
   { name = "csv", type = "boolean", cli = true, help = "CSV with a header row (all fields unless --fields)" },
   { name = "fields", type = "string", cli = true, arg = fields.arg,
-    help = fields.help:gsub("%(default: all%)", "") .. '(a target walk decodes only these and what'
-      .. ' --sort and --where need); "all": every field' },
+    help = 'columns, in this order ("all": every field); the walk decodes only these and what'
+      .. ' --sort and --where read' },
   { name = "where", type = "string", cli = true, arg = "EXPR",
     help = 'only records for which the Lua expression EXPR over their fields is true: state == "D" and uid == 0' },
   { name = "sort", type = "string", cli = true, arg = "A,-B",
