@@ -4,18 +4,7 @@ local bpfiter = require "bpfiter"
 local cjson = require "cjson"
 local H = require "helper"
 
--- The script next to this spec's tree, however busted was started.
-local BIN = (debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") or "") .. "../bin/bpfiter"
-
--- stdout and exit status; stderr is dropped.
-local function cli(args)
-  return H.run(("{ %s %s 2>/dev/null; }"):format(BIN, args))
-end
-
--- stderr and exit status; stdout is dropped.
-local function cli_err(args)
-  return H.run(("{ %s %s 2>&1 >/dev/null; }"):format(BIN, args))
-end
+local BIN, cli, cli_err = H.bin, H.cli, H.cli_err
 
 local function lines(s)
   local t = {}

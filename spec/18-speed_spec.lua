@@ -5,15 +5,7 @@ local bpfiter = require "bpfiter"
 local cjson = require "cjson"
 local H = require "helper"
 
-local BIN = (debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") or "") .. "../bin/bpfiter"
-
-local function cli(args)
-  return H.run(("{ %s %s 2>/dev/null; }"):format(BIN, args))
-end
-
-local function cli_err(args)
-  return H.run(("{ %s %s 2>&1 >/dev/null; }"):format(BIN, args))
-end
+local cli, cli_err = H.cli, H.cli_err
 
 local function keys(t)
   local list = {}
