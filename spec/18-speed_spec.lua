@@ -177,6 +177,34 @@ describe("streaming CLI", function()
     end
   end)
 
+  it("--where 'tgid == N' (pushed down to --pid) gives exactly what the filter alone gives", function()
+    local function tids(where, extra)
+      local out, code = cli(("tasks --csv --fields pid --where '%s'%s"):format(where, extra or ""))
+      assert.equal(0, code, where)
+      local list = {}
+      for tid in out:gmatch("\n(%d+)") do list[#list + 1] = tonumber(tid) end
+      return sorted(list)
+    end
+    local want = sorted(H.proc_tids(fx.pid))
+    assert.same(want, tids("tgid == " .. fx.pid))
+    -- the same expression in a form not pushed down
+    assert.same(want, tids(("tgid == %d and true"):format(fx.pid)))
+    -- a thread id is not a tgid: no record, as the filter alone says
+    local thread
+    for _, t in ipairs(want) do if t ~= fx.pid then thread = t end end
+    assert.same({}, tids("tgid == " .. thread))
+    -- no such process: an empty result, exit 0, as the filter alone
+    local max = tonumber(H.read_file("/proc/sys/kernel/pid_max"))
+    assert.same({}, tids("tgid == " .. max))
+    -- files: pid is the process
+    local out = cli(("files --csv --fields pid,fd --where 'pid == %d'"):format(fx.pid))
+    local fds = {}
+    for fd in out:gmatch("\n%d+,(%d+)") do fds[#fds + 1] = tonumber(fd) end
+    local proc = {}
+    for fd in pairs(H.proc_fds(fx.pid)) do proc[#proc + 1] = fd end
+    assert.same(sorted(proc), sorted(fds))
+  end)
+
   it("--sort A,-B: several keys, each with its direction", function()
     local out = cli(("tasks --csv --fields comm,pid --where 'tgid == %d' --sort comm,-pid"):format(fx.pid))
     local rows = {}

@@ -5,6 +5,8 @@ local common = require "bpfiter.cli.common"
 local output = require "bpfiter.cli.output"
 local parse = require "bpfiter.cli.parse"
 
+local ESRCH = 3
+
 local M = {
   synopsis = { { "TARGET [options]", "list kernel objects (TARGET: bpfiter help targets)" },
     { "cgroups --cpu-wait SECONDS [--root P] [--order O] [--recursive]",
@@ -72,7 +74,14 @@ function M.run(argv, target)
   local valid = bpfiter.fields[target]
   output.check_names(target, o, valid)
   o.options.fields = output.walk_fields(target, o, valid)
-  return output.stream(target, o, valid, common.call(bpfiter[target], o.options))
+  local pushed = output.push_down(target, o, bpfiter.options[target])
+  local walk = table.pack(common.try(bpfiter[target], o.options))
+  if walk[1] == nil and pushed and walk[3] == ESRCH then
+    -- no such process: --where alone would have matched no record
+    return output.stream(target, o, valid, function() end)
+  end
+  if walk[1] == nil then common.fail(walk[2]) end
+  return output.stream(target, o, valid, table.unpack(walk, 1, walk.n))
 end
 
 return M

@@ -126,6 +126,29 @@ local function where_names(o, known)
   return names
 end
 
+-- The record field a target's pid option filters on (a process).
+local PROCESS_FIELD = { tasks = "tgid", files = "pid", vmas = "pid", epoll = "pid" }
+
+--- --where pushed into the kernel: when the whole expression is
+-- `FIELD == N` with FIELD the process id the target's pid option filters
+-- on, and --pid is not given, sets o.options.pid = N and returns true.
+-- --where still filters every record, so the result is exactly its own
+-- (a thread id N walks that thread, whose records --where then drops).
+function M.push_down(view, o, declared)
+  local field = PROCESS_FIELD[view]
+  if not field or not o.where or o.options.pid ~= nil then return false end
+  local name, digits = o.where:match("^%s*([%a_][%w_]*)%s*==%s*(%d+)%s*$")
+  local n = digits and math.tointeger(tonumber(digits))
+  if name ~= field or not n then return false end
+  for _, d in ipairs(declared or {}) do
+    if d.name == "pid" and n >= d.min and n <= d.max then
+      o.options.pid = n
+      return true
+    end
+  end
+  return false
+end
+
 --- Checks --fields, --sort and --where before any kernel work, so a typo
 -- costs none.
 function M.check_names(view, o, valid)
