@@ -155,6 +155,7 @@ bench: all fixtures
 	$(SPEC_ENV) $(LUA) bench/cache_activity.lua
 	$(SPEC_ENV) $(LUA) bench/pagecache.lua
 	$(SPEC_ENV) $(LUA) bench/metrics.lua
+	$(SPEC_ENV) $(LUA) bench/scale.lua
 	$(SPEC_ENV) $(LUA) bench/speed.lua
 
 PREFIX      ?= /usr/local

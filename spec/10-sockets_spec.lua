@@ -103,7 +103,7 @@ local function fixture_words(fx, key)
 end
 
 describe("socket targets", function()
-  it("are registered and take no options", function()
+  it("are registered and take no option but netns", function()
     for _, name in ipairs { "tcp", "udp", "unix", "netlink" } do
       local found = false
       for _, t in ipairs(bpfiter.target_names) do found = found or t == name end
@@ -536,5 +536,113 @@ describe("walks at scale", function()
 
   it("netlink: 10,000 sockets of three protocols all listed", function()
     walks("netlink", 10000, 1, 5)
+  end)
+end)
+
+describe("every network namespace (netns =)", function()
+  -- 40 namespaces (ip netns add: bind-mounted under /run/netns), each with
+  -- 20 sockets (5 each of tcp, udp, unix, netlink) that one fixture made
+  -- there; ground truth: each namespace's /proc/net files, read inside it.
+  local lfs = require "lfs"
+  local PID = H.read_file("/proc/self/stat"):match("^%d+")
+  local NS, PER_KIND = 40, 5
+  local names, inode_of, fx = {}, {}, nil
+  local own_ns = function() return lfs.attributes("/proc/thread-self/ns/net", "ino") end
+
+  local function remove()
+    if fx then fx.stop() end
+    for _, name in ipairs(names) do tool("ip netns del " .. name) end
+  end
+
+  setup(function()
+    local ok, err = pcall(function()
+      local files = {}
+      for i = 1, NS do
+        names[i] = ("bpfiter-spec-%s-%d"):format(PID, i)
+        local out, code = tool("ip netns add " .. names[i])
+        assert(code == 0, out)
+        files[i] = "/run/netns/" .. names[i]
+        inode_of[names[i]] = lfs.attributes(files[i], "ino")
+      end
+      fx = H.spawn("netns_sockets", PER_KIND, table.concat(files, " "))
+      assert.equal(tostring(NS * PER_KIND * 4), fx.info.sockets)
+    end)
+    if not ok then
+      remove()
+      error(err)
+    end
+  end)
+  teardown(remove)
+
+  -- Inodes per /proc/net file of a namespace, sorted, as the kernel lists
+  -- them there: tcp (with tcp6), udp (with udp6), unix, netlink.
+  local COLUMN = { tcp = 10, tcp6 = 10, udp = 10, udp6 = 10, unix = 7, netlink = 10 }
+  local KIND = { tcp6 = "tcp", udp6 = "udp" }
+  local function proc_net(name)
+    local out, code = tool(("ip netns exec %s sh -c 'for f in tcp tcp6 udp udp6 unix netlink; " ..
+      "do echo \"== $f\"; cat /proc/net/$f; done'"):format(name))
+    assert(code == 0, out)
+    local t, file, header = { tcp = {}, udp = {}, unix = {}, netlink = {} }, nil, false
+    for line in out:gmatch("[^\n]+") do
+      local f = line:match("^== (%S+)")
+      if f then
+        file, header = f, true
+      elseif header then
+        header = false
+      else
+        local list = t[KIND[file] or file]
+        list[#list + 1] = words(line)[COLUMN[file]]
+      end
+    end
+    for _, list in pairs(t) do table.sort(list) end
+    return t
+  end
+
+  local function by_netns(kind, opts)
+    local t = {}
+    for r in bpfiter[kind](opts) do
+      t[r.netns] = t[r.netns] or {}
+      table.insert(t[r.netns], r.inode)
+    end
+    for _, list in pairs(t) do table.sort(list) end
+    return t
+  end
+
+  it("lists every socket of all 40 namespaces with its namespace's inode, as /proc/net there", function()
+    local before = own_ns()
+    local walked = {}
+    for _, kind in ipairs { "tcp", "udp", "unix", "netlink" } do walked[kind] = by_netns(kind, { netns = "all" }) end
+    assert.equal(before, own_ns())
+    for _, name in ipairs(names) do
+      local want = proc_net(name)
+      for kind, list in pairs(want) do
+        assert.same(list, walked[kind][inode_of[name]] or {}, name .. " " .. kind)
+      end
+      assert.equal(PER_KIND, #want.tcp)  -- the fixture's, nothing else in there
+    end
+    -- and the caller's own namespace, once
+    assert.is_table(walked.netlink[before])
+  end)
+
+  it("walks one namespace by its file or its inode, and the caller's by default", function()
+    local name = names[NS]
+    local want = proc_net(name)
+    assert.same({ [inode_of[name]] = want.udp }, by_netns("udp", { netns = "/run/netns/" .. name }))
+    assert.same({ [inode_of[name]] = want.netlink }, by_netns("netlink", { netns = inode_of[name] }))
+    for netns in pairs(by_netns("netlink")) do assert.equal(own_ns(), netns) end
+  end)
+
+  it("fails cleanly for what is not a namespace, in the caller's namespace still", function()
+    local before = own_ns()
+    local step, msg, errno = bpfiter.tcp { netns = "/etc/hostname" }
+    assert.is_nil(step)
+    assert.matches("^tcp: netns /etc/hostname is not a network namespace", msg)
+    assert.equal(22, errno)
+    step, msg, errno = bpfiter.unix { netns = 4294967290 }
+    assert.is_nil(step)
+    assert.matches("no process is in that namespace", msg)
+    assert.equal(2, errno)
+    assert.has_error(function() bpfiter.udp { netns = true } end)
+    assert.equal(before, own_ns())
   end)
 end)

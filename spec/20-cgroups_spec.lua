@@ -282,19 +282,33 @@ describe("cgroups in the v2 hierarchy", function()
     assert.equal(ino(p), r.id)
   end)
 
-  it("raises a clear error when a walk outgrows the kernel's one buffer", function()
+  it("walks past the kernel's one buffer; a pinned view of that raises a clear error", function()
     -- The cgroup iterator cannot go on in a second read: 150 cgroups with
     -- 200-character names make about 42 KiB of records, over its 32 KiB.
+    -- A walk takes them through the ring; a pinned view has only the stream.
     local many = base .. "/many"
-    finally(function() remove_tree(many) end)
+    local fs = H.bpffs()
+    finally(function()
+      fs.remove()
+      remove_tree(many)
+    end)
     assert(lfs.mkdir(many))
-    for i = 1, 150 do assert(lfs.mkdir(("%s/%03d%s"):format(many, i, ("x"):rep(197)))) end
+    local want = { rel .. "/many" }
+    for i = 1, 150 do
+      local name = ("%03d%s"):format(i, ("x"):rep(197))
+      assert(lfs.mkdir(many .. "/" .. name))
+      want[#want + 1] = rel .. "/many/" .. name
+    end
+    assert.same(want, paths(walk { root = many }))
+
+    assert(bpfiter.pin("cgroups", fs.fs .. "/many", { root = many }))
     local n = 0
     local ok, err = pcall(function()
-      for _ in bpfiter.cgroups { root = many } do n = n + 1 end
+      for _ in assert(bpfiter.open(fs.fs .. "/many")) do n = n + 1 end
     end)
     assert.is_false(ok)
-    assert.matches("^bpfiter: cgroups: reading the iterator failed %(the walk outgrew the one kernel buffer", err)
+    assert.matches("^bpfiter: cgroups: reading the iterator failed %(the walk outgrew the one " ..
+      "kernel buffer a pinned view of this iterator has", err)
     assert.is_true(n > 50 and n < 151, tostring(n))
   end)
 end)
@@ -386,5 +400,81 @@ describe("cgroups errors", function()
       "bad argument #1 to 'cgroups' (option 'root' must be an integer or a string, got number)")
     assert.has_error(function() bpfiter.cgroups { order = 1 } end,
       "bad argument #1 to 'cgroups' (option 'order' must be a string, got number)")
+  end)
+end)
+
+describe("cgroups at scale", function()
+  -- 3,000 cgroups in 30 groups of 100 under a parent of their own, with
+  -- 255-character names: about 1.8 MiB of records, 50 times what the
+  -- kernel's one buffer holds and more than the ring's first 1 MiB, so the
+  -- first walk also loads the program again with a larger ring.
+  local rel = ("/bpfiter-spec-scale-%d"):format(PID)
+  local base = V2 .. rel
+  local pad = ("p"):rep(252)
+  local pre, post = { rel }, {}
+
+  setup(function()
+    local ok, err = pcall(function()
+      assert(lfs.mkdir(base))
+      for g = 1, 30 do
+        local group = ("%s/g%02d%s"):format(rel, g, pad)
+        assert(lfs.mkdir(V2 .. group))
+        pre[#pre + 1] = group
+        for c = 1, 100 do
+          local path = ("%s/c%03d%s"):format(group, c, pad:sub(2))
+          assert(lfs.mkdir(V2 .. path))
+          pre[#pre + 1] = path
+          post[#post + 1] = path
+        end
+        post[#post + 1] = group
+      end
+      post[#post + 1] = rel
+    end)
+    if not ok then
+      remove_tree(base)
+      error(err)
+    end
+  end)
+
+  teardown(function() remove_tree(base) end)
+
+  it("walks all 3,031 in pre-order, as a directory walk of cgroupfs finds them", function()
+    assert(H.collect(bpfiter.cgroups { order = "self" }))  -- loaded, with the first ring
+    local first = bpfiter.program_info("cgroups").id
+    -- a walk opened before the ring grows, read after: all its records too
+    local step, it, _, closing = bpfiter.cgroups { root = V2 .. pre[2] }
+    local recs = walk { root = base }
+    assert.not_equal(first, bpfiter.program_info("cgroups").id)  -- the ring grew
+    assert.same(pre, paths(recs))
+    local early = {}
+    do
+      local _ <close> = closing
+      for r in step, it do early[#early + 1] = r.path end
+    end
+    assert.same({ table.unpack(pre, 2, 102) }, early)
+    for i, r in ipairs(recs) do assert.equal(ino(V2 .. pre[i]), r.id, pre[i]) end
+    assert.equal(3030, recs[1].nr_descendants)
+  end)
+
+  it("walks all of them in post-order, and up and self from the deepest", function()
+    assert.same(post, paths(walk { root = base, order = "post" }))
+    local leaf = pre[#pre]
+    local up = paths(walk { root = V2 .. leaf, order = "up" })
+    assert.same({ leaf, leaf:match("^(.*)/"), rel }, { up[1], up[2], up[3] })
+    assert.equal("/", up[#up])
+    assert.equal(select(2, leaf:gsub("/", "")) + 1, #up)
+    assert.same({ leaf }, paths(walk { root = V2 .. leaf, order = "self" }))
+  end)
+
+  it("gives the cpu_wait collector every one of them", function()
+    local rows = assert(bpfiter.cgroup_cpu_wait { root = base, duration = 0.05 })
+    assert.same(pre, paths(rows))
+    for _, r in ipairs(rows) do assert.is_number(r.waits) end
+  end)
+
+  it("walks them again and again with one program (the grown ring stays)", function()
+    local before = bpfiter.program_info("cgroups").id
+    for _ = 1, 3 do assert.equal(#pre, #walk { root = base }) end
+    assert.equal(before, bpfiter.program_info("cgroups").id)
   end)
 end)

@@ -8,7 +8,8 @@ local ROOT = (debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") or "") .. ".."
 
 -- Targets whose programs keep state across calls (ring buffers, cursors,
 -- per-walk positions, slots): never cached. map_elems and epoll need arguments; not walked here.
-local NOT_SHARED = { pagecache = true, cached_files = true, ksyms = true, unix = true, vmas = true }
+local NOT_SHARED = { pagecache = true, cached_files = true, ksyms = true, unix = true, vmas = true,
+  cgroups = true }
 
 -- A fresh lua5.4 that opens every target (walking tasks and files to the
 -- end) and prints, per target: name, records, program id, cached.

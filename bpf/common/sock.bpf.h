@@ -24,6 +24,13 @@ static __always_inline __u64 sock_inode(struct sock *sk)
 	return BPF_CORE_READ(container_of(sock, struct socket_alloc, socket), vfs_inode.i_ino);
 }
 
+/* The inode of the socket's network namespace, as ip netns identify and
+ * readlink /proc/PID/ns/net show it. */
+static __always_inline __u32 sock_netns(struct sock_common *skc)
+{
+	return BPF_CORE_READ(skc, skc_net.net, ns.inum);
+}
+
 /* sk_wmem_alloc_get(): bytes charged for sending, without the reference
  * the socket holds on itself. */
 static __always_inline __u32 sock_wmem(struct sock *sk)
@@ -41,6 +48,7 @@ static __always_inline void inet_fill(struct inet_record *r, struct sock_common 
 	r->local_port = skc->skc_num;
 	r->remote_port = bpf_ntohs(skc->skc_dport);
 	r->ifindex = skc->skc_bound_dev_if;
+	r->netns = sock_netns(skc);
 	if (r->family == AF_INET6) {
 		__builtin_memcpy(r->local_addr, &skc->skc_v6_rcv_saddr, 16);
 		__builtin_memcpy(r->remote_addr, &skc->skc_v6_daddr, 16);

@@ -1,11 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /* cgroups: one record per cgroup, from the cgroup iterator (the walk's root
- * and order come from the link). */
+ * and order come from the link).
+ *
+ * The kernel's cgroup iterator holds cgroup_mutex for one read() and
+ * refuses a second one (cgroup_iter_seq_start: EOPNOTSUPP for *pos > 0),
+ * so the whole walk must happen in the first read(), whose data the
+ * kernel's 32 KiB seq buffer bounds (~500 records). A walk read by its
+ * loader (an iterator fd from bpf_iter_create) therefore sends its records
+ * to the ring and only the header and trailer to the stream, as unix does
+ * (struct target.one_read: the reader loads a larger ring and walks again
+ * when it fills). A full ring must end the read() with the walk unfinished:
+ * returning 1 would not do (for the cgroup iterator it ends the walk, which
+ * then looks complete), so the program overflows the stream buffer
+ * instead, which ends the read() before this cgroup, leaves the walk
+ * unfinished and makes the next read() fail. A pinned view's readers (bpffs files, `cat`) cannot
+ * reach the ring: there every record goes to the stream, and a walk beyond
+ * that one buffer fails with EOPNOTSUPP. */
 #include "iter_common.bpf.h"
 #include "cgroup_record.h"
 
 BPFITER_SCRATCH(cgroup_record)
 BPFITER_TARGET("cgroups", cgroup_record);
+/* ~5,000 cgroups with 150-byte paths; the reader doubles it when needed. */
+BPFITER_RING(1 << 20);
+
+#define BPF_FS_MAGIC		0xcafe4a11
 
 #define CSS_TASK_ITER_PROCS	(1U << 0)
 #define CSS_TASK_ITER_THREADED	(1U << 1)
@@ -117,6 +136,16 @@ static __always_inline __u16 cgroup_path(struct kernfs_node *kn, char *tail)
 	return END - pos;
 }
 
+/* Writes until the stream buffer overflows (16 slots are over 128 KiB, the
+ * kernel's buffer 32 KiB): the kernel then drops what this cgroup wrote,
+ * ends the read() and leaves the walk unfinished. */
+static __always_inline void overflow_stream(struct seq_file *seq, struct scratch_slot *s)
+{
+	for (int i = 0; i < 16; i++)
+		if (bpf_seq_write(seq, s, sizeof(*s)) < 0)
+			break;
+}
+
 SEC("iter/cgroup")
 int dump_cgroup(struct bpf_iter__cgroup *ctx)
 {
@@ -131,8 +160,8 @@ int dump_cgroup(struct bpf_iter__cgroup *ctx)
 		return 0;
 	/* The kernel skips dead cgroups without running us but still counts
 	 * them, so the first cgroup we see may not be number 0. The whole walk
-	 * fills one buffer (the iterator cannot go on in a second read), so an
-	 * empty buffer means nothing, not even the header, went out yet. */
+	 * happens in one read() (the iterator cannot go on in a second one),
+	 * so an empty buffer means nothing, not even the header, went out yet. */
 	if (ctx->meta->seq_num != 0 && seq->count == 0)
 		bpf_seq_write(seq, (void *)&bpfiter_begin, sizeof(bpfiter_begin));
 	s = scratch_get();
@@ -155,6 +184,11 @@ int dump_cgroup(struct bpf_iter__cgroup *ctx)
 	count_tasks(cgrp, 0, &r->nr_tasks);
 	count_tasks(cgrp, CSS_TASK_ITER_PROCS | CSS_TASK_ITER_THREADED, &r->nr_procs);
 	r->tail_len = cgroup_path(cgrp->kn, s->tail);
-	BPFITER_EMIT(seq, s);
+	if (BPF_CORE_READ(seq, file, f_inode, i_sb, s_magic) == BPF_FS_MAGIC) {
+		BPFITER_EMIT(seq, s);	/* a pinned view: see the top */
+		return 0;
+	}
+	if (BPFITER_RING_EMIT(s))	/* full: the reader walks again, with a larger one */
+		overflow_stream(seq, s);
 	return 0;
 }

@@ -19,6 +19,8 @@ struct inet_record {
 	__u64 cookie;
 	__u8 local_addr[16];	/* network byte order; IPv4 in the first 4 bytes */
 	__u8 remote_addr[16];
+	__u32 netns;		/* inode of the socket's network namespace */
+	__u32 pad2;
 };
 
 #endif

@@ -26,6 +26,7 @@ int dump_netlink(struct bpf_iter__netlink *ctx)
 	sk = &nlk->sk;
 
 	r->protocol = sk->sk_protocol;
+	r->netns = sock_netns(&sk->__sk_common);
 	r->portid = nlk->portid;
 	r->dst_portid = nlk->dst_portid;
 	r->dst_group = nlk->dst_group;

@@ -17,6 +17,8 @@ struct netlink_record {
 	__u32 drops;
 	__u64 inode;
 	__u64 cookie;
+	__u32 netns;		/* inode of the socket's network namespace */
+	__u32 pad;
 };
 
 #endif

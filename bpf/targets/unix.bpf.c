@@ -85,6 +85,7 @@ int dump_unix(struct bpf_iter__unix *ctx)
 	r->state = sk->__sk_common.skc_state;
 	r->uid = ctx->uid;
 	r->inode = sock_inode(sk);
+	r->netns = sock_netns(&sk->__sk_common);
 	r->cookie = bpf_get_socket_cookie(sk);
 	peer = u->peer;
 	if (peer)

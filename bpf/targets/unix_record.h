@@ -17,7 +17,7 @@ struct unix_record {
 	__u32 uid;
 	__u32 rx_queue;		/* bytes (dgram: of the next datagram); LISTEN: pending connections */
 	__u32 tx_queue;		/* bytes; LISTEN: the maximum backlog */
-	__u32 pad2;
+	__u32 netns;		/* inode of the socket's network namespace */
 	__u64 inode;
 	__u64 peer_inode;	/* 0: no peer */
 	__u64 cookie;

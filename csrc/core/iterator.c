@@ -18,6 +18,7 @@
 #include "fds.h"
 #include "options.h"
 #include "program.h"
+#include "netns.h"
 
 #define ITERATOR_MT "bpfiter.iterator"
 #define READ_BUFFER ITERATOR_READ_BUFFER
@@ -29,6 +30,8 @@ struct iterator {
 	int fd;			/* iterator: read() yields records */
 	int link_fd;		/* kept open so the link stays visible (bpftool link) */
 	int held_fd;		/* struct attach's held_fd, or -1 */
+	int netns_fd;		/* one_read: the network namespace fd was made in
+				 * (made there again), or -1 */
 	enum iter_state state;
 	bool header_seen;
 	bool trailer_seen;	/* the kernel reached the end of its walk */
@@ -104,7 +107,9 @@ static void iterator_release(struct iterator *it, enum iter_state state)
 		close(it->link_fd);
 	if (it->held_fd >= 0)
 		close(it->held_fd);
-	it->fd = it->link_fd = it->held_fd = -1;
+	if (it->netns_fd >= 0)
+		close(it->netns_fd);
+	it->fd = it->link_fd = it->held_fd = it->netns_fd = -1;
 	free(it->buf);
 	it->buf = NULL;
 	it->ring = NULL;
@@ -187,7 +192,8 @@ static int push_iterator(lua_State *L, const struct target *t, int fd, int link_
 	}
 	it = lua_newuserdatauv(L, sizeof(*it) + t->filter_size, 1);
 	*it = (struct iterator){
-		.target = t, .fd = fd, .link_fd = link_fd, .held_fd = held_fd, .state = IT_OPEN,
+		.target = t, .fd = fd, .link_fd = link_fd, .held_fd = held_fd, .netns_fd = -1,
+		.state = IT_OPEN,
 		.buf = buf, .nkeys = decode_push_keys(L, t), .ring = ring,
 	};
 	memset(it->filter, 0, t->filter_size);
@@ -204,26 +210,59 @@ static int push_iterator(lua_State *L, const struct target *t, int fd, int link_
 	return 4;
 }
 
+/* The iterator fd of a link, made in network namespace netns_fd (>= 0;
+ * socket targets: see netns.h) or the thread's own. Returns the fd; -1 with
+ * errno; -2 with errno when the thread could not return to its own
+ * namespace. */
+static int make_iter_fd(lua_State *L, int link_fd, int netns_fd)
+{
+	int fd;
+
+	if (netns_fd >= 0)
+		return netns_iter_create(link_fd, netns_fd);
+	RETRY_AFTER_GC(L, fd, bpf_iter_create(link_fd));
+	return fd;
+}
+
 int iterator_open(lua_State *L)
 {
 	const struct target *t = lua_touserdata(L, lua_upvalueindex(1));
-	int link_fd, held_fd, fd;
+	const char *netns;
+	int link_fd, held_fd, fd, ns = -1, n;
 
 	lua_settop(L, 1);
 	options_check(L, t, 1, OPT_KERNEL | OPT_READER | OPT_INTERNAL);
+	netns = option_string(L, 1, "netns_path");
+	if (netns) {
+		RETRY_AFTER_GC(L, ns, netns_open(netns, option_integer(L, 1, "netns_inode", 0)));
+		if (ns < 0)
+			return bpfiter_fail(L, errno, t->name, "netns %s%s", netns,
+					    errno == EINVAL ? " is not a network namespace" :
+					    errno == ESTALE ? " is another namespace now" : "");
+	}
 	link_fd = iterator_create_link(L, t, 1, &held_fd);
-	if (link_fd < 0)
-		return 3;
-	RETRY_AFTER_GC(L, fd, bpf_iter_create(link_fd));
+	fd = link_fd >= 0 ? make_iter_fd(L, link_fd, ns) : -1;
 	if (fd < 0) {
 		int err = errno;
 
+		if (ns >= 0)
+			close(ns);
+		if (link_fd < 0)
+			return 3;	/* the failure triple is on top */
 		close(link_fd);
 		if (held_fd >= 0)
 			close(held_fd);
+		if (fd == -2)
+			return bpfiter_raise(L, err, t->name, "this thread could not return to its "
+					     "network namespace");
 		return bpfiter_fail(L, err, t->name, "creating the iterator failed");
 	}
-	return push_iterator(L, t, fd, link_fd, held_fd, 1, t->ring ? program_loaded(L, t) : NULL);
+	n = push_iterator(L, t, fd, link_fd, held_fd, 1, t->ring ? program_loaded(L, t) : NULL);
+	if (n == 4 && t->one_read)	/* the fd may be made again (read_whole_walk) */
+		((struct iterator *)lua_touserdata(L, -1))->netns_fd = ns;
+	else if (ns >= 0)
+		close(ns);
+	return n;
 }
 
 int iterator_push_view(lua_State *L, const struct target *t, int fd, uint32_t kind, int opts,
@@ -277,6 +316,35 @@ static ssize_t read_fully(int fd, void *buf, size_t len)
 	return n;
 }
 
+/* Another walk may have grown the ring (loaded the program again) since
+ * this walk's link and iterator fd were made; the fd holds the program it
+ * was made with, whose records would go to the old ring, and the walk
+ * would look empty. Then the link gets the current program and the walk a
+ * new fd. Returns 0 or an errno. */
+static int run_current_program(lua_State *L, struct iterator *it)
+{
+	struct bpf_link_info link = { 0 };
+	struct bpf_prog_info prog = { 0 };
+	__u32 link_len = sizeof(link), prog_len = sizeof(prog);
+	int fd;
+
+	if (!it->ring->loaded)
+		return ENOENT;
+	if (bpf_obj_get_info_by_fd(it->link_fd, &link, &link_len) ||
+	    bpf_obj_get_info_by_fd(it->ring->fd, &prog, &prog_len))
+		return errno;
+	if (link.prog_id == prog.id)
+		return 0;
+	if (bpf_link_update(it->link_fd, it->ring->fd, NULL))
+		return errno;
+	fd = make_iter_fd(L, it->link_fd, it->netns_fd);
+	if (fd < 0)
+		return errno;
+	close(it->fd);
+	it->fd = fd;
+	return 0;
+}
+
 /* target.one_read: the whole walk in the first read(), which a second
  * read() must confirm by finding nothing more (the kernel went on from
  * where the first stopped: the ring filled, or its limit of a million
@@ -289,6 +357,11 @@ static void read_whole_walk(lua_State *L, struct iterator *it)
 	ssize_t n, again;
 	int err;
 
+	err = run_current_program(L, it);
+	if (err) {
+		iterator_release(it, IT_DONE);
+		bpfiter_raise(L, err, t->name, "walking with the program of the current ring failed");
+	}
 	for (;;) {
 		n = read_fully(it->fd, it->buf + it->end, READ_BUFFER - it->end);
 		err = errno;
@@ -302,23 +375,21 @@ static void read_whole_walk(lua_State *L, struct iterator *it)
 		}
 		it->rstart = it->rend = 0;	/* an incomplete walk: dropped */
 		close(it->fd);
-		close(it->link_fd);
-		it->fd = it->link_fd = -1;
+		it->fd = -1;
 		err = program_grow_ring(L, t, msg, sizeof(msg));
 		if (err) {
 			iterator_release(it, IT_DONE);
 			bpfiter_raise(L, err, t->name, "the walk did not fit in one read(): %s", msg);
 		}
-		it->link_fd = iterator_create_link(L, t, 0, NULL);
-		it->fd = it->link_fd >= 0 ? bpf_iter_create(it->link_fd) : -1;
-		if (it->fd < 0) {
-			const char *why = it->link_fd < 0 ? lua_tostring(L, -2) : "creating the iterator failed";
-
-			err = it->link_fd < 0 ? (int)lua_tointeger(L, -1) : errno;
-			iterator_release(it, IT_DONE);
-			bpfiter_raise(L, err, t->name, "walking again with a larger ring: %s", why);
-		}
+		/* The same link (its root, order...) runs the new program. */
 		it->ring = program_loaded(L, t);
+		if (bpf_link_update(it->link_fd, it->ring->fd, NULL) == 0)
+			it->fd = make_iter_fd(L, it->link_fd, it->netns_fd);
+		if (it->fd < 0) {
+			err = errno;
+			iterator_release(it, IT_DONE);
+			bpfiter_raise(L, err, t->name, "walking again with a larger ring failed");
+		}
 	}
 	it->end += (size_t)n;	/* n >= 0 */
 	it->whole_read = true;
@@ -369,10 +440,10 @@ static bool refill(lua_State *L, struct iterator *it)
 					      " same object again without producing anything)" :
 			      err == E2BIG ? " (one object produced more than the"
 					     " kernel's per-object limit)" :
-			      /* cgroup: one kernel buffer per walk, no second read */
+			      /* a pinned cgroups view: one kernel buffer, no second read */
 			      err == EOPNOTSUPP ? " (the walk outgrew the one kernel"
-						  " buffer this iterator has: walk a"
-						  " smaller subtree)" : "");
+						  " buffer a pinned view of this iterator"
+						  " has: pin a smaller subtree)" : "");
 	}
 	if (n > 0)
 		it->end += (size_t)n;

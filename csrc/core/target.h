@@ -131,8 +131,13 @@ struct target {
 	 * unix.bpf.c). The program writes only the header and trailer to the
 	 * stream and every record to the ring, and returns 1 when the ring is
 	 * full; the reader then loads the program with a larger ring and walks
-	 * again, before any record was taken. No attach hook (options). */
+	 * again, before any record was taken (the link keeps its info: it
+	 * gets the new program through bpf_link_update). */
 	bool one_read;
+
+	/* With ring: the program writes every record to the stream when read
+	 * through a pinned view (a bpffs file), so the target can be pinned. */
+	bool pin_without_ring;
 
 	/* The program compares kernel addresses that libbpf takes from
 	 * /proc/kallsyms (a function __ksym). kallsyms shows 0 for all of them

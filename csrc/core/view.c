@@ -218,7 +218,7 @@ static int view_pin(lua_State *L)
 
 	if (!t)
 		return bpfiter_argerror(L, 1, "unknown target '%s'", name);
-	if (t->ring)	/* a view's readers could not reach the ring */
+	if (t->ring && !t->pin_without_ring)	/* a view's readers could not reach the ring */
 		return bpfiter_fail(L, ENOTSUP, "pin", "%s cannot be pinned: its records "
 				    "travel through a ring buffer only the loading process reads",
 				    name);

@@ -1,5 +1,6 @@
 /* cgroups: one record per cgroup (cgroup iterator), from a root cgroup in
- * one of four orders. The root is opened here, when the link is made, so a
+ * one of four orders, any number of them through the ring (one_read); a
+ * pinned view holds what the kernel's one 32 KiB buffer holds. The root is opened here, when the link is made, so a
  * pinned view keeps walking the cgroup it was pinned with. */
 #define _GNU_SOURCE
 #include "target.h"
@@ -213,4 +214,6 @@ const struct target target_cgroups = {
 	.fields = cgroup_fields, .options = cgroup_options,
 	.attach = cgroup_attach,
 	.derive = cgroup_derive, .derived = cgroup_derived,
+	/* see bpf/targets/cgroup.bpf.c: the ring for walks, the stream for pins */
+	.ring = true, .one_read = true, .pin_without_ring = true,
 };

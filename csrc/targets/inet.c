@@ -20,6 +20,7 @@ static const struct field inet_fields[] = {
 	FIELD(inet_record, tx_queue, F_U32, "tx_queue"),
 	FIELD(inet_record, ifindex, F_U32, "ifindex"),
 	FIELD(inet_record, cookie, F_U64, "cookie"),
+	FIELD(inet_record, netns, F_U32, "netns"),
 	FIELDS_END,
 };
 
@@ -82,7 +83,7 @@ const struct target target_tcp = {
 	.name = "tcp", .program = "dump_tcp",
 	.elf_bytes = tcp_bpf__elf_bytes,
 	.record_size = sizeof(struct inet_record),
-	.fields = inet_fields,
+	.fields = inet_fields, .options = socket_options,
 	.derive = tcp_derive, .derived = inet_derived,
 };
 
@@ -90,6 +91,6 @@ const struct target target_udp = {
 	.name = "udp", .program = "dump_udp",
 	.elf_bytes = udp_bpf__elf_bytes,
 	.record_size = sizeof(struct inet_record),
-	.fields = inet_fields,
+	.fields = inet_fields, .options = socket_options,
 	.derive = udp_derive, .derived = inet_derived,
 };

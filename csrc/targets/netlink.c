@@ -3,6 +3,7 @@
 
 #include <lauxlib.h>
 
+#include "sockets.h"
 #include "netlink_record.h"
 #include "netlink.skel.h"
 
@@ -18,6 +19,7 @@ static const struct field netlink_fields[] = {
 	FIELD(netlink_record, drops, F_U32, "drops"),
 	FIELD(netlink_record, inode, F_U64, "inode"),
 	FIELD(netlink_record, cookie, F_U64, "cookie"),
+	FIELD(netlink_record, netns, F_U32, "netns"),
 	FIELDS_END,
 };
 
@@ -46,6 +48,6 @@ const struct target target_netlink = {
 	.name = "netlink", .program = "dump_netlink",
 	.elf_bytes = netlink_bpf__elf_bytes,
 	.record_size = sizeof(struct netlink_record),
-	.fields = netlink_fields, .derive = netlink_derive,
+	.fields = netlink_fields, .options = socket_options, .derive = netlink_derive,
 	.derived = (const char *const[]){ "protocol_name", NULL },
 };

@@ -4,6 +4,12 @@
 
 #include <stddef.h>
 
+struct option;
+
+/* netns (all, a path, an fd or an inode) for the Lua layer, and the
+ * netns_path it resolves that to for the core (see csrc/util/netns.h). */
+extern const struct option socket_options[];
+
 /* A TCP_* state (include/net/tcp_states.h) named as ss names it; UDP and
  * unix sockets borrow these states. NULL when the number is unknown. */
 static inline const char *ss_state_name(unsigned state)

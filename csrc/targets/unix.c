@@ -15,6 +15,7 @@ static const struct field unix_fields[] = {
 	FIELD(unix_record, rx_queue, F_U32, "rx_queue"),
 	FIELD(unix_record, tx_queue, F_U32, "tx_queue"),
 	FIELD(unix_record, cookie, F_U64, "cookie"),
+	FIELD(unix_record, netns, F_U32, "netns"),
 	FIELDS_END,
 };
 
@@ -68,7 +69,7 @@ const struct target target_unix = {
 	.name = "unix", .program = "dump_unix",
 	.elf_bytes = unix_bpf__elf_bytes,
 	.record_size = sizeof(struct unix_record),
-	.fields = unix_fields, .derive = unix_derive,
+	.fields = unix_fields, .options = socket_options, .derive = unix_derive,
 	.derived = (const char *const[]){ "type", "state", "path", "abstract", NULL },
 	.ring = true, .one_read = true,	/* see bpf/targets/unix.bpf.c */
 };

@@ -48,6 +48,22 @@ for _, name in ipairs(core.targets) do
   M[name] = core[name]
 end
 
+-- The socket walks take netns = (one namespace, or "all"), resolved in
+-- lua/bpfiter/netns.lua (loaded on first use); without it, the core walk.
+-- Argument errors are raised here, so that they name the function called.
+for _, name in ipairs { "tcp", "udp", "unix", "netlink" } do
+  local walk = core[name]
+  M[name] = function(opts)
+    if opts ~= nil and type(opts) ~= "table" then
+      error(("bad argument #1 to '%s' (table expected, got %s)"):format(name, type(opts)), 2)
+    end
+    local problem = core.check_options(name, opts)
+    if problem then error(("bad argument #1 to '%s' (%s)"):format(name, problem), 2) end
+    if opts and opts.netns ~= nil then return require("bpfiter.netns").walk(name, opts) end
+    return walk(opts)
+  end
+end
+
 --- Run-queue wait per cgroup: a collector (cpu_wait) and a one-shot
 -- (cgroup_cpu_wait), in lua/bpfiter/cpu_wait.lua, loaded on first use.
 function M.cpu_wait(opts) return require("bpfiter.cpu_wait").cpu_wait(opts) end
