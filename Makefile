@@ -194,6 +194,7 @@ bench: all fixtures
 	$(SPEC_ENV) $(LUA) bench/pagecache.lua
 	$(SPEC_ENV) $(LUA) bench/metrics.lua
 	$(SPEC_ENV) $(LUA) bench/scale.lua
+	$(SPEC_ENV) $(LUA) bench/speed.lua
 
 # Other kernels: Debian's own kernel packages (tools/kernel-package), the
 # programs compiled against their BTF, the specs booted in them (vm/).

@@ -82,6 +82,23 @@ function B.proc_tasks()
   return out
 end
 
+--- Every thread's pid, comm, state and ppid from /proc/*/task/*/stat:
+-- the four fields of the projection benchmark, and nothing more.
+function B.proc_tasks4()
+  local out, n = {}, 0
+  for p in processes() do
+    for t in numeric_entries("/proc/" .. p .. "/task") do
+      local s = read_all("/proc/" .. p .. "/task/" .. t .. "/stat")
+      if s then
+        local pid, comm, state, ppid = s:match("^(%d+) %((.*)%) (%S+) (%d+)")
+        n = n + 1
+        out[n] = { pid = tonumber(pid), comm = comm, state = state, ppid = tonumber(ppid) }
+      end
+    end
+  end
+  return out
+end
+
 --- /proc/PID/maps as records shaped like bpfiter.vmas records.
 function B.proc_maps(pid)
   local out, n = {}, 0

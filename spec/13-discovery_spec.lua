@@ -140,7 +140,7 @@ describe("targets()", function()
   end)
 
   it("lists the options each function takes, as the function checks them", function()
-    local samples = { integer = "x", boolean = 1, string = {}, ["integer|string"] = true }
+    local samples = { integer = "x", boolean = 1, string = {}, ["integer|string"] = true, fields = "x" }
     for _, t in ipairs(list) do
       for _, d in ipairs(t.bpfiter) do
         assert.same(bpfiter.options[d.name], d.options)
@@ -163,9 +163,11 @@ describe("targets()", function()
       for i, o in ipairs(options) do out[i] = { name = o.name, type = o.type, scope = o.scope } end
       return out
     end
+    -- fields: the option every walk takes (projection), last
+    local fields = { name = "fields", type = "fields", scope = "reader" }
     assert.same({ { name = "pid", type = "integer", scope = "kernel" },
-      { name = "threads", type = "boolean", scope = "reader" } }, brief(by.task.bpfiter[1].options))
-    assert.same({ { name = "map", type = "integer|string", scope = "kernel" } },
+      { name = "threads", type = "boolean", scope = "reader" }, fields }, brief(by.task.bpfiter[1].options))
+    assert.same({ { name = "map", type = "integer|string", scope = "kernel" }, fields },
       brief(by.bpf_map_elem.bpfiter[1].options))
   end)
 

@@ -318,6 +318,19 @@ function H.drop_private_bpffs(dir, fs)
   H.rm_rf(dir)
 end
 
+--- bin/bpfiter of this tree, however busted was started.
+H.bin = (debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") or "") .. "../bin/bpfiter"
+
+--- `bpfiter ARGS`: its stdout and exit status (stderr dropped).
+function H.cli(args)
+  return H.run(("{ %s %s 2>/dev/null; }"):format(H.bin, args))
+end
+
+--- `bpfiter ARGS`: its stderr and exit status (stdout dropped).
+function H.cli_err(args)
+  return H.run(("{ %s %s 2>&1 >/dev/null; }"):format(H.bin, args))
+end
+
 --- Run a shell command, return its stdout and exit status.
 function H.run(cmd)
   local p = io.popen(cmd .. " 2>&1")

@@ -41,6 +41,17 @@ static int push_value(lua_State *L, const struct target *t, const struct field *
 	return 1;
 }
 
+bool decode_has_field(const struct target *t, const char *name)
+{
+	for (const struct field *f = t->fields; f->name; f++)
+		if (strcmp(f->name, name) == 0)
+			return true;
+	for (const struct derived_field *d = t->derived; d && d->name; d++)
+		if (strcmp(d->name, name) == 0)
+			return true;
+	return false;
+}
+
 int decode_push_keys(lua_State *L, const struct target *t)
 {
 	int n = 0;
@@ -53,20 +64,66 @@ int decode_push_keys(lua_State *L, const struct target *t)
 	return n;
 }
 
-/* Keys come ready-made from the table at index keys: looking C strings up
- * for every field of every record was a visible share of a walk. */
-void decode_record(lua_State *L, const struct target *t, const void *rec, int keys, int nkeys)
+void decode_project(lua_State *L, const struct target *t, int keys, int list,
+		    struct projection *p)
 {
 	int i = 1;
 
-	lua_createtable(L, 0, nkeys + 2);
+	*p = (struct projection){ .active = true };
+	for (lua_Integer k = 1; lua_rawgeti(L, list, k) == LUA_TSTRING; k++) {
+		lua_pushboolean(L, 1);
+		lua_rawset(L, keys);	/* keys[name] = true: the asked set */
+	}
+	lua_pop(L, 1);
 	for (const struct field *f = t->fields; f->name; f++, i++) {
-		lua_rawgeti(L, keys, i);
-		if (push_value(L, t, f, rec))
+		if (lua_getfield(L, keys, f->name) != LUA_TBOOLEAN) {
+			lua_pushboolean(L, 0);
+			lua_rawseti(L, keys, i);	/* not decoded */
+		}
+		lua_pop(L, 1);
+	}
+	for (const struct derived_field *d = t->derived; d && d->name; d++) {
+		if (lua_getfield(L, keys, d->name) == LUA_TBOOLEAN)
+			p->derive = true;
+		lua_pop(L, 1);
+	}
+}
+
+void decode_drop_unasked(lua_State *L, int keys)
+{
+	int rec = lua_gettop(L);
+
+	lua_pushnil(L);
+	while (lua_next(L, rec)) {
+		lua_pop(L, 1);
+		lua_pushvalue(L, -1);
+		if (lua_rawget(L, keys) != LUA_TBOOLEAN) {
+			lua_pushvalue(L, -2);
+			lua_pushnil(L);
+			lua_rawset(L, rec);	/* clearing a field lua_next has passed is allowed */
+		}
+		lua_pop(L, 1);
+	}
+}
+
+/* Keys come ready-made from the table at index keys: looking C strings up
+ * for every field of every record was a visible share of a walk. A field
+ * the projection leaves out has false there instead of its name. */
+void decode_record(lua_State *L, const struct target *t, const void *rec, int keys, int nkeys,
+		   const struct projection *p)
+{
+	int i = 1;
+
+	lua_createtable(L, 0, p->active ? 4 : nkeys + 2);
+	for (const struct field *f = t->fields; f->name; f++, i++) {
+		if (lua_rawgeti(L, keys, i) == LUA_TSTRING && push_value(L, t, f, rec))
 			lua_rawset(L, -3);
 		else
 			lua_pop(L, 1);
 	}
-	if (t->derive)
+	if (t->derive && (!p->active || p->derive)) {
 		t->derive(L, rec);
+		if (p->active)
+			decode_drop_unasked(L, keys);
+	}
 }

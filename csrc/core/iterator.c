@@ -35,6 +35,7 @@ struct iterator {
 				 * (made there again), or -1 */
 	enum iter_state state;
 	int nkeys;		/* field names are in user value 1 */
+	struct projection proj;	/* the fields option */
 	_Alignas(8) unsigned char filter[];	/* target->filter_size bytes */
 };
 
@@ -101,6 +102,21 @@ static void iterator_release(struct iterator *it, enum iter_state state)
 		it->state = state;
 }
 
+/* What the reader takes from the options at index opts: the target's
+ * filter and the projection; the iterator is on top of the stack. */
+static void reader_options(lua_State *L, struct iterator *it, int opts)
+{
+	opts = lua_absindex(L, opts);
+	if (it->target->filter_init)
+		it->target->filter_init(L, opts, it->filter);
+	if (lua_getfield(L, opts, "fields") == LUA_TTABLE) {
+		lua_getiuservalue(L, -2, 1);
+		decode_project(L, it->target, lua_gettop(L), lua_gettop(L) - 1, &it->proj);
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+}
+
 /* Wraps a stream (and the link behind it and the fd its walk holds, or
  * -1) in an iterator and pushes the generic-for quadruple; owns them all
  * from here on (the stream is moved). Reader options, if any, are at index
@@ -122,8 +138,7 @@ static int push_iterator(lua_State *L, struct stream *s, int link_fd, int held_f
 	if (opts) {
 		if (check)
 			options_check(L, t, opts, OPT_READER);
-		if (t->filter_init)
-			t->filter_init(L, opts, it->filter);
+		reader_options(L, it, opts);
 	}
 
 	/* The generic-for quadruple: step, state, initial, closing value. */
@@ -279,7 +294,7 @@ const void *iterator_next_record(lua_State *L, struct iterator *it)
 void iterator_decode(lua_State *L, struct iterator *it, const void *rec)
 {
 	lua_getiuservalue(L, 1, 1);	/* the field names; the iterator is at 1 */
-	decode_record(L, it->target, rec, lua_gettop(L), it->nkeys);
+	decode_record(L, it->target, rec, lua_gettop(L), it->nkeys, &it->proj);
 	lua_remove(L, -2);
 }
 
@@ -306,6 +321,13 @@ static int iterator_step(lua_State *L)
 
 		if (n == 0 && it->target->release)
 			it->target->release(it->filter);
+		if (n == 1 && it->proj.active && lua_istable(L, -1)) {
+			/* a step adds fields of its own after decoding */
+			lua_getiuservalue(L, 1, 1);
+			lua_insert(L, -2);
+			decode_drop_unasked(L, lua_gettop(L) - 1);
+			lua_remove(L, -2);
+		}
 		return n;
 	}
 	while ((item = iterator_next_record(L, it))) {

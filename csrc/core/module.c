@@ -12,6 +12,7 @@
 #include "options.h"
 #include "program.h"
 #include "target.h"
+#include "text_row.h"
 #include "view.h"
 
 /* {"pid", "tgid", ...}: the record fields, then the derived ones. */
@@ -111,6 +112,7 @@ int luaopen_bpfiter_core(lua_State *L)
 	discovery_register(L);
 	collectors_register(L);
 	pagecache_register(L);
+	text_row_register(L);
 	lua_pushliteral(L, BPFITER_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;

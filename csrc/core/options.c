@@ -7,11 +7,20 @@
 #include <string.h>
 #include <lauxlib.h>
 
+#include "decode.h"
 #include "errors.h"
+
+/* Options every target accepts, declared here once. */
+static const struct option generic_options[] = {
+	{ .name = "fields", .type = OPT_FIELDS, .scope = OPT_READER, .arg = "A,B,C",
+	  .help = "decode only these fields (default: all)" },
+	OPTIONS_END
+};
 
 static const char *const type_names[] = {
 	[OPT_INTEGER] = "integer", [OPT_BOOLEAN] = "boolean",
 	[OPT_STRING] = "string", [OPT_INTEGER_OR_STRING] = "integer|string",
+	[OPT_FIELDS] = "fields",
 };
 
 static const char *type_phrase(enum option_type type)
@@ -21,6 +30,7 @@ static const char *type_phrase(enum option_type type)
 	case OPT_BOOLEAN: return "a boolean";
 	case OPT_STRING: return "a string";
 	case OPT_INTEGER_OR_STRING: return "an integer or a string";
+	case OPT_FIELDS: return "an array of field names";
 	}
 	return "?";
 }
@@ -33,6 +43,7 @@ static bool type_ok(lua_State *L, int idx, enum option_type type)
 	case OPT_STRING: return lua_type(L, idx) == LUA_TSTRING;
 	case OPT_INTEGER_OR_STRING:
 		return lua_isinteger(L, idx) || lua_type(L, idx) == LUA_TSTRING;
+	case OPT_FIELDS: return lua_istable(L, idx);
 	}
 	return false;
 }
@@ -62,7 +73,43 @@ static const struct option *declared(const struct target *t, const char *key, si
 	for (const struct option *o = t->options; o && o->name; o++)
 		if (strlen(o->name) == len && memcmp(o->name, key, len) == 0)
 			return o;
+	for (const struct option *o = generic_options; o->name; o++)
+		if (strlen(o->name) == len && memcmp(o->name, key, len) == 0)
+			return o;
 	return NULL;
+}
+
+/* What is wrong with the fields array on top of the stack for t. */
+static bool fields_problem(lua_State *L, const struct target *t, const struct option *o,
+			   char *msg, size_t cap)
+{
+	lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+	char q[96];
+
+	if (n == 0) {
+		snprintf(msg, cap, "option '%s' must name at least one field", o->name);
+		return true;
+	}
+	for (lua_Integer i = 1; i <= n; i++) {
+		size_t len;
+		const char *s;
+
+		if (lua_rawgeti(L, -1, i) != LUA_TSTRING) {
+			snprintf(msg, cap, "option '%s' must be an array of field names, got %s at [%lld]",
+				 o->name, luaL_typename(L, -1), (long long)i);
+			lua_pop(L, 1);
+			return true;
+		}
+		s = lua_tolstring(L, -1, &len);
+		if (strlen(s) != len || !decode_has_field(t, s)) {
+			snprintf(msg, cap, "option '%s': %s has no field %s", o->name, t->name,
+				 quoted(q, sizeof(q), s, len));
+			lua_pop(L, 1);
+			return true;
+		}
+		lua_pop(L, 1);
+	}
+	return false;
 }
 
 static const char *scope_problem(const struct option *o)
@@ -78,7 +125,8 @@ static const char *scope_problem(const struct option *o)
 
 /* What is wrong with the value on top of the stack for option o, written
  * into msg; false when nothing is. */
-static bool value_problem(lua_State *L, const struct option *o, char *msg, size_t cap)
+static bool value_problem(lua_State *L, const struct target *t, const struct option *o,
+			  char *msg, size_t cap)
 {
 	char q[96];
 
@@ -87,6 +135,8 @@ static bool value_problem(lua_State *L, const struct option *o, char *msg, size_
 			 luaL_typename(L, -1));
 		return true;
 	}
+	if (o->type == OPT_FIELDS)
+		return fields_problem(L, t, o, msg, cap);
 	if (lua_isinteger(L, -1) && o->type != OPT_BOOLEAN) {
 		lua_Integer v = lua_tointeger(L, -1);
 
@@ -167,7 +217,7 @@ static bool options_problem(lua_State *L, const struct target *t, int opts, unsi
 			lua_settop(L, top);
 			return true;
 		}
-		if (value_problem(L, o, msg, cap)) {
+		if (value_problem(L, t, o, msg, cap)) {
 			lua_settop(L, top);
 			return true;
 		}
@@ -259,46 +309,56 @@ const char *option_checkstring(lua_State *L, int arg)
 	return s;
 }
 
-void options_push(lua_State *L, const struct target *t)
+static void push_option(lua_State *L, const struct option *o)
 {
 	static const char *const scopes[] = {
 		[OPT_KERNEL] = "kernel", [OPT_READER] = "reader", [OPT_LUA] = "lua",
 	};
+
+	lua_createtable(L, 0, 9);
+	lua_pushstring(L, o->name);
+	lua_setfield(L, -2, "name");
+	lua_pushstring(L, type_names[o->type]);
+	lua_setfield(L, -2, "type");
+	lua_pushstring(L, scopes[o->scope]);
+	lua_setfield(L, -2, "scope");
+	if (o->type == OPT_INTEGER || o->type == OPT_INTEGER_OR_STRING) {
+		lua_pushinteger(L, o->min);
+		lua_setfield(L, -2, "min");
+		lua_pushinteger(L, o->max);
+		lua_setfield(L, -2, "max");
+	}
+	if (o->words) {
+		int k = 0;
+
+		lua_newtable(L);
+		for (const char *const *w = o->words; *w; w++) {
+			lua_pushstring(L, *w);
+			lua_rawseti(L, -2, ++k);
+		}
+		lua_setfield(L, -2, "words");
+	}
+	lua_pushboolean(L, o->required);
+	lua_setfield(L, -2, "required");
+	lua_pushstring(L, o->arg ? o->arg : type_names[o->type]);
+	lua_setfield(L, -2, "arg");
+	lua_pushstring(L, o->help);
+	lua_setfield(L, -2, "help");
+}
+
+void options_push(lua_State *L, const struct target *t)
+{
 	int n = 0;
 
 	lua_newtable(L);
 	for (const struct option *o = t->options; o && o->name; o++) {
 		if (o->scope == OPT_INTERNAL)
 			continue;
-		lua_createtable(L, 0, 9);
-		lua_pushstring(L, o->name);
-		lua_setfield(L, -2, "name");
-		lua_pushstring(L, type_names[o->type]);
-		lua_setfield(L, -2, "type");
-		lua_pushstring(L, scopes[o->scope]);
-		lua_setfield(L, -2, "scope");
-		if (o->type == OPT_INTEGER || o->type == OPT_INTEGER_OR_STRING) {
-			lua_pushinteger(L, o->min);
-			lua_setfield(L, -2, "min");
-			lua_pushinteger(L, o->max);
-			lua_setfield(L, -2, "max");
-		}
-		if (o->words) {
-			int k = 0;
-
-			lua_newtable(L);
-			for (const char *const *w = o->words; *w; w++) {
-				lua_pushstring(L, *w);
-				lua_rawseti(L, -2, ++k);
-			}
-			lua_setfield(L, -2, "words");
-		}
-		lua_pushboolean(L, o->required);
-		lua_setfield(L, -2, "required");
-		lua_pushstring(L, o->arg ? o->arg : type_names[o->type]);
-		lua_setfield(L, -2, "arg");
-		lua_pushstring(L, o->help);
-		lua_setfield(L, -2, "help");
+		push_option(L, o);
+		lua_rawseti(L, -2, ++n);
+	}
+	for (const struct option *o = generic_options; o->name; o++) {
+		push_option(L, o);
 		lua_rawseti(L, -2, ++n);
 	}
 }

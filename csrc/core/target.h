@@ -72,6 +72,7 @@ enum option_type {
 	OPT_BOOLEAN,
 	OPT_STRING,
 	OPT_INTEGER_OR_STRING,	/* e.g. an id or a path */
+	OPT_FIELDS,		/* an array of the target's field names */
 };
 
 /* Where an option takes effect. */

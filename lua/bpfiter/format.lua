@@ -1,7 +1,9 @@
---- Turns arrays of flat records into text: an aligned table, CSV or JSON.
--- Every formatter takes (records, fields) — fields is the ordered list of
--- columns — and returns one string; nil values become "-" (table), an empty
--- cell (CSV) or null (JSON), so every row has the same columns.
+--- Turns flat records into text: an aligned table, CSV, JSON or JSON lines.
+-- M.writer(format, fields, opts) writes records one at a time as they come
+-- (the CLI streams walks through it); M.table, M.csv and M.json take an
+-- array and return one string. fields is the ordered list of columns; nil
+-- values become "-" (table), an empty cell (CSV) or null (JSON), so every
+-- row has the same columns.
 --
 -- Strings from the kernel (paths, comm, names) are bytes, not always UTF-8
 -- and not always printable; each format writes them so it stays valid:
@@ -13,6 +15,20 @@
 local M = {}
 
 local json_value -- below
+
+-- The core's row formatter (csrc/core/text_row.c): the common rows of
+-- CSV and JSON in C, nil for a row it leaves to the Lua below.
+local ok_core, core = pcall(require, "bpfiter.core")
+local text_row = ok_core and core.text_row or function() return nil end
+
+-- Whether the C formatter can write rows of these columns: names that
+-- are identifiers (JSON keys as they are), none of them binary.
+local function c_columns(fields)
+  for _, f in ipairs(fields) do
+    if M.binary[f] or not f:match("^[%a_][%w_]*$") then return false end
+  end
+  return #fields > 0
+end
 
 --- Fields whose values are raw bytes, not text: map_elems' key and value
 -- (a string; for per-CPU maps an array of strings, one per CPU).
@@ -109,43 +125,67 @@ local function columns(s)
   return utf8.len(s) or #s
 end
 
+-- One table line: cells padded to width, numbers right-aligned, no
+-- trailing blanks after the last column; a cell wider than its column
+-- (past the window, below) pushes the rest of its line right.
+local function table_line(cells, width, numeric)
+  local parts, n = {}, #cells
+  for c, s in ipairs(cells) do
+    local w = columns(s)
+    local pad = w < width[c] and (" "):rep(width[c] - w) or ""
+    if numeric[c] then
+      parts[c] = pad .. s
+    elseif c < n then
+      parts[c] = s .. pad
+    else
+      parts[c] = s
+    end
+  end
+  return table.concat(parts, "  ")
+end
+
+-- The table writer: rows wait in a window (window rows; nil: all) until
+-- the column widths and alignments are known from them and the header,
+-- then print; rows after the window print at once with those widths.
+local function table_writer(fields, opts, out)
+  local show, headers, window = opts.show or {}, opts.headers or fields, opts.window or math.huge
+  local width, numeric, pending = {}, {}, {}
+  for c, h in ipairs(headers) do width[c], numeric[c] = columns(h), true end
+  local fixed = false
+  local function flush()
+    fixed = true
+    out(table_line(headers, width, numeric), "\n")
+    for _, cells in ipairs(pending) do out(table_line(cells, width, numeric), "\n") end
+    pending = nil
+  end
+  local w = {}
+  function w.row(rec)
+    local cells = {}
+    for c, f in ipairs(fields) do
+      local v = rec[f]
+      local s = table_cell(f, v, show)
+      cells[c] = s
+      if not fixed then
+        if v ~= nil and type(v) ~= "number" then numeric[c] = false end
+        local n = columns(s)
+        if n > width[c] then width[c] = n end
+      end
+    end
+    if fixed then return out(table_line(cells, width, numeric), "\n") end
+    pending[#pending + 1] = cells
+    if #pending >= window then flush() end
+  end
+  function w.close()
+    if not fixed then flush() end
+  end
+  return w
+end
+
 --- Aligned columns under a header of field names. Columns whose values are
 -- all numbers are right-aligned; `show` optionally maps a field name to a
 -- function that renders its value (e.g. addresses in hex).
 function M.table(records, fields, show)
-  show = show or {}
-  local rows, width, numeric, cols = {}, {}, {}, {}
-  for c, f in ipairs(fields) do
-    width[c], numeric[c] = #f, true
-  end
-  for r, rec in ipairs(records) do
-    local row = {}
-    for c, f in ipairs(fields) do
-      local v = rec[f]
-      if v ~= nil and type(v) ~= "number" then numeric[c] = false end
-      local s = table_cell(f, v, show)
-      row[c], cols[s] = s, cols[s] or columns(s)
-      if cols[s] > width[c] then width[c] = cols[s] end
-    end
-    rows[r] = row
-  end
-  local function line(row)
-    local parts = {}
-    for c, s in ipairs(row) do
-      local pad = (" "):rep(width[c] - (cols[s] or #s))
-      if numeric[c] then
-        parts[c] = pad .. s
-      elseif c < #row then
-        parts[c] = s .. pad
-      else
-        parts[c] = s -- no trailing blanks after the last column
-      end
-    end
-    return table.concat(parts, "  ")
-  end
-  local out = { line(fields) }
-  for r, row in ipairs(rows) do out[r + 1] = line(row) end
-  return table.concat(out, "\n") .. "\n"
+  return M.collect("table", records, fields, { show = show })
 end
 
 -- RFC 4180: a field with a comma, quote or line break is quoted and its
@@ -163,16 +203,34 @@ local function csv_field(f, v)
   return csv_quote(tostring(v))
 end
 
-function M.csv(records, fields)
-  local out, row = {}, {}
+local function csv_writer(fields, _, out)
+  local row, n = {}, #fields
   for c, f in ipairs(fields) do row[c] = csv_quote(f) end
-  out[1] = table.concat(row, ",")
-  for r, rec in ipairs(records) do
-    for c, f in ipairs(fields) do row[c] = csv_field(f, rec[f]) end
-    out[r + 1] = table.concat(row, ",")
+  out(table.concat(row, ","), "\n")
+  local fast = c_columns(fields)
+  local w = {}
+  function w.row(rec)
+    local line = fast and text_row(false, fields, rec)
+    if line then return out(line, "\n") end
+    for c = 1, n do
+      local f = fields[c]
+      local v = rec[f]
+      local t = type(v)
+      if t == "number" and not M.binary[f] then
+        row[c] = v
+      elseif t == "string" and not M.binary[f] and not v:find('[,"\r\n]') then
+        row[c] = v
+      else
+        row[c] = csv_field(f, v)
+      end
+    end
+    out(table.concat(row, ","), "\n")
   end
-  return table.concat(out, "\n") .. "\n"
+  function w.close() end
+  return w
 end
+
+function M.csv(records, fields) return M.collect("csv", records, fields) end
 
 local cjson
 local function need_cjson()
@@ -204,6 +262,7 @@ end
 -- cjson also writes every "/" as "\/"; since it escapes all of them, each
 -- "\/" in its output is such an escape and can go, so paths stay readable.
 local function json_string(s)
+  if not s:find('[%z\1-\31"\\\127-\255]') then return '"' .. s .. '"' end
   if not utf8.len(s) then return byte_array(s) end
   return (cjson.encode(s):gsub("\\/", "/"):gsub("\127", "\\u007f")
     :gsub("\194([\128-\159])", function(c) return ("\\u%04x"):format(c:byte()) end))
@@ -236,24 +295,85 @@ function json_value(v)
   return "{" .. table.concat(parts, ",") .. "}"
 end
 
---- A JSON array of objects with exactly `fields` as keys; "[]" when there
--- are no records (cjson would encode an empty table as {}).
-function M.json(records, fields)
-  need_cjson()
-  local keys = {}
-  for c, f in ipairs(fields) do keys[c] = json_string(f) .. ":" end
-  local out = {}
-  for r, rec in ipairs(records) do
-    local obj = {}
-    for c, f in ipairs(fields) do
-      local v = rec[f]
-      obj[c] = keys[c] .. (v ~= nil and M.binary[f] and json_bytes(v) or json_value(v))
-    end
-    out[r] = "{" .. table.concat(obj, ",") .. "}"
-  end
-  if #out == 0 then return "[]\n" end
-  return "[\n" .. table.concat(out, ",\n") .. "\n]\n"
+-- A field's value in JSON: integers and plain strings directly (most
+-- values), the rest through json_value and json_bytes.
+local function json_field(f, v)
+  local t = math.type(v)
+  if t == "integer" then return v end
+  if type(v) == "string" and not M.binary[f] then return json_string(v) end
+  if v ~= nil and M.binary[f] then return json_bytes(v) end
+  return json_value(v)
 end
+
+-- JSON objects with exactly `fields` as keys, one per line (jsonl), or
+-- as the elements of one array written as they come (json: "[]" when
+-- there are no records; cjson would encode an empty table as {}).
+local function json_writer(fields, opts, out)
+  need_cjson()
+  local keys, obj, n = {}, {}, #fields
+  for c, f in ipairs(fields) do keys[c] = (c == 1 and "{" or ",") .. json_string(f) .. ":" end
+  local lines = opts.lines
+  local first = true
+  local fast = c_columns(fields)
+  local w = {}
+  function w.row(rec)
+    local text = fast and text_row(true, fields, rec)
+    if not text then
+      for c = 1, n do
+        local f = fields[c]
+        obj[2 * c - 1], obj[2 * c] = keys[c], json_field(f, rec[f])
+      end
+      obj[2 * n + 1] = "}"
+      text = table.concat(obj)
+    end
+    if lines then return out(text, "\n") end
+    out(first and "[\n" or ",\n", text)
+    first = false
+  end
+  function w.close()
+    if not lines then out(first and "[]\n" or "\n]\n") end
+  end
+  return w
+end
+
+local writers = {
+  table = table_writer, csv = csv_writer, json = json_writer,
+  jsonl = function(fields, opts, out)
+    local o = setmetatable({ lines = true }, { __index = opts })
+    return json_writer(fields, o, out)
+  end,
+}
+
+--- A writer of records with the columns `fields` in format fmt ("table",
+-- "csv", "json" or "jsonl"), calling out(...) with the text pieces as they
+-- are ready. Returns {row = function(record), close = function()}: close
+-- writes what the format needs at the end. opts (optional): show = {field
+-- = render} and headers = {column titles} (table), window = rows a table
+-- waits for before its widths are fixed (default: all of them).
+function M.writer(fmt, fields, opts, out)
+  return writers[fmt](fields, opts or {}, out)
+end
+
+--- The records of an array through M.writer, as one string.
+function M.collect(fmt, records, fields, opts)
+  local buf, n = {}, 0
+  local w = M.writer(fmt, fields, opts, function(...)
+    for i = 1, select("#", ...) do
+      n = n + 1
+      buf[n] = select(i, ...)
+    end
+  end)
+  for _, rec in ipairs(records) do w.row(rec) end
+  w.close()
+  return table.concat(buf)
+end
+
+--- A JSON array of objects with exactly `fields` as keys; "[]" when there
+-- are no records.
+function M.json(records, fields) return M.collect("json", records, fields) end
+
+--- One JSON object per line.
+function M.jsonl(records, fields) return M.collect("jsonl", records, fields) end
 
 --- Bytes in binary units: "512 B", "4.0 KiB", "1.5 MiB", ...
 function M.bytes(n)

@@ -134,7 +134,9 @@ local function split_options(fname, opts)
   if problem then argerror(fname, "%s", problem) end
   local kernel, filter = {}, {}
   for k, v in pairs(opts or {}) do
-    if declared[fname][k].scope == "lua" then filter[k] = v else kernel[k] = v end
+    -- fields: projected here, after the paths are resolved from fields
+    -- the caller may not ask for
+    if declared[fname][k].scope == "lua" or k == "fields" then filter[k] = v else kernel[k] = v end
   end
   if filter.path then
     local id, msg, errno = core.file_identity(filter.path)
@@ -170,6 +172,13 @@ local function wanted(r, filter)
     return false
   end
   return not filter.set or filter.set[r.dev .. ":" .. r.inode] ~= nil
+end
+
+-- Only the named fields of r (the fields option).
+local function project(r, fields)
+  local out = {}
+  for _, f in ipairs(fields) do out[f] = r[f] end
+  return out
 end
 
 -- The generic-for quadruple of a core walk whose records get paths.
@@ -209,7 +218,7 @@ local function walk(fname, opts)
       if r.inode ~= want_ino or r.dev ~= want_dev then
         want_dev, want_ino, want = r.dev, r.inode, wanted(r, filter)
       end
-      if want then return r end
+      if want then return filter.fields and project(r, filter.fields) or r end
     end
   end
   return next_record, it, nil, closing

@@ -51,13 +51,8 @@ function M.run(argv)
   if #args > 0 then common.usage_error("cat takes one path, got also '%s'", args[1]) end
   local valid = bpfiter.fields[target]
   output.check_names(target, o, valid)
-  local step, it2, _, closing = common.call(bpfiter.open, path, o.options)
-  local records = {}
-  do
-    local _ <close> = closing
-    for rec in step, it2 do records[#records + 1] = rec end
-  end
-  return output.write(target, o, records, valid)
+  o.options.fields = output.walk_fields(target, o, valid)
+  return output.stream(target, o, valid, common.call(bpfiter.open, path, o.options))
 end
 
 return M

@@ -55,6 +55,13 @@ end
 -- 0)") become usage errors naming the flag ("--pid must be ..."); its
 -- nil, message returns become failures. Returns what fn returned.
 function M.call(fn, ...)
+  local results = table.pack(M.try(fn, ...))
+  if results[1] == nil then M.fail(results[2]) end
+  return table.unpack(results, 1, results.n)
+end
+
+--- As M.call, but a nil, message, errno return is returned, not raised.
+function M.try(fn, ...)
   local results = table.pack(pcall(fn, ...))
   if not results[1] then
     local msg = M.clean(results[2])
@@ -62,7 +69,6 @@ function M.call(fn, ...)
     if inner then M.usage_error("%s", with_flags(inner)) end
     error(results[2], 0)
   end
-  if results[2] == nil then M.fail(results[3]) end
   return table.unpack(results, 2, results.n)
 end
 

@@ -5,6 +5,8 @@ local common = require "bpfiter.cli.common"
 local output = require "bpfiter.cli.output"
 local parse = require "bpfiter.cli.parse"
 
+local ESRCH = 3
+
 local M = {
   synopsis = { { "TARGET [options]", "list kernel objects (TARGET: bpfiter help targets)" },
     { "cgroups --cpu-wait SECONDS [--root P] [--order O] [--recursive]",
@@ -46,7 +48,9 @@ function M.help(target)
   local lines = { ("usage: bpfiter %s [options]"):format(target) }
   local own = {}
   for _, g in ipairs(groups(target)) do
-    if g ~= parse.output then table.move(g, 1, #g, #own + 1, own) end
+    for _, d in ipairs(g ~= parse.output and g or {}) do
+      if d.type ~= "fields" then own[#own + 1] = d end -- it is the output option --fields
+    end
   end
   lines[#lines + 1] = "options:"
   lines[#lines + 1] = #own > 0 and parse.describe(own) or "  (none)"
@@ -85,8 +89,15 @@ function M.run(argv, target)
   if o.cpu_wait then return cpu_wait(o) end
   local valid = bpfiter.fields[target]
   output.check_names(target, o, valid)
-  local records = common.call(bpfiter.collect, target, o.options)
-  return output.write(target, o, records, valid)
+  o.options.fields = output.walk_fields(target, o, valid)
+  local pushed = output.push_down(target, o, bpfiter.options[target])
+  local walk = table.pack(common.try(bpfiter[target], o.options))
+  if walk[1] == nil and pushed and walk[3] == ESRCH then
+    -- no such process: --where alone would have matched no record
+    return output.stream(target, o, valid, function() end)
+  end
+  if walk[1] == nil then common.fail(walk[2]) end
+  return output.stream(target, o, valid, table.unpack(walk, 1, walk.n))
 end
 
 return M

@@ -66,10 +66,114 @@ function M.select_fields(view, o, valid)
   return valid
 end
 
---- Checks --fields and --sort before any kernel work, so a typo costs none.
+--- --sort "a,-b,+c" -> {{field = "a"}, {field = "b", direction = "-"}, ...}.
+function M.sort_keys(view, o, valid)
+  if not o.sort then return nil end
+  local keys = {}
+  for word in (o.sort .. ","):gmatch("([^,]*),") do
+    local direction, field = word:match("^%s*([+-]?)(.-)%s*$")
+    if field == "" then common.usage_error("--sort needs a field name in each of A,-B,+C, got '%s'", o.sort) end
+    keys[#keys + 1] = { field = M.check_field(view, valid, field, "--sort"),
+      direction = direction ~= "" and direction or nil }
+  end
+  return keys
+end
+
+local LUA_KEYWORDS = {}
+for w in ("and break do else elseif end false for function goto if in local nil not or repeat return then true until while")
+    :gmatch("%a+") do LUA_KEYWORDS[w] = true end
+
+--- --where EXPR -> predicate(record) -> boolean, or nil without --where.
+-- EXPR is a Lua expression whose only names are the record's fields:
+-- the sandbox has no globals at all (no string, math, os, load...), so
+-- the expression can read the record and nothing else; string methods
+-- still work through the string metatable (comm:match("^kworker")). A
+-- name that is not a field of the view, a syntax error, or an error while
+-- evaluating a record (e.g. comparing a field that is nil on that record:
+-- write `rss and rss > 1000`) is a usage error (exit 2).
+function M.where(view, o, valid)
+  if not o.where then return nil end
+  local known = {}
+  for _, f in ipairs(valid) do known[f] = true end
+  local rec
+  local env = setmetatable({}, {
+    __index = function(_, k)
+      if known[k] then return rec[k] end
+      common.usage_error("--where: '%s' is not a field of %s (bpfiter help %s)", tostring(k), view, view)
+    end,
+    __newindex = function() common.usage_error("--where: the expression cannot assign") end,
+  })
+  local chunk, err = load("return (" .. o.where .. "\n)", "=--where", "t", env)
+  if not chunk then common.usage_error("--where: %s", (err:gsub("^%-%-where:%d+: ", ""))) end
+  return function(r)
+    rec = r
+    local ok, v = pcall(chunk)
+    if not ok then
+      if getmetatable(v) == common.Usage then error(v, 0) end
+      common.usage_error("--where: %s", (tostring(v):gsub("^%-%-where:%d+: ", "")))
+    end
+    return v ~= nil and v ~= false
+  end
+end
+
+--- Names in the --where expression that are fields of valid (a superset
+-- of the fields it reads: a name inside a string literal counts too).
+local function where_names(o, known)
+  local names = {}
+  for name in (o.where or ""):gmatch("[%a_][%w_]*") do
+    if known[name] and not LUA_KEYWORDS[name] then names[#names + 1] = name end
+  end
+  return names
+end
+
+-- The record field a target's pid option filters on (a process).
+local PROCESS_FIELD = { tasks = "tgid", files = "pid", vmas = "pid", epoll = "pid" }
+
+--- --where pushed into the kernel: when the whole expression is
+-- `FIELD == N` with FIELD the process id the target's pid option filters
+-- on, and --pid is not given, sets o.options.pid = N and returns true.
+-- --where still filters every record, so the result is exactly its own
+-- (a thread id N walks that thread, whose records --where then drops).
+function M.push_down(view, o, declared)
+  local field = PROCESS_FIELD[view]
+  if not field or not o.where or o.options.pid ~= nil then return false end
+  local name, digits = o.where:match("^%s*([%a_][%w_]*)%s*==%s*(%d+)%s*$")
+  local n = digits and math.tointeger(tonumber(digits))
+  if name ~= field or not n then return false end
+  for _, d in ipairs(declared or {}) do
+    if d.name == "pid" and n >= d.min and n <= d.max then
+      o.options.pid = n
+      return true
+    end
+  end
+  return false
+end
+
+--- Checks --fields, --sort and --where before any kernel work, so a typo
+-- costs none.
 function M.check_names(view, o, valid)
   M.select_fields(view, o, valid)
-  if o.sort then M.check_field(view, valid, o.sort:match("^[+-]?(.*)$"), "--sort") end
+  M.sort_keys(view, o, valid)
+  M.where(view, o, valid)
+end
+
+--- The fields a walk of a target must decode for o (the walk's fields
+-- option): the columns, the sort keys and the names --where reads; nil
+-- when that is every field.
+function M.walk_fields(view, o, valid)
+  local known, list, seen = {}, {}, {}
+  for _, f in ipairs(valid) do known[f] = true end
+  local function add(f)
+    if known[f] and not seen[f] then
+      seen[f] = true
+      list[#list + 1] = f
+    end
+  end
+  for _, f in ipairs(M.select_fields(view, o, valid)) do add(f) end
+  for _, k in ipairs(M.sort_keys(view, o, valid) or {}) do add(k.field) end
+  for _, f in ipairs(where_names(o, known)) do add(f) end
+  if #list == #valid then return nil end
+  return list
 end
 
 local function rank(v)
@@ -77,29 +181,36 @@ local function rank(v)
   return v
 end
 
--- Sorts in place by one field; without a direction, numbers and booleans
--- (true first) go descending. Records missing the field go last, and ties
--- keep the kernel's walk order, so the output is the same run to run.
-local function sort_records(records, field, direction)
+-- Sorts in place by the keys in order; a key without a direction sorts
+-- numbers and booleans (true first) descending and text ascending (the
+-- type of its first value decides). Records missing a key go last for
+-- it, and ties keep the walk's order, so the output is the same run to run.
+local function sort_records(records, keys)
   local order = {}
   for i, rec in ipairs(records) do order[rec] = i end
-  if direction == nil then
-    direction = "+"
-    for _, rec in ipairs(records) do
-      local v = rec[field]
-      if v ~= nil then
-        if type(v) ~= "string" then direction = "-" end
-        break
+  for _, k in ipairs(keys) do
+    k.descending = k.direction == "-"
+    if k.direction == nil then
+      for _, rec in ipairs(records) do
+        local v = rec[k.field]
+        if v ~= nil then
+          k.descending = type(v) ~= "string"
+          break
+        end
       end
     end
   end
   table.sort(records, function(a, b)
-    local x, y = rank(a[field]), rank(b[field])
-    if x == y then return order[a] < order[b] end
-    if x == nil then return false end
-    if y == nil then return true end
-    if direction == "-" then return x > y end
-    return x < y
+    for _, k in ipairs(keys) do
+      local x, y = rank(a[k.field]), rank(b[k.field])
+      if x ~= y then
+        if x == nil then return false end
+        if y == nil then return true end
+        if k.descending then return x > y end
+        return x < y
+      end
+    end
+    return order[a] < order[b]
   end)
 end
 
@@ -124,43 +235,61 @@ local function header(f, unit)
   return f
 end
 
-local function relabel(view, fields, records, show)
-  local alias, out, units = {}, {}, units_of(view)
+-- The table writer's options for view: renderings and headers.
+local function table_options(view, fields)
+  local show, headers, units = {}, {}, units_of(view)
+  for k, f in pairs(M.columns[view] and M.columns[view].show or {}) do show[k] = f end
   for i, f in ipairs(fields) do
     local in_us
-    out[i], in_us = header(f, units[f])
-    if out[i] ~= f then alias[out[i]] = f end
-    if in_us then show[out[i]] = usec end
-    if show[f] and out[i] ~= f then show[out[i]] = show[f] end
+    headers[i], in_us = header(f, units[f])
+    if in_us then show[f] = usec end
   end
-  if next(alias) == nil then return fields, records end
-  local shown = {}
-  for i, rec in ipairs(records) do
-    shown[i] = setmetatable({}, { __index = function(_, k) return rec[alias[k] or k] end })
-  end
-  return out, shown
+  -- streamed: widths from the first rows (sorted output is all in memory)
+  return { show = show, headers = headers, window = 1000 }
 end
 
---- Sorts, limits and prints records of a view with o's format, fields,
--- sort and limit; valid: the fields the records can have. Returns 0.
-function M.write(view, o, records, valid)
+local function out(...) return io.stdout:write(...) end
+
+--- Writes the records step, state yields (a walk's generic-for values,
+-- as a walk returns them: step, state, initial (unused), closing;
+-- closing, optional, is closed when the output stops, before the end of
+-- the walk when --limit is reached) with o's format, fields, where, sort
+-- and limit; valid: the fields the records can have. Without --sort each
+-- record is written as it comes; --sort collects them first. Returns 0.
+function M.stream(view, o, valid, step, state, _, closing)
   local fields = M.select_fields(view, o, valid)
-  if o.sort then
-    local direction, field = o.sort:match("^([+-]?)(.*)$")
-    if field == "" then common.usage_error("--sort needs a field name") end
-    sort_records(records, M.check_field(view, valid, field, "--sort"), direction ~= "" and direction or nil)
+  local keys, keep = M.sort_keys(view, o, valid), M.where(view, o, valid)
+  local opts = o.format == "table" and table_options(view, fields) or nil
+  local rows, n, limit = {}, 0, o.limit or math.huge
+  local w = not keys and format.writer(o.format, fields, opts, out)
+  do
+    local _ <close> = closing
+    if limit > 0 or keys then
+      for rec in step, state do
+        if not keep or keep(rec) then
+          n = n + 1
+          if keys then rows[n] = rec else w.row(rec) end
+          if n >= limit and not keys then break end
+        end
+      end
+    end
   end
-  if o.limit then
-    for i = #records, o.limit + 1, -1 do records[i] = nil end
+  if keys then
+    sort_records(rows, keys)
+    w = format.writer(o.format, fields, opts and { show = opts.show, headers = opts.headers }, out)
+    for i = 1, math.min(#rows, limit) do w.row(rows[i]) end
   end
-  local show
-  if o.format == "table" then
-    show = {}
-    for k, f in pairs(M.columns[view] and M.columns[view].show or {}) do show[k] = f end
-    fields, records = relabel(view, fields, records, show)
-  end
-  io.stdout:write(format[o.format](records, fields, show))
+  w.close()
   return 0
+end
+
+--- M.stream over an array of records (a command's own rows).
+function M.write(view, o, records, valid)
+  local i = 0
+  return M.stream(view, o, valid, function()
+    i = i + 1
+    return records[i]
+  end)
 end
 
 return M

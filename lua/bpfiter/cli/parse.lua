@@ -16,15 +16,32 @@ function M.flag(name)
   return "--" .. (name:gsub("_", "-"))
 end
 
---- Output options of every command that prints records.
+-- The core's declaration of the fields option every target accepts
+-- (options.c): the CLI's --fields is that option, as a list of columns.
+local function core_fields()
+  local bpfiter = require "bpfiter"
+  for _, d in ipairs(bpfiter.options[bpfiter.target_names[1]]) do
+    if d.name == "fields" then return d end
+  end
+end
+
+local fields = core_fields()
+
+--- Output options of every command that prints records. Records are
+-- written as the walk yields them, except with --sort.
 M.output = {
   { name = "json", type = "boolean", cli = true, help = "JSON array of objects (all fields unless --fields)" },
+  { name = "jsonl", type = "boolean", cli = true, help = "one JSON object per line (all fields unless --fields)" },
   { name = "csv", type = "boolean", cli = true, help = "CSV with a header row (all fields unless --fields)" },
-  { name = "fields", type = "string", cli = true, arg = "A,B,C",
-    help = 'columns to show, in this order ("all" for every field)' },
-  { name = "sort", type = "string", cli = true, arg = "F",
-    help = "sort by field F: numbers descending, text ascending; -F descending, +F ascending" },
-  { name = "limit", type = "integer", cli = true, arg = "N", help = "at most N records (after sorting)" },
+  { name = "fields", type = "string", cli = true, arg = fields.arg,
+    help = 'columns, in this order ("all": every field); the walk decodes only these and what'
+      .. ' --sort and --where read' },
+  { name = "where", type = "string", cli = true, arg = "EXPR",
+    help = 'only records for which the Lua expression EXPR over their fields is true: state == "D" and uid == 0' },
+  { name = "sort", type = "string", cli = true, arg = "A,-B",
+    help = "sort by A, then B, ...: numbers descending, text ascending; -F descending, +F ascending" },
+  { name = "limit", type = "integer", cli = true, arg = "N",
+    help = "at most N records (after sorting); without --sort the walk stops there" },
 }
 
 -- word -> typed value for declaration d, or a usage error naming the flag.
@@ -50,7 +67,8 @@ local function find(groups, name)
   local key = name:gsub("-", "_")
   for _, decls in ipairs(groups) do
     for _, d in ipairs(decls) do
-      if d.name == key then return d end
+      -- a target's fields option is written as the output option --fields
+      if d.name == key and d.type ~= "fields" then return d end
     end
   end
 end
@@ -102,8 +120,10 @@ function M.parse(argv, first, groups, what, help)
     i = i + 1
   end
   if o.help then error(setmetatable({ text = help() }, common.Help), 0) end
-  if o.json and o.csv then common.usage_error("choose one of --json and --csv") end
-  o.format = o.json and "json" or o.csv and "csv" or "table"
+  if ((o.json and 1 or 0) + (o.jsonl and 1 or 0) + (o.csv and 1 or 0)) > 1 then
+    common.usage_error("choose one of --json, --jsonl and --csv")
+  end
+  o.format = o.json and "json" or o.jsonl and "jsonl" or o.csv and "csv" or "table"
   return o, args
 end
 

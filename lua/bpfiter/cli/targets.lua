@@ -35,7 +35,8 @@ function M.run(argv)
       if not b.available then unavailable[#unavailable + 1] = b.name .. ": " .. b.reason end
       -- two walks of one target (files, epoll) share options such as pid
       for _, opt in ipairs(b.options) do
-        if not seen[opt.name] then
+        -- fields: every walk's (an output option, --fields)
+        if not seen[opt.name] and opt.type ~= "fields" then
           seen[opt.name] = true
           opts[#opts + 1] = opt.name
         end
