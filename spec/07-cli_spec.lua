@@ -475,7 +475,7 @@ describe("CLI", function()
       if t.name == "task_file" then task_file = t end
     end
     assert.equal("files,epoll", task_file.bpfiter)
-    assert.equal("pid,epfd", task_file.options)
+    assert.equal("pid,dirs,epfd", task_file.options)  -- files: pid, dirs; epoll: pid, epfd
   end)
 
   it("usage errors exit 2 with one clean message; failures exit 1", function()
