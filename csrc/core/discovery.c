@@ -255,18 +255,40 @@ static int discover(lua_State *L)
 	return 1;
 }
 
+#define AVAILABLE_KEY "bpfiter.available"
+
 /* available(NAME) -> true | false, reason: whether bpfiter target NAME's
  * program loads on this kernel (loading it and closing it again, unless a
- * walk has it loaded). */
+ * walk has it loaded). The kernel's answer (loads, or ENOTSUP) is kept for
+ * the Lua state: targets() asks for every target at each call; a failure
+ * that may pass (privilege, fds) is asked again. */
 static int available(lua_State *L)
 {
 	const char *name = luaL_checkstring(L, 1);
 	char msg[400];
+	int err;
 
 	for (size_t i = 0; i < bpfiter_ntargets; i++) {
 		if (strcmp(bpfiter_targets[i]->name, name) != 0)
 			continue;
-		if (program_probe(L, bpfiter_targets[i], msg, sizeof(msg)) == 0) {
+		luaL_getsubtable(L, LUA_REGISTRYINDEX, AVAILABLE_KEY);
+		if (lua_getfield(L, -1, name) != LUA_TNIL) {
+			if (lua_isboolean(L, -1))
+				return 1;
+			lua_pushboolean(L, 0);
+			lua_insert(L, -2);
+			return 2;	/* false, reason */
+		}
+		lua_pop(L, 1);
+		err = program_probe(L, bpfiter_targets[i], msg, sizeof(msg));
+		if (err == 0 || err == ENOTSUP) {
+			if (err)
+				lua_pushstring(L, msg);
+			else
+				lua_pushboolean(L, 1);
+			lua_setfield(L, -2, name);
+		}
+		if (err == 0) {
 			lua_pushboolean(L, 1);
 			return 1;
 		}
