@@ -112,7 +112,7 @@ $(B)/%.so: spec/%.so.c | $(B)
 # BPF fixtures: spec/NAME.bpf.c -> $(B)/spec-NAME.bpf.o, objects specs load
 # with bpftool (e.g. maps whose values have BTF).
 SPEC_BPF := $(patsubst spec/%.bpf.c,$(B)/spec-%.bpf.o,$(wildcard spec/*.bpf.c))
-$(B)/spec-%.bpf.o: spec/%.bpf.c $(wildcard spec/*.bpf.h) $(B)/vmlinux.h
+$(B)/spec-%.bpf.o: spec/%.bpf.c $(wildcard spec/*.bpf.h) $(BPF_HEADERS) $(B)/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(B)/host: examples/host.c csrc/bpfiter.h $(B)/libbpfiter.a
