@@ -1,57 +1,67 @@
 --- The CLI's fleet commands: `bpfiter export` (one exposition, to stdout or
 -- atomically to node_exporter's textfile directory) and `bpfiter serve`
--- (a /metrics endpoint). Each takes argv without the command and returns
--- the exit status: 0 ok, 1 failure, 2 usage.
+-- (a /metrics endpoint), on the CLI's shared parser. Each takes argv
+-- without the command and returns the exit status (0 ok, 1 failure); usage
+-- errors raise, and the CLI's main exits 2.
 local metrics = require "bpfiter.metrics"
 
 local M = {}
+
+local parse = require "bpfiter.cli.parse"
+local common = require "bpfiter.cli.common"
 
 local collector_names = {}
 for _, c in ipairs(metrics.collectors) do
   collector_names[#collector_names + 1] = c.name .. (c.default and "" or " (opt-in)")
 end
 
-local COMMON = ([[
-  --collectors a,b,...   which to run, of: %s
-  --top N                page_cache: files named one by one (default 20)
-  --cgroups N            cgroup_cpu_wait: cgroups with most waits (default 50)
-  --cgroup-depth N       cgroup_cpu_wait: deepest cgroup level (default 3)
-]]):format(table.concat(collector_names, ", "))
+-- The commands' flags, declared once: the shared parser reads them and the
+-- help is made from them.
+local COMMON = {
+  { name = "collectors", type = "string", cli = true, arg = "A,B",
+    help = "which to run, of: " .. table.concat(collector_names, ", ") },
+  { name = "top", type = "integer", cli = true, arg = "N", help = "page_cache: files named one by one (default 20)" },
+  { name = "cgroups", type = "integer", cli = true, arg = "N",
+    help = "cgroup_cpu_wait: cgroups with most waits (default 50)" },
+  { name = "cgroup_depth", type = "integer", cli = true, arg = "N",
+    help = "cgroup_cpu_wait: deepest cgroup level (default 3)" },
+}
+local FLAGS = {
+  export = {
+    { name = "textfile", type = "string", cli = true, arg = "PATH.prom",
+      help = "write there, in the Prometheus text format, atomically (temp file + rename)" },
+    { name = "format", type = "string", cli = true, arg = "openmetrics|prometheus",
+      help = "openmetrics (stdout default) or prometheus" },
+    { name = "window", type = "seconds", cli = true, arg = "SECONDS",
+      help = "run-queue waits are collected this long (default 1)" },
+  },
+  serve = {
+    { name = "listen", type = "string", cli = true, arg = "HOST:PORT",
+      help = "address to listen on ([::1]:PORT for IPv6; port 0: any); default 127.0.0.1:9469" },
+  },
+}
 
-M.usage = {
+local ABOUT = {
   export = [[
-usage: bpfiter export [--textfile PATH] [--format openmetrics|prometheus]
-                      [--window SECONDS] [options]
-One metrics exposition of this machine. Without --textfile it goes to
-stdout as OpenMetrics; with it, it is written in the Prometheus text format
-node_exporter's textfile collector reads, to PATH.tmp.PID, then renamed
-to PATH (atomic).
-  --textfile PATH        write there (PATH must end in .prom)
-  --format F             openmetrics (stdout default) or prometheus
-  --window SECONDS       run-queue waits are collected this long (default 1)
-]] .. COMMON,
+usage: bpfiter export [--textfile PATH.prom] [--format F] [--window SECONDS] [options]
+One metrics exposition of this machine: OpenMetrics on stdout, or with
+--textfile the Prometheus text format node_exporter's textfile collector
+reads, written to PATH.tmp.PID and renamed to PATH (atomic).
+]],
   serve = [[
 usage: bpfiter serve [--listen HOST:PORT] [options]
 An HTTP endpoint: GET /metrics (OpenMetrics when the scraper asks for it,
 else the Prometheus text format 0.0.4) and GET /healthz. Loopback only
-unless HOST says otherwise; default 127.0.0.1:9469. Stops on SIGINT/SIGTERM.
-  --listen HOST:PORT     address to listen on ([::1]:PORT for IPv6; port 0: any)
-]] .. COMMON,
+unless HOST says otherwise. Stops on SIGINT/SIGTERM.
+]],
 }
 
-local Usage = {}
-
-local function usage_error(fmt, ...)
-  error(setmetatable({ message = fmt:format(...) }, Usage), 0)
+M.usage = {}
+for cmd, about in pairs(ABOUT) do
+  M.usage[cmd] = about .. parse.describe(FLAGS[cmd]) .. "\n" .. parse.describe(COMMON) .. "\n"
 end
 
-local function integer(option, word, lo, hi)
-  local n = word and word:match("^%d+$") and math.tointeger(tonumber(word))
-  if not n or n < lo or n > hi then
-    usage_error("%s needs an integer from %d to %d, got %s", option, lo, hi, tostring(word))
-  end
-  return n
-end
+local function usage_error(fmt, ...) common.usage_error(fmt, ...) end
 
 local function parse_listen(word)
   local host, port = (word or ""):match("^%[([%x:.]+)%]:(%d+)$")
@@ -64,49 +74,24 @@ local function parse_listen(word)
 end
 
 -- Parses argv for command cmd; returns the metrics options and the rest.
-local function parse(cmd, argv)
-  local mopts, o = {}, {}
-  local i = 1
-  while argv[i] do
-    local a = argv[i]
-    local function value()
-      i = i + 1
-      if argv[i] == nil then usage_error("%s needs a value", a) end
-      return argv[i]
+local function parse_args(cmd, argv)
+  local o = parse.parse(argv, 1, { FLAGS[cmd], COMMON }, cmd, function() return M.usage[cmd] end)
+  local mopts = { top = o.top, cgroups = o.cgroups, cgroup_depth = o.cgroup_depth }
+  if o.collectors then
+    mopts.collectors = {}
+    for name in o.collectors:gmatch("[^,]+") do
+      local known = false
+      for _, c in ipairs(metrics.collectors) do known = known or c.name == name end
+      if not known then usage_error("unknown collector '%s' (see bpfiter %s --help)", name, cmd) end
+      mopts.collectors[#mopts.collectors + 1] = name
     end
-    if a == "-h" or a == "--help" then
-      o.help = true
-    elseif a == "--collectors" then
-      mopts.collectors = {}
-      for name in value():gmatch("[^,]+") do
-        local known = false
-        for _, c in ipairs(metrics.collectors) do known = known or c.name == name end
-        if not known then usage_error("unknown collector '%s' (see bpfiter %s --help)", name, cmd) end
-        mopts.collectors[#mopts.collectors + 1] = name
-      end
-      if #mopts.collectors == 0 then usage_error("--collectors needs at least one name") end
-    elseif a == "--top" then mopts.top = integer(a, value(), 0, 100000)
-    elseif a == "--cgroups" then mopts.cgroups = integer(a, value(), 0, 100000)
-    elseif a == "--cgroup-depth" or a == "--cgroup_depth" then
-      mopts.cgroup_depth = integer(a, value(), 0, 100000)
-    elseif cmd == "export" and a == "--textfile" then o.textfile = value()
-    elseif cmd == "export" and a == "--format" then
-      o.format = value()
-      if o.format ~= "openmetrics" and o.format ~= "prometheus" then
-        usage_error("--format is openmetrics or prometheus, got %s", o.format)
-      end
-    elseif cmd == "export" and a == "--window" then
-      local s = tonumber(value())
-      if not s or not (s > 0 and s <= 3600) then
-        usage_error("--window needs seconds from 0 to 3600, got %s", argv[i])
-      end
-      o.window = s
-    elseif cmd == "serve" and a == "--listen" then o.host, o.port = parse_listen(value())
-    else
-      usage_error("unknown option '%s' for %s (see bpfiter %s --help)", a, cmd, cmd)
-    end
-    i = i + 1
+    if #mopts.collectors == 0 then usage_error("--collectors needs at least one name") end
   end
+  if o.format and o.format ~= "openmetrics" and o.format ~= "prometheus" then
+    usage_error("--format is openmetrics or prometheus, got %s", o.format)
+  end
+  if o.window and o.window > 3600 then usage_error("--window needs seconds up to 3600, got %s", o.window) end
+  if o.listen then o.host, o.port = parse_listen(o.listen) end
   return mopts, o
 end
 
@@ -137,20 +122,8 @@ local function write_atomically(path, text)
 end
 
 local function run(cmd, argv, body)
-  local ok, status = pcall(function()
-    local mopts, o = parse(cmd, argv)
-    if o.help then
-      io.stdout:write(M.usage[cmd])
-      return 0
-    end
-    return body(mopts, o)
-  end)
-  if ok then return status end
-  if getmetatable(status) == Usage then
-    io.stderr:write("bpfiter: ", status.message, "\n")
-    return 2
-  end
-  return fail(tostring(status))
+  local mopts, o = parse_args(cmd, argv)
+  return body(mopts, o)
 end
 
 function M.export(argv)

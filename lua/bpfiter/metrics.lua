@@ -141,25 +141,13 @@ function collect.page_cache(self)
     samples = samples } }
 end
 
--- The cgroup v2 hierarchy's mount point, where cgroup paths start.
-local function cgroup2_root()
-  for line in io.lines("/proc/self/mountinfo") do
-    local mnt, fstype = line:match("^%S+ %S+ %S+ %S+ (%S+) .- %- (%S+) ")
-    if fstype == "cgroup2" then return (mnt:gsub("\\(%d%d%d)", function(o)
-      return string.char(tonumber(o, 8))
-    end)) end
-  end
-end
-
 -- Starts the run-queue wait collector once; raises {message, errno}.
 local function start_cpu_wait(self)
   if self.cpu_wait then return end
-  local root = cgroup2_root()
-  if not root then error({ message = "cgroup_cpu_wait: no cgroup v2 hierarchy is mounted",
-    errno = 2 }, 0) end
-  local c, msg, errno = bpfiter.cpu_wait { root = root, order = "pre", recursive = true }
+  -- the cgroups walk's default root: the cgroup v2 hierarchy's
+  local c, msg, errno = bpfiter.cpu_wait { order = "pre", recursive = true }
   if not c then error({ message = msg, errno = errno }, 0) end
-  self.cpu_wait, self.cgroup_root = c, root
+  self.cpu_wait = c
 end
 
 function collect.cgroup_cpu_wait(self)

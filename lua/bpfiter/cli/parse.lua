@@ -123,7 +123,11 @@ function M.parse(argv, first, groups, what, help)
   if ((o.json and 1 or 0) + (o.jsonl and 1 or 0) + (o.csv and 1 or 0)) > 1 then
     common.usage_error("choose one of --json, --jsonl and --csv")
   end
-  o.format = o.json and "json" or o.jsonl and "jsonl" or o.csv and "csv" or "table"
+  -- The output format of the commands that print records (those taking
+  -- M.output); a command's own --format (export) is left alone.
+  for _, g in ipairs(groups) do
+    if g == M.output then o.format = o.json and "json" or o.jsonl and "jsonl" or o.csv and "csv" or "table" end
+  end
   return o, args
 end
 
