@@ -103,6 +103,8 @@ describe("tasks' cmdline as /proc/PID/cmdline", function()
     if not text or text == "" then return nil end
     local t = {}
     for a in text:gmatch("([^%z]*)%z") do t[#t + 1] = a end
+    local rest = text:match("([^%z]+)$") -- a rewritten area may lack its last NUL
+    if rest then t[#t + 1] = rest end
     return t
   end
 
@@ -172,7 +174,11 @@ describe("tasks' cmdline as /proc/PID/cmdline", function()
     local n, kernel = 0, 0
     for _, r in ipairs(recs) do
       if before[r.pid] and before[r.pid] == after[r.pid] then
-        assert.equal(before[r.pid], text(r.cmdline), "pid " .. r.pid)
+        local want = before[r.pid]
+        if r.cmdline_truncated then -- longer than 4,000 bytes (CI's own shell -c SCRIPT)
+          want = (want .. "\0"):sub(1, 4000):gsub("%z$", "")
+        end
+        assert.equal(want, text(r.cmdline), "pid " .. r.pid)
         n = n + 1
         if r.kthread then kernel = kernel + 1; assert.is_nil(r.cmdline) end
       end
