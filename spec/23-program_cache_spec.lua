@@ -6,10 +6,11 @@ local H = require "helper"
 
 local ROOT = (debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") or "") .. ".."
 
--- Targets whose programs keep state across calls (ring buffers, cursors,
--- per-walk positions, slots): never cached. map_elems and epoll need arguments; not walked here.
-local NOT_SHARED = { pagecache = true, cached_files = true, ksyms = true, unix = true, vmas = true,
-  cgroups = true }
+-- Targets whose programs keep state across calls (ring buffers, slots):
+-- never cached; ksyms and vmas keep theirs per walk (session_* maps keyed
+-- by the iterator session) and are. map_elems and epoll need arguments;
+-- not walked here.
+local NOT_SHARED = { pagecache = true, cached_files = true, unix = true, cgroups = true }
 
 -- A fresh lua5.4 that opens every target (walking tasks and files to the
 -- end) and prints, per target: name, records, program id, cached.
@@ -134,6 +135,41 @@ describe("the verified-program cache", function()
         if n ~= want then bad = bad + 1 end
       end
       print("result", bad, tostring(bpfiter.program_info("tasks").cached))
+    ]]
+    local sdir = H.mktemp_dir()
+    finally(function() H.rm_rf(sdir) end)
+    H.write_file(sdir .. "/walk.lua", script)
+    local cmd = ("env -u LD_PRELOAD BPFITER_PROGRAM_CACHE='%s' lua5.4 %s/walk.lua"):format(cache, sdir)
+    local out = H.run(("%s %d > %s/a & %s %d > %s/b; wait"):format(cmd, a.pid, sdir, cmd, b.pid, sdir))
+    for _, f in ipairs { "a", "b" } do
+      local text = H.read_file(sdir .. "/" .. f) or ""
+      assert.equal("result\t0\ttrue\n", text, out)
+    end
+  end)
+
+  it("keeps a cached program's per-walk positions apart: two processes walking vmas at once", function()
+    child(cache, WALK_ALL)
+    local a, b = H.fixture("threads", 5, "cachevmaA"), H.fixture("threads", 9, "cachevmaB")
+    finally(function() a.stop(); b.stop() end)
+    -- Each walks its fixture's mappings 200 times: every walk must give
+    -- /proc/PID/maps' mappings (less [vsyscall]) in increasing order.
+    local script = [[
+      local bpfiter = require "bpfiter"
+      local pid = tonumber(arg[1])
+      local want = 0
+      for line in io.lines("/proc/" .. pid .. "/maps") do
+        if not line:find("[vsyscall]", 1, true) then want = want + 1 end
+      end
+      local bad = 0
+      for _ = 1, 200 do
+        local n, last = 0, 0
+        for v in assert(bpfiter.vmas { pid = pid }) do
+          if v.pid ~= pid or v.start < last then bad = bad + 1 end
+          last, n = v["end"], n + 1
+        end
+        if n ~= want then bad = bad + 1 end
+      end
+      print("result", bad, tostring(bpfiter.program_info("vmas").cached))
     ]]
     local sdir = H.mktemp_dir()
     finally(function() H.rm_rf(sdir) end)

@@ -30,7 +30,7 @@ struct {
 	__uint(max_entries, 256);
 	__type(key, __u64);		/* session id */
 	__type(value, struct ksym_seen);
-} last_seen SEC(".maps");
+} session_seen SEC(".maps");
 
 static __always_inline bool is_kprobes_module(const char *m)
 {
@@ -47,16 +47,16 @@ static __always_inline bool walk_ended(struct bpf_iter_meta *meta, struct kallsy
 				       const char *module)
 {
 	__u64 session = meta->session_id;
-	struct ksym_seen *seen = bpf_map_lookup_elem(&last_seen, &session);
+	struct ksym_seen *seen = bpf_map_lookup_elem(&session_seen, &session);
 	struct ksym_seen now = { .seq_num = meta->seq_num, .value = it->value, .type = it->type };
 
 	if (is_kprobes_module(module) &&
 	    (!seen || (seen->seq_num == now.seq_num && seen->value == now.value &&
 		       seen->type == now.type))) {
-		bpf_map_delete_elem(&last_seen, &session);
+		bpf_map_delete_elem(&session_seen, &session);
 		return true;
 	}
-	bpf_map_update_elem(&last_seen, &session, &now, BPF_ANY);
+	bpf_map_update_elem(&session_seen, &session, &now, BPF_ANY);
 	return false;
 }
 

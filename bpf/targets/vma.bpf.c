@@ -34,7 +34,7 @@ struct {
 	__uint(max_entries, 4096);
 	__type(key, __u64);
 	__type(value, struct walk_pos);
-} walk_pos SEC(".maps");
+} session_pos SEC(".maps");
 
 #define VM_READ		0x1
 #define VM_WRITE	0x2
@@ -206,16 +206,16 @@ int dump_vma(struct bpf_iter__task_vma *ctx)
 
 	BPFITER_FRAME(ctx->meta, vma);
 	if (!vma) {
-		bpf_map_delete_elem(&walk_pos, &session);
+		bpf_map_delete_elem(&session_pos, &session);
 		return 0;
 	}
 	if (!task)
 		return 0;
 	pid = task->tgid;
-	pos = bpf_map_lookup_elem(&walk_pos, &session);
+	pos = bpf_map_lookup_elem(&session_pos, &session);
 	if (!pos) {
-		bpf_map_update_elem(&walk_pos, &session, &nowhere, BPF_NOEXIST);
-		pos = bpf_map_lookup_elem(&walk_pos, &session);
+		bpf_map_update_elem(&session_pos, &session, &nowhere, BPF_NOEXIST);
+		pos = bpf_map_lookup_elem(&session_pos, &session);
 	}
 	if (pos && pos->pid == pid) {
 		if (vma->vm_end <= pos->end)

@@ -1,10 +1,11 @@
 /* The verified-program cache: a program verified once per boot is pinned in
  * a root-only bpffs directory and reused by later processes, which then skip
  * CO-RE and the verifier (tens of ms per target). Safe by construction:
- *  - only programs whose maps hold nothing across calls are cached (per-CPU
- *    scratch arrays and read-only .rodata): a cached program shares its maps
- *    with every process using it, so ring buffers, cursors and other walk
- *    state would leak between walks;
+ *  - only programs whose maps hold nothing across walks are cached (per-CPU
+ *    scratch arrays, read-only .rodata, and LRU hashes named session_*
+ *    keyed by bpf_iter_meta.session_id, which is unique per walk system-wide):
+ *    a cached program shares its maps with every process using it, so ring
+ *    buffers, global cursors and other walk state would leak between walks;
  *  - the key hashes the embedded object, its load-time constants, the
  *    kernel release and the boot id, so a stale entry is never found;
  *  - the directory must be a bpffs directory owned by root, mode 0700, and
@@ -143,6 +144,9 @@ bool program_cache_key(const struct target *t, struct bpf_object *obj, const voi
 
 		if (type == BPF_MAP_TYPE_PERCPU_ARRAY)
 			continue;	/* scratch, used within one call */
+		if (type == BPF_MAP_TYPE_LRU_HASH && strncmp(name, "session_", 8) == 0 &&
+		    bpf_map__key_size(m) == sizeof(__u64))
+			continue;	/* per walk: keyed by bpf_iter_meta.session_id */
 		if (type != BPF_MAP_TYPE_ARRAY || !bpf_map__is_internal(m) ||
 		    !strstr(name, ".rodata") || !(bpf_map__map_flags(m) & BPF_F_RDONLY_PROG))
 			return false;	/* state that outlives a call: not shared */
