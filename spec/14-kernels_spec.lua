@@ -178,3 +178,73 @@ describe("every target on this kernel (" .. H.run("uname -r"):gsub("\n", "") .. 
     end)
   end
 end)
+
+-- README's support table ("## Kernels") is what this spec found: the column
+-- of the running kernel (6.1, 6.12 and 6.18 are measured; another kernel
+-- has no column and is not checked) says "not available: needs X.Y" for
+-- exactly the targets that return ENOTSUP naming X.Y, and every target is
+-- in one row. The caveats a cell names are checked where a walk shows them.
+describe("README's support table for this kernel", function()
+  local ROOT = (debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") or "") .. ".."
+  local running = H.run("uname -r"):match("^(%d+%.%d+)")
+
+  local function cells(line)
+    local t = {}
+    for c in line:gmatch("|%s*([^|]-)%s*%f[|]") do t[#t + 1] = c end
+    return t
+  end
+
+  -- target -> cell text for the running kernel's column, or nil
+  local function column()
+    local text = assert(H.read_file(ROOT .. "/README.md"))
+    local lines, col, rows = {}, nil, {}
+    for line in text:gmatch("[^\n]*") do lines[#lines + 1] = line end
+    for i, line in ipairs(lines) do
+      if line:match("^| target | 6%.1") then
+        for j, c in ipairs(cells(line)) do
+          if c:match("^(%d+%.%d+)") == running then col = j end
+        end
+        for k = i + 2, #lines do
+          if not lines[k]:match("^|") then break end
+          local row = cells(lines[k])
+          for name in row[1]:gmatch("[%w_]+") do rows[name] = col and row[col] or false end
+        end
+        return rows, col
+      end
+    end
+    error("README has no support table")
+  end
+
+  it("lists every target, and this kernel's column says what the targets do", function()
+    local rows, col = column()
+    for _, name in ipairs(bpfiter.target_names) do
+      assert.is_not_nil(rows[name], name .. " is not in README's support table")
+    end
+    if not col then return end -- a kernel the table does not cover
+    for _, name in ipairs(bpfiter.target_names) do
+      local ok, reason = bpfiter.available(name)
+      local cell = rows[name]
+      if ok then
+        assert.matches("^works", cell, name)
+      else
+        local needs = reason:match("^needs kernel >= (%d+%.%d+)")
+        assert.matches("^not available: needs " .. needs:gsub("%.", "%%.") .. "%f[^%d]", cell, name)
+      end
+    end
+  end)
+
+  it("names the fields this kernel leaves nil", function()
+    local rows, col = column()
+    if not col then return end
+    if bpfiter.available("cgroups") then
+      local root = H.collect(bpfiter.cgroups())[1]
+      assert.equal(root.nr_tasks == nil, rows.cgroups:find("nr_tasks", 1, true) ~= nil, rows.cgroups)
+    end
+    if bpfiter.available("bpf_links") then
+      local any = false
+      for _, l in ipairs(H.collect(bpfiter.bpf_links())) do any = any or l.attach_type ~= nil end
+      -- this spec's process holds an iter link while it walks the links
+      assert.equal(not any, rows.bpf_links:find("no `attach_type`", 1, true) ~= nil, rows.bpf_links)
+    end
+  end)
+end)
