@@ -206,7 +206,7 @@ bench: all fixtures
 # against the others' types (no field a flavor struct should name).
 KERNELS ?= 6.1 6.12
 KERNEL_DEBIAN_PACKAGES := lz4 zstd xz-utils
-VM_DEBIAN_PACKAGES := qemu-system-x86 busybox-static cpio
+VM_DEBIAN_PACKAGES := qemu-system-x86 busybox-static cpio kmod
 KB := $(B)/kernels
 # TCG is slow and the CPUs are shared: the discovery and smoke specs by
 # default (every target once); VM_SPECS=spec for the whole suite.

@@ -336,7 +336,6 @@ int dump_task(struct bpf_iter__task *ctx)
 	r->sid = pid_number(task->signal->pids[PIDTYPE_SID]);
 	r->tty = tty_dev(task->signal->tty);
 	task_name(task, r->name);
-	task_wchan(task, r->wchan);
 
 	mm = task->mm;
 	if (mm && !r->kthread) {
@@ -350,6 +349,11 @@ int dump_task(struct bpf_iter__task *ctx)
 			r->exe_len = exe_path(ctx->meta, exe, s);
 	}
 	bpf_rcu_read_unlock();
+	/* Outside the RCU section: in a sleepable program 6.12's verifier
+	 * counts bpf_get_task_stack among the helpers that may sleep (a user
+	 * stack can fault) and refuses it under bpf_rcu_read_lock(). A kernel
+	 * stack, as here, never faults: the buffers stay ours. */
+	task_wchan(task, r->wchan);
 	r->exe_len &= BPFITER_TAIL_MAX - 1;
 	cmd_len &= BPFITER_TAIL_MAX - 1;	/* for the verifier: <= TASK_CMDLINE_MAX */
 	if (cmd_len && !bpf_probe_read_kernel(s->tail + r->exe_len, cmd_len, cmd->text)) {
