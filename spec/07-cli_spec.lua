@@ -441,6 +441,7 @@ describe("CLI", function()
   end)
 
   it("accepts --min-pages and --min_pages (help shows --min-pages), 0 included", function()
+    if not H.available("cached_files") then return H.enotsup("cached_files")() end
     assert.truthy((cli("help cached_files")):find("--min-pages PAGES", 1, true))
     local dir = H.mktemp_dir()
     finally(function() H.rm_rf(dir) end)

@@ -140,12 +140,16 @@ describe("cpu wait per cgroup", function()
     -- own stamps (after picking the next task, say), which counts for the
     -- napping thread's short waits (seen: 90 us on average, ASan build
     -- under load).
+    -- Under QEMU's instruction emulation (vm-check: TCG, an emulated CPU
+    -- model) that code runs ~10x slower, and so does the slack.
+    local emulated = (H.read_file("/proc/cpuinfo") or ""):find("model name%s*: QEMU") ~= nil
+    local slack = emulated and 2000000 or 200000
     for _, name in ipairs { "busy", "idle" } do
       local r = rows[rel .. "/" .. name]
       local switches = after[name].pcount - before[name].pcount
       local want = (after[name].delay - before[name].delay) / switches
       assert.is_true(switches > 0 and r.waits > 0)
-      assert.is_true(math.abs(r.wait_mean_ns - want) <= 0.05 * want + 200000,
+      assert.is_true(math.abs(r.wait_mean_ns - want) <= 0.05 * want + slack,
         ("%s: mean %d ns, run_delay per switch-in %.0f ns"):format(name, r.wait_mean_ns, want))
     end
   end)

@@ -93,7 +93,7 @@ int BPF_PROG(cpu_wait_wakeup_new, struct task_struct *p)
 SEC("tp_btf/sched_switch")
 int BPF_PROG(cpu_wait_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	__u32 pid = prev->pid;
+	__u32 pid = prev->pid, slot;
 	struct cpu_wait_hist *h;
 	__u64 now, *since, wait, cgid;
 
@@ -137,6 +137,11 @@ int BPF_PROG(cpu_wait_switch, bool preempt, struct task_struct *prev, struct tas
 	h->total_ns += wait;
 	if (wait > h->max_ns)
 		h->max_ns = wait;
-	h->slots[log2_slot(wait) & (CPU_WAIT_SLOTS - 1)]++;
+	slot = log2_slot(wait);
+	/* The mask on the final value, kept from the compiler: it knew slot <
+	 * 64 and masked only the last term, which 6.1's verifier could not
+	 * follow ("R0 unbounded memory access"). */
+	asm volatile("" : "+r"(slot));
+	h->slots[slot & (CPU_WAIT_SLOTS - 1)]++;
 	return 0;
 }

@@ -71,6 +71,14 @@ const volatile __u32 bpfiter_page_shift = 12;
 				      sizeof(bpfiter_begin));		\
 	} while (0)
 
+/* A thread sharing its leader's files table, whose fds the task_file
+ * iterator already showed with the leader: the kernel skips it in a
+ * system-wide walk, but 6.1 does not when the walk is given a pid. */
+static __always_inline bool shares_leader_files(struct task_struct *task)
+{
+	return task->group_leader != task && task->files == task->group_leader->files;
+}
+
 /* bpf_d_path's result turned into a tail length (without the NUL). */
 static __always_inline __u16 tail_len_from(long n)
 {

@@ -375,7 +375,7 @@ int dump_epoll(struct bpf_iter__task_file *ctx)
 	struct epoll_record *r;
 
 	BPFITER_FRAME(ctx->meta, file);
-	if (!task || !file)
+	if (!task || !file || shares_leader_files(task))
 		return 0;
 	if (file->f_ep) {
 		/* Some epoll watches this file: its path, for the items. */

@@ -88,7 +88,7 @@ int dump_file(struct bpf_iter__task_file *ctx)
 	struct fs_struct *fs;
 
 	BPFITER_FRAME(ctx->meta, file);
-	if (!task || !file)
+	if (!task || !file || shares_leader_files(task))
 		return 0;
 
 	fs = task->fs;

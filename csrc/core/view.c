@@ -196,13 +196,39 @@ static lua_Integer check_mode(lua_State *L, int idx)
 	return mode;
 }
 
+/* Pins fd as pl's name inside pl's directory, never resolving the path
+ * again: relative to the directory fd (BPF_F_PATH_FD, 6.5+), or before 6.5
+ * (which refuses the flag with EINVAL) through /proc/self/fd/DIR/NAME,
+ * where the magic link is the directory opened, whatever its path names
+ * now. 0, or -1 with errno. */
+static int pin_at(const struct pin_place *pl, int fd)
+{
+	struct obj_pin_attr attr;
+	char path[PATH_MAX];
+
+	memset(&attr, 0, sizeof(attr));
+	attr.pathname = (__u64)(uintptr_t)pl->name;
+	attr.bpf_fd = (__u32)fd;
+	attr.file_flags = PIN_F_PATH_FD;
+	attr.path_fd = pl->dir_fd;
+	if (syscall(__NR_bpf, BPF_OBJ_PIN, &attr, sizeof(attr)) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -1;
+	if (snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", pl->dir_fd, pl->name) >=
+	    (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return bpf_obj_pin(fd, path) ? -1 : 0;
+}
+
 /* pin(target, path [, options [, mode]]) -> true | nil, message, errno */
 static int view_pin(lua_State *L)
 {
 	const char *name = option_checkstring(L, 1);
 	const char *path = option_checkstring(L, 2);
 	const struct target *t = target_named(name);
-	struct obj_pin_attr attr;
 	struct pin_place pl;
 	const char *what;
 	mode_t mode;
@@ -227,12 +253,7 @@ static int view_pin(lua_State *L)
 		place_close(&pl);
 		return 3;
 	}
-	memset(&attr, 0, sizeof(attr));
-	attr.pathname = (__u64)(uintptr_t)pl.name;
-	attr.bpf_fd = (__u32)link_fd;
-	attr.file_flags = PIN_F_PATH_FD;
-	attr.path_fd = pl.dir_fd;
-	if (syscall(__NR_bpf, BPF_OBJ_PIN, &attr, sizeof(attr))) {
+	if (pin_at(&pl, link_fd)) {
 		err = errno;
 		close(link_fd);
 		place_close(&pl);
