@@ -55,15 +55,21 @@ describe("a host embedding libbpfiter.a", function()
     local dir = temp_dir()
     local data = dir .. "/data"
     H.write_file(data, ("x"):rep(3 * 4096))
+    -- cached_files is made in Lua (bpfiter.pagecache); before 6.2 its
+    -- ENOTSUP comes from there as well.
     local path = script(dir, ([[
-      for f in bpfiter.cached_files{path = %q} do print(f.path, f.cached) end
+      local step, it, ctl, closing = bpfiter.cached_files{path = %q}
+      if not step then print(it) end
+      for f in step or next, it, ctl, closing do print(f.path, f.cached) end
       print(type(require("bpfiter.cpu_wait").quantile), package.searchers[2] ~= nil)
     ]]):format(data))
     -- No LUA_PATH: the modules can only come from the library.
     local out, err, code = run(dir, ("env LUA_PATH='%s/?.lua' LUA_PATH_5_4='%s/?.lua' '%s' '%s'")
       :format(dir, dir, HOST, path))
     assert.equal(0, code, err)
-    assert.equal(("%s\t3\nfunction\ttrue\n"):format(data), out)
+    local ok, reason = bpfiter.available("cached_files")
+    local first = ok and ("%s\t3"):format(data) or "cached_files: " .. reason .. ": Operation not supported"
+    assert.equal(first .. "\nfunction\ttrue\n", out)
   end)
 
   it("exits non-zero with the error on stderr when the script raises", function()
