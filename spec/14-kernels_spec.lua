@@ -1,6 +1,6 @@
--- Every target once, on whatever kernel runs the suite: what `make
--- vm-check` runs by default in Debian's 6.1 and 6.12 (TCG is too slow for
--- the whole suite, README "Kernels"). A target the kernel cannot run
+-- Every target once, on whatever kernel runs the suite: with
+-- spec/13-discovery, what `make vm-smoke` (CI) runs in Debian's 6.1 and
+-- 6.12; `make vm-check` runs the whole suite there. A target the kernel cannot run
 -- returns ENOTSUP saying which kernel it needs; every other one completes a
 -- walk whose records carry only declared fields and agree with /proc,
 -- bpftool or slabinfo on something this spec knows.
