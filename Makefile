@@ -93,6 +93,18 @@ $(B)/init_lua.o: $(B)/init_lua.c csrc/core/embedded_lua.h Makefile
 
 # One relocatable object whose internal names are local: a host linking the
 # archive meets only the API csrc/bpfiter.h declares (BPFITER_API).
+# The core with the experiments bench/ measures (csrc: #ifdef
+# BPFITER_EXPERIMENTS, in the files named here), for make bench only.
+EXP_SRCS := csrc/targets/registry.c csrc/targets/vmas.c
+EXP_OBJS := $(filter-out $(EXP_SRCS:csrc/%.c=$(B)/obj/%.o),$(CORE_OBJS)) $(EXP_SRCS:csrc/%.c=$(B)/exp/obj/%.o)
+$(B)/exp/obj/%.o: csrc/%.c $(C_HEADERS) $(BPF_HEADERS) $(SKELS) Makefile | $(B)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(MODULE_CFLAGS) -DBPFITER_EXPERIMENTS -c $< -o $@
+
+$(B)/exp/bpfiter/core.so: $(EXP_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIBFLAG) -o $@ $(EXP_OBJS) $(LIBBPF_LIBS)
+
 $(B)/libbpfiter.a: $(CORE_OBJS) $(B)/obj/core/embed.o $(B)/init_lua.o
 	$(LD) -r -o $(B)/bpfiter-all.o $^
 	objcopy --localize-hidden $(B)/bpfiter-all.o
@@ -187,7 +199,7 @@ $(B)/stream_fuzz: fuzz/stream_fuzz.c $(CORE_OBJS)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined $(MODULE_CFLAGS) -o $@ $< $(CORE_OBJS) \
 		$(LIBBPF_LIBS) $(LUA_LIBS)
 
-bench: all fixtures
+bench: all fixtures $(B)/exp/bpfiter/core.so
 	$(SPEC_ENV) $(LUA) bench/run.lua
 	$(SPEC_ENV) $(LUA) bench/epoll.lua
 	$(SPEC_ENV) $(LUA) bench/cache_activity.lua
@@ -195,6 +207,7 @@ bench: all fixtures
 	$(SPEC_ENV) $(LUA) bench/metrics.lua
 	$(SPEC_ENV) $(LUA) bench/scale.lua
 	$(SPEC_ENV) $(LUA) bench/speed.lua
+	$(SPEC_ENV) LUA_CPATH="$(CURDIR)/$(B)/exp/?.so;;" $(LUA) bench/vmas_open.lua
 
 # Other kernels: Debian's own kernel packages (tools/kernel-package), the
 # programs compiled against their BTF, the specs booted in them (vm/).
