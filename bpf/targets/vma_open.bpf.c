@@ -67,13 +67,16 @@ struct {
 	__type(value, struct cursor);
 } session_cursor SEC(".maps");
 
-/* The loop's state lives here, not on the stack: scalars that change in
- * every step of an open-coded loop keep the verifier from seeing that the
- * loop's states repeat ("sequence of jumps too complex"). */
+/* The show's state lives here, not on the stack: scalars that differ
+ * between the paths into the loop, or change in every step, keep the
+ * verifier from seeing that the loop's states repeat ("sequence of jumps
+ * too complex"), and every state it checks costs: each load of vm_file
+ * from the trusted vma is a scan of the kernel's BTF. */
 struct walk {
-	__u64 end;		/* end of the last record sent */
+	struct cursor at;	/* from the session's cursor, or a new one */
 	__u32 count;		/* records sent in this show */
 	__u32 full;		/* the ring filled up */
+	__u32 resumed;		/* the session had a cursor */
 };
 
 struct {
@@ -111,9 +114,9 @@ int dump_vma_open(struct bpf_iter__task *ctx)
 	struct bpf_iter_task_vma___local it;
 	struct vm_area_struct *v;
 	struct scratch_slot *s;
-	struct cursor *c, at = {};
+	struct cursor *c;
 	struct walk *w;
-	__u32 count, full, zero = 0;
+	__u32 zero = 0;
 	int err;
 
 	BPFITER_FRAME(ctx->meta, task);
@@ -123,64 +126,62 @@ int dump_vma_open(struct bpf_iter__task *ctx)
 	}
 	if (!walks_mm(task))
 		return 0;
-	at.pid = task->tgid;
-	at.start_time = task->start_time;
-	c = bpf_map_lookup_elem(&session_cursor, &sid);
-	if (c && c->pid == at.pid && c->start_time == at.start_time) {
-		if (c->done) {	/* the reader has the records already */
-			bpf_map_delete_elem(&session_cursor, &sid);
-			return 0;
-		}
-		at = *c;
-		if (at.shows >= MAX_SHOWS || at.idle >= MAX_IDLE_SHOWS || at.busy >= MAX_BUSY_SHOWS) {
-			/* the cursor stays past the bound until the reader has it */
-			if (bpfiter_give_up(seq, BPFITER_GAVE_UP_RESHOWN) == 0)
-				bpf_map_delete_elem(&session_cursor, &sid);
-			return 0;
-		}
-	}
-
 	w = bpf_map_lookup_elem(&walk_state, &zero);
 	if (!w)
 		return 0;
-	w->end = at.end;
-	w->count = 0;
-	w->full = 0;
-	err = bpf_iter_task_vma_new(&it, task, at.end);
+	__builtin_memset(w, 0, sizeof(*w));
+	w->at.pid = task->tgid;
+	w->at.start_time = task->start_time;
+	c = bpf_map_lookup_elem(&session_cursor, &sid);
+	if (c) {
+		w->resumed = 1;
+		if (c->pid == w->at.pid && c->start_time == w->at.start_time) {
+			if (c->done) {	/* the reader has the records already */
+				bpf_map_delete_elem(&session_cursor, &sid);
+				return 0;
+			}
+			w->at = *c;
+		}
+	}
+	if (w->at.shows >= MAX_SHOWS || w->at.idle >= MAX_IDLE_SHOWS || w->at.busy >= MAX_BUSY_SHOWS) {
+		/* the cursor stays past the bound until the reader has it */
+		if (bpfiter_give_up(seq, BPFITER_GAVE_UP_RESHOWN) == 0)
+			bpf_map_delete_elem(&session_cursor, &sid);
+		return 0;
+	}
+
+	err = bpf_iter_task_vma_new(&it, task, w->at.end);
 	while (!err && (v = bpf_iter_task_vma_next(&it))) {
 		struct vm_area_struct *view = VIEW(vm_area_struct, v);
-		__u64 end = w->end;
+		__u64 end = w->at.end;
 
 		/* vm_file through v: bpf_d_path refuses a view's pointers */
-		s = fill_vma(at.pid, view, v->vm_file, view->vm_start > end ? view->vm_start : end);
+		s = fill_vma(w->at.pid, view, v->vm_file, view->vm_start > end ? view->vm_start : end);
 		if (!s || BPFITER_RING_EMIT(s) < 0) {
 			w->full = 1;
 			break;
 		}
-		w->end = v->vm_end;
+		w->at.end = view->vm_end;
 		w->count++;
 	}
 	bpf_iter_task_vma_destroy(&it);
-	at.end = w->end;
-	count = w->count;
-	full = w->full;
 
-	if (full || err == -EBUSY) {
-		at.shows += full;
-		at.idle = full && !count ? at.idle + 1 : 0;
-		at.busy = err == -EBUSY ? at.busy + 1 : 0;
-		bpf_map_update_elem(&session_cursor, &sid, &at, BPF_ANY);
+	if (w->full || err == -EBUSY) {
+		w->at.shows += w->full;
+		w->at.idle = w->full && !w->count ? w->at.idle + 1 : 0;
+		w->at.busy = err == -EBUSY ? w->at.busy + 1 : 0;
+		bpf_map_update_elem(&session_cursor, &sid, &w->at, BPF_ANY);
 		return 1;
 	}
 	/* err: no mm any more (the process exited meanwhile) */
-	if (count && bpfiter_ring_mark(seq, count) < 0) {
+	if (w->count && bpfiter_ring_mark(seq, w->count) < 0) {
 		/* The stream is full: the kernel shows this task again, but the
 		 * records are in the ring and the reader takes them before. */
-		at.done = 1;
-		bpf_map_update_elem(&session_cursor, &sid, &at, BPF_ANY);
+		w->at.done = 1;
+		bpf_map_update_elem(&session_cursor, &sid, &w->at, BPF_ANY);
 		return 0;
 	}
-	if (c)
+	if (w->resumed)
 		bpf_map_delete_elem(&session_cursor, &sid);
 	return 0;
 }
