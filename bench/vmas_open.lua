@@ -21,6 +21,7 @@ package.path = here .. "/?.lua;" .. package.path
 local H = require "helper"
 local common = require "common"
 local bpfiter = require "bpfiter"
+local vma_walks = require "vma_walks"
 
 local RUNS = 15
 local WALKS = { "vmas", "vmas_open" }
@@ -28,74 +29,8 @@ local cleanup, rows, env, notes = {}, {}, {}, {}
 local clock = common.build_clock(cleanup)
 local fmt_count, q = common.fmt_count, common.shell_quote
 local LUA = common.interpreter()
-local FIELDS = { "start", "end", "perms", "offset", "major", "minor", "inode", "path" }
 
 local function ms(seconds) return ("%.2f ms"):format(seconds * 1e3) end
-
--- ---- same records: both walks and /proc/PID/maps ----
-
-local function line(r)
-  local t = {}
-  for i, k in ipairs(FIELDS) do t[i] = tostring(r[k]) end
-  return table.concat(t, " ")
-end
-
--- /proc/PID/maps as lines of FIELDS, without the gate area (README,
--- vmas: never a mapping of the process); nil once the process is gone.
-local function proc_lines(pid)
-  if not H.read_file(("/proc/%d/stat"):format(pid)) then return nil end
-  local out = {}
-  for _, m in ipairs(H.proc_maps(pid)) do
-    if m.path ~= "[vsyscall]" then out[#out + 1] = line(m) end
-  end
-  return table.concat(out, "\n")
-end
-
-local function lines_by_pid(walk, opts)
-  local by = {}
-  for r in assert(bpfiter[walk](opts)) do
-    local l = by[r.pid] or {}
-    by[r.pid] = l
-    l[#l + 1] = line(r)
-  end
-  for pid, l in pairs(by) do by[pid] = table.concat(l, "\n") end
-  return by
-end
-
-local function pids()
-  local out = {}
-  for r in assert(bpfiter.tasks { threads = false, fields = { "pid", "kthread" } }) do
-    if not r.kthread then out[#out + 1] = r.pid end
-  end
-  return out
-end
-
--- Every process's maps read before and after both walks: where they are
--- the same (the process did not change them meanwhile), both walks must
--- give exactly them. Returns the processes compared and those skipped.
-local function check_same(opts)
-  local before = {}
-  local list = opts.pid and { opts.pid } or pids()
-  for _, pid in ipairs(list) do before[pid] = proc_lines(pid) end
-  local got = {}
-  for i, walk in ipairs(WALKS) do got[i] = lines_by_pid(walk, opts) end
-  local same, changed = 0, 0
-  for _, pid in ipairs(list) do
-    local want = before[pid]
-    if want and want ~= "" and want == proc_lines(pid) then
-      for i, walk in ipairs(WALKS) do
-        if (got[i][pid] or "") ~= want then
-          error(("%s: pid %d: records differ from /proc/%d/maps"):format(walk, pid, pid))
-        end
-      end
-      same = same + 1
-    elseif want ~= "" then
-      changed = changed + 1
-    end
-  end
-  if opts.pid then assert(same == 1, "the fixture's maps changed") end
-  return same, changed
-end
 
 -- ---- CPU per walk, in this process ----
 
@@ -193,8 +128,8 @@ common.run(function()
     .. " runs at that moment")
     :format((H.read_file("/proc/sys/kernel/osrelease") or "?"):match("%S+"), RUNS)
 
-  check_same { pid = maps.pid }
-  local same, changed = check_same {}
+  assert(vma_walks.check_same(bpfiter, WALKS, { pid = maps.pid }) == 1, "the fixture's maps changed")
+  local same, changed = vma_walks.check_same(bpfiter, WALKS, {})
   notes[#notes + 1] = ("records checked before timing: the fixture's, and those of %d processes"
     .. " (all whose /proc/PID/maps did not change while read; %d did), identical in both walks"
     .. " and to /proc/PID/maps"):format(same, changed)

@@ -12,7 +12,7 @@ extern const struct target target_cgroups;
 extern const struct target target_epoll;
 extern const struct target target_pagecache, target_cached_files;
 #ifdef BPFITER_EXPERIMENTS
-extern const struct target target_vmas_open;	/* bench/vmas_open.lua */
+extern const struct target target_vmas_open;	/* build/exp: bench/vmas_open.lua */
 #endif
 
 const struct target *const bpfiter_targets[] = {

@@ -50,8 +50,8 @@ const struct target target_vmas = {
 };
 
 #ifdef BPFITER_EXPERIMENTS
-/* The open-coded walk (bpf/targets/vma_open.bpf.c), in the core `make
- * bench` builds for bench/vmas_open.lua only: per walk it costs less CPU,
+/* The open-coded walk (bpf/targets/vma_open.bpf.c), only in the core of
+ * build/exp, for bench/vmas_open.lua and spec 03: per walk it costs less CPU,
  * but its ring buffer keeps it out of the program cache and out of pinned
  * views (README, Benchmarks). */
 #include "vma_open.skel.h"
