@@ -93,6 +93,19 @@ $(B)/init_lua.o: $(B)/init_lua.c csrc/core/embedded_lua.h Makefile
 
 # One relocatable object whose internal names are local: a host linking the
 # archive meets only the API csrc/bpfiter.h declares (BPFITER_API).
+# The core with the experiments bench/ measures (csrc: #ifdef
+# BPFITER_EXPERIMENTS, in the files named here), for bench/vmas_open.lua
+# and the spec that checks its walk (a fixture: tests load it in a child).
+EXP_SRCS := csrc/targets/registry.c csrc/targets/vmas.c
+EXP_OBJS := $(filter-out $(EXP_SRCS:csrc/%.c=$(B)/obj/%.o),$(CORE_OBJS)) $(EXP_SRCS:csrc/%.c=$(B)/exp/obj/%.o)
+$(B)/exp/obj/%.o: csrc/%.c $(C_HEADERS) $(BPF_HEADERS) $(SKELS) Makefile | $(B)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(MODULE_CFLAGS) -DBPFITER_EXPERIMENTS -c $< -o $@
+
+$(B)/exp/bpfiter/core.so: $(EXP_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIBFLAG) -o $@ $(EXP_OBJS) $(LIBBPF_LIBS)
+
 $(B)/libbpfiter.a: $(CORE_OBJS) $(B)/obj/core/embed.o $(B)/init_lua.o
 	$(LD) -r -o $(B)/bpfiter-all.o $^
 	objcopy --localize-hidden $(B)/bpfiter-all.o
@@ -118,7 +131,7 @@ $(B)/spec-%.bpf.o: spec/%.bpf.c $(wildcard spec/*.bpf.h) $(BPF_HEADERS) $(B)/vml
 $(B)/host: examples/host.c csrc/bpfiter.h $(B)/libbpfiter.a
 	$(CC) $(CFLAGS) $(MODULE_CFLAGS) -o $@ $< $(B)/libbpfiter.a $(LIBBPF_LIBS) $(LUA_LIBS)
 
-fixtures: $(FIXTURES) $(SHIMS) $(SPEC_BPF) $(B)/host
+fixtures: $(FIXTURES) $(SHIMS) $(SPEC_BPF) $(B)/host $(B)/exp/bpfiter/core.so
 
 # Installs missing Debian packages only; quiet when everything is present.
 deps:
@@ -195,6 +208,7 @@ bench: all fixtures
 	$(SPEC_ENV) $(LUA) bench/metrics.lua
 	$(SPEC_ENV) $(LUA) bench/scale.lua
 	$(SPEC_ENV) $(LUA) bench/speed.lua
+	$(SPEC_ENV) LUA_CPATH="$(CURDIR)/$(B)/exp/?.so;;" $(LUA) bench/vmas_open.lua
 
 # Other kernels: Debian's own kernel packages (tools/kernel-package), the
 # programs compiled against their BTF, the specs booted in them (vm/).

@@ -135,3 +135,39 @@ describe("vmas of a process changing its mappings", function()
     end
   end)
 end)
+
+-- The open-coded walk (bpf/targets/vma_open.bpf.c: the task iterator and
+-- the vma iterator kfuncs), an experiment built only into the core of
+-- build/exp for bench/vmas_open.lua (README, Benchmarks): run in a child
+-- process with that core, it and vmas give the records of /proc/PID/maps.
+describe("the open-coded vmas walk (bench/vmas_open.lua)", function()
+  local fx
+  setup(function() fx = H.fixture("maps", 20000, "$DIR") end)
+  teardown(function() if fx then fx.stop() end end)
+
+  local CHILD = [[
+    local bpfiter = require "bpfiter"
+    local W = require "vma_walks"
+    local pid = PID
+    local step, it, errno = bpfiter.vmas_open { pid = pid }
+    if not step then print("failed", errno, it) return end
+    it:close()
+    local walks = { "vmas", "vmas_open" }
+    print("compared", W.check_same(bpfiter, walks, { pid = pid }), W.check_same(bpfiter, walks, {}))
+  ]]
+
+  it("gives /proc/PID/maps' records for 40,000 mappings and for every process", function()
+    local exp = H.build .. "/exp"
+    assert.truthy(H.read_file(exp .. "/bpfiter/core.so"), "build/exp is missing: make fixtures builds it")
+    local script = CHILD:gsub("PID", tostring(fx.pid))
+    local out, code = H.run(("env LUA_CPATH='%s/?.so;;' lua5.4 -e '%s'"):format(exp, script))
+    assert.equal(0, code, out)
+    if not H.kernel_function("bpf_iter_task_vma_new") then
+      assert.matches("^failed\t95\t", out)	-- ENOTSUP: needs 6.7
+      return
+    end
+    local one, all = out:match("^compared\t(%d+)\t(%d+)\t%d+\n$")
+    assert.equal("1", one, out)
+    assert.is_true(tonumber(all) >= 1, out)
+  end)
+end)

@@ -11,6 +11,9 @@ extern const struct target target_bpf_progs, target_bpf_maps, target_bpf_links,
 extern const struct target target_cgroups;
 extern const struct target target_epoll;
 extern const struct target target_pagecache, target_cached_files;
+#ifdef BPFITER_EXPERIMENTS
+extern const struct target target_vmas_open;	/* build/exp: bench/vmas_open.lua */
+#endif
 
 const struct target *const bpfiter_targets[] = {
 	&target_tasks,
@@ -22,6 +25,9 @@ const struct target *const bpfiter_targets[] = {
 	&target_cgroups,
 	&target_epoll,
 	&target_pagecache, &target_cached_files,
+#ifdef BPFITER_EXPERIMENTS
+	&target_vmas_open,
+#endif
 };
 
 const size_t bpfiter_ntargets = sizeof(bpfiter_targets) / sizeof(bpfiter_targets[0]);

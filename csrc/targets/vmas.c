@@ -48,3 +48,23 @@ const struct target target_vmas = {
 	.attach = attach_task_pid,
 	.kallsyms = true,	/* special_mapping_name names [vdso], [vvar] */
 };
+
+#ifdef BPFITER_EXPERIMENTS
+/* The open-coded walk (bpf/targets/vma_open.bpf.c), only in the core of
+ * build/exp, for bench/vmas_open.lua and spec 03: per walk it costs less CPU,
+ * but its ring buffer keeps it out of the program cache and out of pinned
+ * views (README, Benchmarks). */
+#include "vma_open.skel.h"
+
+const struct target target_vmas_open = {
+	.name = "vmas_open", .help = "vmas, walked with the open-coded vma iterator (an experiment)",
+	.program = "dump_vma_open",
+	.elf_bytes = vma_open_bpf__elf_bytes,
+	.record_size = sizeof(struct vma_record),
+	.fields = vma_fields, .options = vma_options,
+	.attach = attach_task_pid,
+	.kallsyms = true,
+	.ring = true,
+	.min_kernel = KERNEL_VERSION(6, 7), .min_kernel_needs = "the vma iterator kfuncs",
+};
+#endif
