@@ -82,6 +82,42 @@ static __u16 anon_vma_name(struct vm_area_struct *vma, char *tail)
  * scratch slot, which it returns (NULL only when there is none). file is
  * vma->vm_file, read by the caller from a pointer bpf_d_path accepts:
  * vma itself may be a read-only view (vma_open.bpf.c says why). */
+/* From 6.8 a mapping of a file on overlayfs (or FUSE passthrough) holds
+ * the file of the layer below, embedded in a struct backing_file beside
+ * the path the process opened (user_path), and /proc/PID/maps shows that
+ * path's inode (file_user_inode()): device and inode are taken from there.
+ * The path stays the one bpf_d_path gives for the file itself (it takes
+ * only a trusted path): the layer below's. FMODE_BACKING is a macro, 1 <<
+ * 25 until 6.13 and 1 << 24 from 6.14 and in later 6.12 stables (Debian's
+ * 6.12.117), where 1 << 25 means something else; so either bit only makes
+ * a candidate, taken when its user_path is on overlayfs or FUSE (past the
+ * struct file of a file that is not one, the probe reads find no such
+ * superblock). Before 6.8 /proc showed the file's own inode. */
+struct backing_file___user {
+	struct path user_path;
+} __attribute__((preserve_access_index));
+extern int LINUX_KERNEL_VERSION __kconfig;
+#define FMODE_BACKING_BITS ((1U << 24) | (1U << 25))
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+#define FUSE_SUPER_MAGIC 0x65735546
+
+static __always_inline void overlay_user_inode(struct file *file, struct vma_record *r)
+{
+	struct backing_file___user *bf = (void *)file;
+	struct dentry *d;
+	unsigned long magic;
+
+	if (LINUX_KERNEL_VERSION < KERNEL_VERSION(6, 8, 0) ||
+	    !bpf_core_type_exists(struct backing_file___user) || !(file->f_mode & FMODE_BACKING_BITS))
+		return;
+	d = BPF_CORE_READ(bf, user_path.dentry);
+	magic = d ? BPF_CORE_READ(d, d_sb, s_magic) : 0;
+	if (magic != OVERLAYFS_SUPER_MAGIC && magic != FUSE_SUPER_MAGIC)
+		return;
+	r->ino = BPF_CORE_READ(d, d_inode, i_ino);
+	r->dev = BPF_CORE_READ(d, d_sb, s_dev);
+}
+
 static __always_inline struct scratch_slot *fill_vma(__u32 pid, struct vm_area_struct *vma,
 						     struct file *file, __u64 start)
 {
@@ -107,6 +143,7 @@ static __always_inline struct scratch_slot *fill_vma(__u32 pid, struct vm_area_s
 		r->offset = (vma->vm_pgoff << PAGE_SHIFT) + (start - vma->vm_start);
 		r->ino = inode->i_ino;
 		r->dev = inode->i_sb->s_dev;
+		overlay_user_inode(file, r);
 		r->tail_len = tail_len_from(
 			bpf_d_path((struct path *)&file->f_path, s->tail, BPFITER_TAIL_MAX));
 	} else {
