@@ -298,7 +298,7 @@ int dump_task(struct bpf_iter__task *ctx)
 	cmd = bpf_map_lookup_elem(&cmdline_scratch, &zero);
 	if (!cmd)
 		return 0;
-	cmd_len = read_cmdline(ctx->meta, task, cmd, &cut);
+	cmd_len = BPFITER_WANTS(TASK_WANT_CMDLINE) ? read_cmdline(ctx->meta, task, cmd, &cut) : 0;
 	s = scratch_get();
 	if (!s)
 		return 0;
@@ -335,8 +335,10 @@ int dump_task(struct bpf_iter__task *ctx)
 	r->pgid = pid_number(task->signal->pids[PIDTYPE_PGID]);
 	r->sid = pid_number(task->signal->pids[PIDTYPE_SID]);
 	r->tty = tty_dev(task->signal->tty);
-	task_name(task, r->name);
-	task_wchan(task, r->wchan);
+	if (BPFITER_WANTS(TASK_WANT_NAME))
+		task_name(task, r->name);
+	if (BPFITER_WANTS(TASK_WANT_WCHAN))
+		task_wchan(task, r->wchan);
 
 	mm = task->mm;
 	if (mm && !r->kthread) {
@@ -346,7 +348,7 @@ int dump_task(struct bpf_iter__task *ctx)
 		r->rss = (mm_counter(mm, MM_FILEPAGES) +
 			  mm_counter(mm, MM_ANONPAGES) +
 			  mm_counter(mm, MM_SHMEMPAGES)) << PAGE_SHIFT;
-		if (exe)
+		if (exe && BPFITER_WANTS(TASK_WANT_EXE))
 			r->exe_len = exe_path(ctx->meta, exe, s);
 	}
 	bpf_rcu_read_unlock();

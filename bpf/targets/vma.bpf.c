@@ -142,9 +142,10 @@ static __always_inline long emit_vma(struct seq_file *seq, __u32 pid,
 		r->offset = (vma->vm_pgoff << PAGE_SHIFT) + (start - vma->vm_start);
 		r->ino = inode->i_ino;
 		r->dev = inode->i_sb->s_dev;
-		r->tail_len = tail_len_from(
-			bpf_d_path((struct path *)&file->f_path, s->tail, BPFITER_TAIL_MAX));
-	} else {
+		if (BPFITER_WANTS(VMA_WANT_PATH))
+			r->tail_len = tail_len_from(
+				bpf_d_path((struct path *)&file->f_path, s->tail, BPFITER_TAIL_MAX));
+	} else if (BPFITER_WANTS(VMA_WANT_PATH)) {
 		r->tail_len = anon_vma_name(vma, s->tail);
 	}
 	return BPFITER_EMIT(seq, s);

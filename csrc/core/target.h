@@ -60,6 +60,21 @@ struct derived_field {
 #define DERIVED(name, luatype, ...) { name, luatype, { __VA_ARGS__ } }
 #define DERIVED_END { NULL, NULL, { NULL, NULL } }
 
+/* A field whose value costs the kernel real work per record (a path through
+ * bpf_d_path, a copy of the argument area, a stack walk): a walk whose
+ * fields option does not ask for it loads a variant of the program without
+ * that work. bit is a bit of the program's bpfiter_want (bpf/common/
+ * iter_common.bpf.h), which the verifier then folds to a constant: the work
+ * is dead code, and the field decodes as nil. Several fields may share a
+ * bit (those made from the same work). */
+struct kernel_work {
+	const char *field;
+	uint32_t bit;
+};
+
+#define WORK(field, bit) { field, bit }
+#define WORK_END { NULL, 0 }
+
 /* A kernel version as kernel_version() (util/kernel.h) gives it. */
 #define KERNEL_VERSION(major, minor) ((major) * 1000 + (minor))
 
@@ -123,6 +138,10 @@ struct target {
 	size_t record_size;
 	const struct field *fields;
 	const struct option *options;		/* accepted; NULL: none */
+
+	/* Optional: the fields whose kernel work a walk not asking for them
+	 * skips (WORK_END ends it). */
+	const struct kernel_work *kernel_work;
 
 	/* Optional: called once per Lua state between opening the BPF object
 	 * and loading it, to set what the program cannot find in the kernel
