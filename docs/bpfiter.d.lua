@@ -598,10 +598,13 @@ function bpfiter.program_cache() end
 ---@return integer|nil errno
 function bpfiter.program_cache_clear() end
 
---- The program this Lua state holds for a target.
+--- The program this Lua state holds for a walk of a target: with a fields
+--- option that leaves out fields costly to make in the kernel (paths, cmdline,
+--- wchan), a variant without that work.
 ---@param target string a target name
+---@param opts? table the walk's options (only fields matters)
 ---@return {id:integer,cached:boolean}|nil nil when not loaded
-function bpfiter.program_info(target) end
+function bpfiter.program_info(target, opts) end
 
 --- Checks options for a target without walking.
 ---@param target string a target name
