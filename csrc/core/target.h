@@ -163,6 +163,9 @@ struct target {
 	 * ends it), as it does what a step hook adds. */
 	void (*derive)(lua_State *L, const void *rec);
 	const struct derived_field *derived;
+	/* derive also clears or replaces stored fields (files: the fd of a cwd
+	 * record is nil), so it runs whichever fields a projection asks for. */
+	bool derive_rewrites;
 
 	/* The oldest kernel the program loads on, KERNEL_VERSION(6, 4), and
 	 * what it needs from that kernel (a phrase: "the dmabuf iterator").

@@ -102,4 +102,5 @@ const struct target target_files = {
 	.filter_size = sizeof(struct file_filter),
 	.filter_init = file_filter_init, .skip = file_skip,
 	.derive = file_derive, .derived = file_derived,
+	.derive_rewrites = true,	/* fd, pos, flags of cwd and root records */
 };
