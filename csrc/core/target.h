@@ -143,9 +143,10 @@ struct target {
 	 * skips (WORK_END ends it). */
 	const struct kernel_work *kernel_work;
 
-	/* Optional: called once per Lua state between opening the BPF object
-	 * and loading it, to set what the program cannot find in the kernel
-	 * (load-time constants in .rodata, map sizes). Returns 0 or an errno. */
+	/* Optional: called once per Lua state and program variant between
+	 * opening the BPF object and loading it, to set what the program cannot
+	 * find in the kernel (load-time constants in .rodata, map sizes).
+	 * Returns 0 or an errno. */
 	int (*prepare)(struct bpf_object *obj);
 
 	/* Optional: options -> link info. Returns 0, or pushes the failure
