@@ -45,7 +45,7 @@
 ---@class bpfiter.tasks.options
 ---@field pid? integer only process PID (held by a pidfd); a thread id: that thread only
 ---@field threads? boolean every thread (default true); false: one record per process, its leader
----@field fields? fields decode only these fields (default: all)
+---@field fields? fields decode only these fields; costly ones not named (paths, cmdline, wchan) are not made in the kernel either (default: all)
 
 ---@alias bpfiter.tasks.step fun(it: bpfiter.iterator): bpfiter.tasks.record?
 
@@ -68,7 +68,7 @@
 ---@class bpfiter.files.options
 ---@field pid? integer only process PID (held by a pidfd); a thread id: that thread only
 ---@field dirs? boolean also the process's cwd and root, as records of kind cwd and root (fd nil); default false
----@field fields? fields decode only these fields (default: all)
+---@field fields? fields decode only these fields; costly ones not named (paths, cmdline, wchan) are not made in the kernel either (default: all)
 
 ---@alias bpfiter.files.step fun(it: bpfiter.iterator): bpfiter.files.record?
 
@@ -87,7 +87,7 @@
 
 ---@class bpfiter.vmas.options
 ---@field pid? integer only process PID (held by a pidfd); a thread id: that thread only
----@field fields? fields decode only these fields (default: all)
+---@field fields? fields decode only these fields; costly ones not named (paths, cmdline, wchan) are not made in the kernel either (default: all)
 
 ---@alias bpfiter.vmas.step fun(it: bpfiter.iterator): bpfiter.vmas.record?
 
@@ -126,7 +126,7 @@
 
 ---@class bpfiter.tcp.options
 ---@field netns? integer|string network namespaces: "all" (held by a process or under /run/netns), a file (/run/netns/NAME, /proc/PID/ns/net), an fd or an inode (default: the caller's)
----@field fields? fields decode only these fields (default: all)
+---@field fields? fields decode only these fields; costly ones not named (paths, cmdline, wchan) are not made in the kernel either (default: all)
 
 ---@alias bpfiter.tcp.step fun(it: bpfiter.iterator): bpfiter.tcp.record?
 
@@ -147,7 +147,7 @@
 
 ---@class bpfiter.udp.options
 ---@field netns? integer|string network namespaces: "all" (held by a process or under /run/netns), a file (/run/netns/NAME, /proc/PID/ns/net), an fd or an inode (default: the caller's)
----@field fields? fields decode only these fields (default: all)
+---@field fields? fields decode only these fields; costly ones not named (paths, cmdline, wchan) are not made in the kernel either (default: all)
 
 ---@alias bpfiter.udp.step fun(it: bpfiter.iterator): bpfiter.udp.record?
 
@@ -166,7 +166,7 @@
 
 ---@class bpfiter.unix.options
 ---@field netns? integer|string network namespaces: "all" (held by a process or under /run/netns), a file (/run/netns/NAME, /proc/PID/ns/net), an fd or an inode (default: the caller's)
----@field fields? fields decode only these fields (default: all)
+---@field fields? fields decode only these fields; costly ones not named (paths, cmdline, wchan) are not made in the kernel either (default: all)
 
 ---@alias bpfiter.unix.step fun(it: bpfiter.iterator): bpfiter.unix.record?
 
@@ -187,7 +187,7 @@
 
 ---@class bpfiter.netlink.options
 ---@field netns? integer|string network namespaces: "all" (held by a process or under /run/netns), a file (/run/netns/NAME, /proc/PID/ns/net), an fd or an inode (default: the caller's)
----@field fields? fields decode only these fields (default: all)
+---@field fields? fields decode only these fields; costly ones not named (paths, cmdline, wchan) are not made in the kernel either (default: all)
 
 ---@alias bpfiter.netlink.step fun(it: bpfiter.iterator): bpfiter.netlink.record?
 
@@ -209,7 +209,7 @@
 ---@field map_ids integer[] ids of the maps it uses
 
 ---@class bpfiter.bpf_progs.options
----@field fields? fields decode only these fields (default: all)
+---@field fields? fields decode only these fields; costly ones not named (paths, cmdline, wchan) are not made in the kernel either (default: all)
 
 ---@alias bpfiter.bpf_progs.step fun(it: bpfiter.iterator): bpfiter.bpf_progs.record?
 
@@ -228,7 +228,7 @@
 ---@field btf_value_type_id integer? BTF type id of the value; nil when absent
 
 ---@class bpfiter.bpf_maps.options
----@field fields? fields decode only these fields (default: all)
+---@field fields? fields decode only these fields; costly ones not named (paths, cmdline, wchan) are not made in the kernel either (default: all)
 
 ---@alias bpfiter.bpf_maps.step fun(it: bpfiter.iterator): bpfiter.bpf_maps.record?
 
@@ -243,7 +243,7 @@
 ---@field cgroup_id integer? cgroup links: id of the cgroup
 
 ---@class bpfiter.bpf_links.options
----@field fields? fields decode only these fields (default: all)
+---@field fields? fields decode only these fields; costly ones not named (paths, cmdline, wchan) are not made in the kernel either (default: all)
 
 ---@alias bpfiter.bpf_links.step fun(it: bpfiter.iterator): bpfiter.bpf_links.record?
 
@@ -256,7 +256,7 @@
 
 ---@class bpfiter.map_elems.options
 ---@field map integer|string a map id or a pinned path
----@field fields? fields decode only these fields (default: all)
+---@field fields? fields decode only these fields; costly ones not named (paths, cmdline, wchan) are not made in the kernel either (default: all)
 
 ---@alias bpfiter.map_elems.step fun(it: bpfiter.iterator): bpfiter.map_elems.record?
 
@@ -268,7 +268,7 @@
 ---@field module string? module name; nil for vmlinux
 
 ---@class bpfiter.ksyms.options
----@field fields? fields decode only these fields (default: all)
+---@field fields? fields decode only these fields; costly ones not named (paths, cmdline, wchan) are not made in the kernel either (default: all)
 
 ---@alias bpfiter.ksyms.step fun(it: bpfiter.iterator): bpfiter.ksyms.record?
 
@@ -287,7 +287,7 @@
 ---@field slabs integer slabs (slabinfo num_slabs) [count]
 
 ---@class bpfiter.kmem_caches.options
----@field fields? fields decode only these fields (default: all)
+---@field fields? fields decode only these fields; costly ones not named (paths, cmdline, wchan) are not made in the kernel either (default: all)
 
 ---@alias bpfiter.kmem_caches.step fun(it: bpfiter.iterator): bpfiter.kmem_caches.record?
 
@@ -298,7 +298,7 @@
 ---@field name string? buffer name; nil when unnamed
 
 ---@class bpfiter.dmabufs.options
----@field fields? fields decode only these fields (default: all)
+---@field fields? fields decode only these fields; costly ones not named (paths, cmdline, wchan) are not made in the kernel either (default: all)
 
 ---@alias bpfiter.dmabufs.step fun(it: bpfiter.iterator): bpfiter.dmabufs.record?
 
@@ -320,7 +320,7 @@
 ---@class bpfiter.cgroups.options
 ---@field root? integer|string the cgroup to start from: its directory or its v2 id (default: the cgroup2 mount)
 ---@field order? "pre"|"post"|"up"|"self" pre, post (descendants), up (ancestors) or self (default pre)
----@field fields? fields decode only these fields (default: all)
+---@field fields? fields decode only these fields; costly ones not named (paths, cmdline, wchan) are not made in the kernel either (default: all)
 
 ---@alias bpfiter.cgroups.step fun(it: bpfiter.iterator): bpfiter.cgroups.record?
 
@@ -343,7 +343,7 @@
 ---@class bpfiter.epoll.options
 ---@field pid? integer only process PID (held by a pidfd); a thread id: that thread only
 ---@field epfd? integer only the epoll set of fd FD (with pid: of that process)
----@field fields? fields decode only these fields (default: all)
+---@field fields? fields decode only these fields; costly ones not named (paths, cmdline, wchan) are not made in the kernel either (default: all)
 
 ---@alias bpfiter.epoll.step fun(it: bpfiter.iterator): bpfiter.epoll.record?
 
@@ -380,7 +380,7 @@
 ---@field min_pages? integer only files with at least PAGES cached pages (default 0)
 ---@field evicted? boolean also pages evicted recently (shadow entries), and files that have only those
 ---@field runs? boolean runs of pages with the same flags instead of folios (default false)
----@field fields? fields decode only these fields (default: all)
+---@field fields? fields decode only these fields; costly ones not named (paths, cmdline, wchan) are not made in the kernel either (default: all)
 
 ---@alias bpfiter.pagecache.step fun(it: bpfiter.iterator): bpfiter.pagecache.record?
 
@@ -411,7 +411,7 @@
 ---@field ino? integer only inode number INODE (with dev: of that filesystem)
 ---@field min_pages? integer only files with at least PAGES cached pages (default 0)
 ---@field evicted? boolean also pages evicted recently (shadow entries), and files that have only those
----@field fields? fields decode only these fields (default: all)
+---@field fields? fields decode only these fields; costly ones not named (paths, cmdline, wchan) are not made in the kernel either (default: all)
 
 ---@alias bpfiter.cached_files.step fun(it: bpfiter.iterator): bpfiter.cached_files.record?
 
@@ -598,10 +598,13 @@ function bpfiter.program_cache() end
 ---@return integer|nil errno
 function bpfiter.program_cache_clear() end
 
---- The program this Lua state holds for a target.
+--- The program this Lua state holds for a walk of a target: with a fields
+--- option that leaves out fields costly to make in the kernel (paths, cmdline,
+--- wchan), a variant without that work.
 ---@param target string a target name
+---@param opts? table the walk's options (only fields matters)
 ---@return {id:integer,cached:boolean}|nil nil when not loaded
-function bpfiter.program_info(target) end
+function bpfiter.program_info(target, opts) end
 
 --- Checks options for a target without walking.
 ---@param target string a target name

@@ -3,6 +3,7 @@
 -- files and mappings the spec makes, /proc, and full walks.
 local bpfiter = require "bpfiter"
 local cjson = require "cjson"
+local lfs = require "lfs"
 local H = require "helper"
 
 local cli, cli_err = H.cli, H.cli_err
@@ -63,6 +64,128 @@ describe("projection: fields = {...}", function()
     same_as_full("files", { pid = fx.pid }, function(r) return r.fd end, { "fd", "path" })
     same_as_full("files", { pid = fx.pid }, function(r) return r.fd end, { "fd", "kind", "inode" })
     same_as_full("vmas", { pid = fx.pid }, function(r) return r.start end, { "start", "end", "perms", "path" })
+  end)
+
+  -- Program variants (struct target.kernel_work): a walk leaving out a
+  -- field that costs kernel work runs a program without that work; the
+  -- fields it asks for are still the full walk's.
+  it("each costly field alone, and none of them: the full walk's values", function()
+    local by_tid = function(r) return r.pid end
+    for _, fields in ipairs { { "pid", "exe" }, { "pid", "cmdline", "cmdline_truncated" },
+      { "pid", "wchan" }, { "pid", "name", "rss", "nr_threads" } } do
+      same_as_full("tasks", { pid = fx.pid }, by_tid, fields)
+    end
+    -- cwd and root records have no fd (nil, as in the full walk)
+    same_as_full("files", { pid = fx.pid, dirs = true }, function(r) return (r.fd or "dir") .. ":" .. r.inode end,
+      { "fd", "inode", "mode", "flags", "pos" })
+    same_as_full("vmas", { pid = fx.pid }, function(r) return r.start end,
+      { "start", "end", "perms", "offset", "inode" })
+  end)
+
+  it("variants without the costly fields: values as /proc shows them", function()
+    -- tasks: each costly field in a walk of its own, the others skipped
+    local exe = lfs.symlinkattributes(("/proc/%d/exe"):format(fx.pid)).target
+    for _, r in ipairs(walk("tasks", { pid = fx.pid, fields = { "pid", "exe" } })) do
+      assert.same({ "exe", "pid" }, keys(r))
+      assert.equal(exe, r.exe)
+    end
+    local argv = {}
+    for a in H.read_file(("/proc/%d/cmdline"):format(fx.pid)):gmatch("([^%z]*)%z") do argv[#argv + 1] = a end
+    for _, r in ipairs(walk("tasks", { pid = fx.pid, fields = { "cmdline", "comm" } })) do
+      assert.same(argv, r.cmdline)
+    end
+    for _, r in ipairs(walk("tasks", { pid = fx.pid, fields = { "pid", "name" } })) do
+      assert.equal(H.read_file(("/proc/%d/task/%d/comm"):format(fx.pid, r.pid)):gsub("\n$", ""), r.name)
+    end
+    -- files: no path made, inode and position as fdinfo
+    local fds = H.proc_fds(fx.pid)
+    local recs = walk("files", { pid = fx.pid, fields = { "fd", "inode", "pos" } })
+    assert.equal(#keys(fds), #recs)
+    for _, r in ipairs(recs) do
+      assert.same({ "fd", "inode", "pos" }, keys(r))
+      assert.equal(fds[r.fd].ino, r.inode, "fd " .. r.fd)
+      assert.equal(fds[r.fd].pos, r.pos, "fd " .. r.fd)
+    end
+    -- vmas: no path made, the rest as /proc/PID/maps (less the x86
+    -- vsyscall page: the gate area, not a mapping the iterator walks)
+    local maps = {}
+    for _, m in ipairs(H.proc_maps(fx.pid)) do
+      if m.path ~= "[vsyscall]" then maps[#maps + 1] = m end
+    end
+    recs = walk("vmas", { pid = fx.pid, fields = { "start", "end", "perms", "inode" } })
+    assert.equal(#maps, #recs)
+    for i, r in ipairs(recs) do
+      assert.same({ start = maps[i].start, ["end"] = maps[i]["end"], perms = maps[i].perms,
+        inode = maps[i].inode }, r)
+    end
+  end)
+
+  -- bpftool's view of a program this process loaded.
+  local function xlated(id)
+    local out = assert(H.run(("bpftool prog show id %d --json"):format(id)))
+    return assert(cjson.decode(out).bytes_xlated, out)
+  end
+
+  it("a walk asking no costly field runs another, smaller program than a full walk", function()
+    local cases = {
+      tasks = { cheap = { "pid", "comm" }, one = { "pid", "exe" }, all = { "exe", "cmdline", "wchan", "name" } },
+      files = { cheap = { "fd", "inode" }, all = { "path" } },
+      vmas = { cheap = { "start", "end" }, all = { "path" } },
+    }
+    for target, c in pairs(cases) do
+      local function program(fields)
+        walk(target, { pid = fx.pid, fields = fields })
+        return assert(bpfiter.program_info(target, { fields = fields }), target).id
+      end
+      walk(target, { pid = fx.pid })
+      local full = assert(bpfiter.program_info(target), target).id
+      local cheap = program(c.cheap)
+      assert.are_not.equal(full, cheap, target)
+      -- the work left out is not in the verified program (bpftool)
+      assert.is_true(xlated(cheap) < xlated(full), target)
+      -- asking for every costly field is the full program again
+      assert.equal(full, program(c.all), target)
+      if c.one then
+        local one = program(c.one)
+        assert.is_true(one ~= full and one ~= cheap, target)
+      end
+    end
+  end)
+
+  it("a variant is verified once and taken from the program cache by the next process", function()
+    local dir, fs = H.private_bpffs()
+    finally(function() H.drop_private_bpffs(dir, fs) end)
+    local cache = fs .. "/programs"
+    local script = dir .. "/child.lua"
+    H.write_file(script, [[
+      local bpfiter = require "bpfiter"
+      local opts = { fields = { "pid", "comm" } }
+      local n = 0
+      for _ in assert(bpfiter.tasks(opts)) do n = n + 1 end
+      local info = bpfiter.program_info("tasks", opts)
+      print(n > 0, info.id, info.cached, bpfiter.program_info("tasks"))
+    ]])
+    local function child()
+      local out, code = H.run(("env -u LD_PRELOAD BPFITER_PROGRAM_CACHE='%s' lua5.4 '%s'"):format(cache, script))
+      assert.equal(0, code, out)
+      local walked, id, cached, full = out:match("^(%S+)\t(%d+)\t(%S+)\t(%S+)\n$")
+      assert.equal("true", walked, out)
+      assert.equal("nil", full, out) -- the full program was never loaded
+      return tonumber(id), cached
+    end
+    local id1, cached1 = child()
+    local id2, cached2 = child()
+    assert.equal("false", cached1)
+    assert.equal("true", cached2)
+    assert.equal(id1, id2)
+    -- the one entry is that program, as bpftool sees the pinned file
+    local entries = {}
+    for e in lfs.dir(cache) do
+      if e:match("^tasks%-") then entries[#entries + 1] = e end
+    end
+    assert.equal(1, #entries)
+    local shown = cjson.decode((H.run(("bpftool prog show pinned '%s/%s' --json"):format(cache, entries[1]))))
+    assert.equal(id1, shown.id)
   end)
 
   it("values match /proc for the fixture", function()

@@ -17,6 +17,15 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 bpfiter_page_shift = 12;
 #define PAGE_SHIFT bpfiter_page_shift
 
+/* The kernel work this variant of the program does, one bit per costly
+ * field or group of fields (struct target.kernel_work): a walk whose fields
+ * option leaves them out loads the program with their bits clear
+ * (csrc/core/program.c). .rodata is frozen, so the verifier knows the
+ * value and drops the skipped work as dead code. The program leaves those
+ * fields zero (an empty tail: nil). All bits: the full program. */
+const volatile __u32 bpfiter_want = 0xffffffff;
+#define BPFITER_WANTS(bit) (bpfiter_want & (bit))
+
 /* Declares `scratch`, a per-CPU slot holding `struct REC rec` immediately
  * followed by its tail buffer. Iterator programs run with migration
  * disabled, so one slot per CPU is enough. */

@@ -71,7 +71,8 @@ static __always_inline long emit_dir(struct seq_file *seq, struct task_struct *t
 	r->pid = task->tgid;
 	r->special = special;
 	fill_inode(r, inode, path->mnt);
-	r->tail_len = tail_len_from(bpf_d_path(path, s->tail, BPFITER_TAIL_MAX));
+	if (BPFITER_WANTS(FILE_WANT_PATH))
+		r->tail_len = tail_len_from(bpf_d_path(path, s->tail, BPFITER_TAIL_MAX));
 	return BPFITER_EMIT(seq, s);
 }
 
@@ -110,8 +111,9 @@ int dump_file(struct bpf_iter__task_file *ctx)
 	r->flags = file->f_flags;
 	if (fd_is_cloexec(task, ctx->fd))
 		r->flags |= O_CLOEXEC;
-	r->tail_len = tail_len_from(
-		bpf_d_path((struct path *)&file->f_path, s->tail, BPFITER_TAIL_MAX));
+	if (BPFITER_WANTS(FILE_WANT_PATH))
+		r->tail_len = tail_len_from(
+			bpf_d_path((struct path *)&file->f_path, s->tail, BPFITER_TAIL_MAX));
 	BPFITER_EMIT(seq, s);
 	return 0;
 }

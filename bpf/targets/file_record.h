@@ -21,6 +21,10 @@ struct file_record {
 	__u8 pad[7];
 };
 
+/* bpfiter_want bits: the kernel work of fields a walk may not ask for
+ * (csrc/targets/files.c names the fields of each). */
+#define FILE_WANT_PATH	0x1	/* path (and kind, made from it): bpf_d_path */
+
 #define FILE_FD 0
 #define FILE_CWD 1
 #define FILE_ROOT 2

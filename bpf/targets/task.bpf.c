@@ -298,7 +298,7 @@ int dump_task(struct bpf_iter__task *ctx)
 	cmd = bpf_map_lookup_elem(&cmdline_scratch, &zero);
 	if (!cmd)
 		return 0;
-	cmd_len = read_cmdline(ctx->meta, task, cmd, &cut);
+	cmd_len = BPFITER_WANTS(TASK_WANT_CMDLINE) ? read_cmdline(ctx->meta, task, cmd, &cut) : 0;
 	s = scratch_get();
 	if (!s)
 		return 0;
@@ -335,7 +335,8 @@ int dump_task(struct bpf_iter__task *ctx)
 	r->pgid = pid_number(task->signal->pids[PIDTYPE_PGID]);
 	r->sid = pid_number(task->signal->pids[PIDTYPE_SID]);
 	r->tty = tty_dev(task->signal->tty);
-	task_name(task, r->name);
+	if (BPFITER_WANTS(TASK_WANT_NAME))
+		task_name(task, r->name);
 
 	mm = task->mm;
 	if (mm && !r->kthread) {
@@ -345,7 +346,7 @@ int dump_task(struct bpf_iter__task *ctx)
 		r->rss = (mm_counter(mm, MM_FILEPAGES) +
 			  mm_counter(mm, MM_ANONPAGES) +
 			  mm_counter(mm, MM_SHMEMPAGES)) << PAGE_SHIFT;
-		if (exe)
+		if (exe && BPFITER_WANTS(TASK_WANT_EXE))
 			r->exe_len = exe_path(ctx->meta, exe, s);
 	}
 	bpf_rcu_read_unlock();
@@ -353,7 +354,8 @@ int dump_task(struct bpf_iter__task *ctx)
 	 * counts bpf_get_task_stack among the helpers that may sleep (a user
 	 * stack can fault) and refuses it under bpf_rcu_read_lock(). A kernel
 	 * stack, as here, never faults: the buffers stay ours. */
-	task_wchan(task, r->wchan);
+	if (BPFITER_WANTS(TASK_WANT_WCHAN))
+		task_wchan(task, r->wchan);
 	r->exe_len &= BPFITER_TAIL_MAX - 1;
 	cmd_len &= BPFITER_TAIL_MAX - 1;	/* for the verifier: <= TASK_CMDLINE_MAX */
 	if (cmd_len && !bpf_probe_read_kernel(s->tail + r->exe_len, cmd_len, cmd->text)) {

@@ -7,6 +7,13 @@
  * then the argument area as /proc/PID/cmdline gives it (cmdline_len bytes,
  * NUL-separated, at most TASK_CMDLINE_MAX). */
 #define TASK_CMDLINE_MAX 4000
+
+/* bpfiter_want bits: the kernel work of fields a walk may not ask for
+ * (csrc/targets/tasks.c names the fields of each). */
+#define TASK_WANT_EXE		0x1	/* exe: bpf_d_path */
+#define TASK_WANT_CMDLINE	0x2	/* cmdline: a copy of user memory */
+#define TASK_WANT_WCHAN		0x4	/* wchan: a stack walk and a symbol lookup */
+#define TASK_WANT_NAME		0x8	/* name: a kernel thread's full name */
 struct task_record {
 	BPFITER_RECORD_HEAD;
 	__u32 tid;

@@ -144,9 +144,10 @@ static __always_inline struct scratch_slot *fill_vma(__u32 pid, struct vm_area_s
 		r->ino = inode->i_ino;
 		r->dev = inode->i_sb->s_dev;
 		overlay_user_inode(file, r);
-		r->tail_len = tail_len_from(
-			bpf_d_path((struct path *)&file->f_path, s->tail, BPFITER_TAIL_MAX));
-	} else {
+		if (BPFITER_WANTS(VMA_WANT_PATH))
+			r->tail_len = tail_len_from(
+				bpf_d_path((struct path *)&file->f_path, s->tail, BPFITER_TAIL_MAX));
+	} else if (BPFITER_WANTS(VMA_WANT_PATH)) {
 		r->tail_len = anon_vma_name(vma, s->tail);
 	}
 	return s;

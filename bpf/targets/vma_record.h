@@ -5,6 +5,10 @@
 /* One per memory mapping of each process. Tail: the last column of
  * /proc/PID/maps (a path, "[heap]", "[stack]", "[vdso]", "[anon:NAME]",
  * or empty for an unnamed anonymous mapping). */
+/* bpfiter_want bits: the kernel work of fields a walk may not ask for
+ * (csrc/targets/vmas.c names the fields of each). */
+#define VMA_WANT_PATH	0x1	/* path: bpf_d_path, or the name of a mapping without a file */
+
 struct vma_record {
 	BPFITER_RECORD_HEAD;
 	__u32 pid;		/* tgid */

@@ -69,7 +69,7 @@ void decode_project(lua_State *L, const struct target *t, int keys, int list,
 {
 	int i = 1;
 
-	*p = (struct projection){ .active = true };
+	*p = (struct projection){ .active = true, .derive = t->derive_rewrites };
 	for (lua_Integer k = 1; lua_rawgeti(L, list, k) == LUA_TSTRING; k++) {
 		lua_pushboolean(L, 1);
 		lua_rawset(L, keys);	/* keys[name] = true: the asked set */

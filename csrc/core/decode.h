@@ -15,7 +15,8 @@ bool decode_has_field(const struct target *t, const char *name);
  * decoded. Not active: every field. */
 struct projection {
 	bool active;
-	bool derive;	/* active: some derived field is asked, so derive runs */
+	bool derive;	/* active: some derived field is asked (or target.derive_rewrites),
+			 * so derive runs */
 };
 
 /* Turns the keys table at index keys (decode_push_keys) into the

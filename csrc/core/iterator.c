@@ -34,6 +34,7 @@ struct iterator {
 	int netns_fd;		/* one_read: the network namespace fd was made in
 				 * (made there again), or -1 */
 	enum iter_state state;
+	uint32_t want;		/* the program variant (program_want) */
 	int nkeys;		/* field names are in user value 1 */
 	struct projection proj;	/* the fields option */
 	_Alignas(8) unsigned char filter[];	/* target->filter_size bytes */
@@ -48,9 +49,10 @@ static void close_attach_fds(struct attach *a)
 	a->nfds = 0;
 }
 
-/* Options at index opts -> a link of target t. Returns the link fd, or
- * pushes the failure triple and returns -1. */
-int iterator_create_link(lua_State *L, const struct target *t, int opts, int *held_fd)
+/* Options at index opts -> a link of variant want of target t's program.
+ * Returns the link fd, or pushes the failure triple and returns -1. */
+static int create_link(lua_State *L, const struct target *t, int opts, uint32_t want,
+		       int *held_fd)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, link_opts);
 	struct attach a = { .nfds = 0, .held_fd = -1 };
@@ -60,7 +62,7 @@ int iterator_create_link(lua_State *L, const struct target *t, int opts, int *he
 		*held_fd = -1;
 	if (t->attach && t->attach(L, t, opts, &a))
 		return -1;
-	prog_fd = program_fd(L, t);
+	prog_fd = program_fd(L, t, want);
 	if (prog_fd >= 0) {
 		if (a.has_info) {
 			link_opts.iter_info = &a.info;
@@ -82,6 +84,11 @@ int iterator_create_link(lua_State *L, const struct target *t, int opts, int *he
 		return -1;
 	}
 	return link_fd;
+}
+
+int iterator_create_link(lua_State *L, const struct target *t, int opts, int *held_fd)
+{
+	return create_link(L, t, opts, program_want(L, t, opts), held_fd);
 }
 
 /* ---- the iterator object ---- */
@@ -117,20 +124,20 @@ static void reader_options(lua_State *L, struct iterator *it, int opts)
 	lua_pop(L, 1);
 }
 
-/* Wraps a stream (and the link behind it and the fd its walk holds, or
- * -1) in an iterator and pushes the generic-for quadruple; owns them all
+/* Wraps a stream (and the link behind it, of program variant want, and the
+ * fd its walk holds, or -1) in an iterator and pushes the generic-for quadruple; owns them all
  * from here on (the stream is moved). Reader options, if any, are at index
  * opts (0: none); check: check them here (a view's), where an argument
  * error leaves the cleaning up to the iterator's __gc. */
 static int push_iterator(lua_State *L, struct stream *s, int link_fd, int held_fd, int opts,
-			 bool check)
+			 bool check, uint32_t want)
 {
 	const struct target *t = s->target;
 	struct iterator *it = lua_newuserdatauv(L, sizeof(*it) + t->filter_size, 1);
 
 	*it = (struct iterator){
 		.target = t, .stream = *s, .link_fd = link_fd, .held_fd = held_fd, .netns_fd = -1,
-		.state = IT_OPEN, .nkeys = decode_push_keys(L, t),
+		.state = IT_OPEN, .want = want, .nkeys = decode_push_keys(L, t),
 	};
 	memset(it->filter, 0, t->filter_size);
 	lua_setiuservalue(L, -2, 1);
@@ -170,9 +177,11 @@ int iterator_open(lua_State *L)
 	struct stream s;
 	const char *netns;
 	int link_fd, held_fd, fd, err, ns = -1, n;
+	uint32_t want;
 
 	lua_settop(L, 1);
 	options_check(L, t, 1, OPT_KERNEL | OPT_READER | OPT_INTERNAL);
+	want = program_want(L, t, 1);
 	netns = option_string(L, 1, "netns_path");
 	if (netns) {
 		RETRY_AFTER_GC(L, ns, netns_open(netns, option_integer(L, 1, "netns_inode", 0)));
@@ -181,9 +190,9 @@ int iterator_open(lua_State *L)
 					    errno == EINVAL ? " is not a network namespace" :
 					    errno == ESTALE ? " is another namespace now" : "");
 	}
-	link_fd = iterator_create_link(L, t, 1, &held_fd);
+	link_fd = create_link(L, t, 1, want, &held_fd);
 	fd = link_fd >= 0 ? make_iter_fd(L, link_fd, ns) : -1;
-	err = fd < 0 ? errno : stream_init(&s, t, fd, t->ring && (p = program_loaded(L, t)) ?
+	err = fd < 0 ? errno : stream_init(&s, t, fd, t->ring && (p = program_loaded(L, t, want)) ?
 					   &p->ring : NULL);
 	if (fd < 0 || err) {
 		if (ns >= 0)
@@ -199,7 +208,7 @@ int iterator_open(lua_State *L)
 		return bpfiter_fail(L, err, t->name, "%s", fd < 0 ? "creating the iterator failed" :
 				    s.why);
 	}
-	n = push_iterator(L, &s, link_fd, held_fd, 1, false);
+	n = push_iterator(L, &s, link_fd, held_fd, 1, false, want);
 	if (n == 4 && t->one_read)	/* the fd may be made again (walk_again_larger) */
 		((struct iterator *)lua_touserdata(L, -1))->netns_fd = ns;
 	else if (ns >= 0)
@@ -209,7 +218,7 @@ int iterator_open(lua_State *L)
 
 int iterator_push_view(lua_State *L, struct stream *s, int opts)
 {
-	return push_iterator(L, s, -1, -1, opts, true);
+	return push_iterator(L, s, -1, -1, opts, true, PROGRAM_FULL);
 }
 
 /* Another walk may have grown the ring (loaded the program again) since
@@ -219,7 +228,7 @@ int iterator_push_view(lua_State *L, struct stream *s, int opts)
  * new fd, before anything was read. Returns 0 or an errno. */
 static int run_current_program(lua_State *L, struct iterator *it)
 {
-	struct program *p = program_loaded(L, it->target);
+	struct program *p = program_loaded(L, it->target, it->want);
 	struct bpf_link_info link = { 0 };
 	struct bpf_prog_info prog = { 0 };
 	__u32 link_len = sizeof(link), prog_len = sizeof(prog);
@@ -252,14 +261,14 @@ static void walk_again_larger(lua_State *L, struct iterator *it)
 	char msg[300];
 	int err, fd;
 
-	err = program_grow_ring(L, t, msg, sizeof(msg));
+	err = program_grow_ring(L, t, it->want, msg, sizeof(msg));
 	if (err) {
 		char why[400];
 
 		snprintf(why, sizeof(why), "the walk did not fit in one read(): %s", msg);
 		iterator_raise(L, it, err, why);
 	}
-	p = program_loaded(L, t);
+	p = program_loaded(L, t, it->want);
 	fd = p && bpf_link_update(it->link_fd, p->fd, NULL) == 0 ?
 		make_iter_fd(L, it->link_fd, it->netns_fd) : -1;
 	if (fd < 0) {

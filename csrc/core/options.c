@@ -13,7 +13,7 @@
 /* Options every target accepts, declared here once. */
 static const struct option generic_options[] = {
 	{ .name = "fields", .type = OPT_FIELDS, .scope = OPT_READER, .arg = "A,B,C",
-	  .help = "decode only these fields (default: all)" },
+	  .help = "decode only these fields; costly ones not named (paths, cmdline, wchan) are not made in the kernel either (default: all)" },
 	OPTIONS_END
 };
 

@@ -18,11 +18,13 @@
 #include "errors.h"
 #include "fds.h"
 #include "kernel.h"
+#include "options.h"
 #include "program_cache.h"
 #include "record_common.h"
 
 #define PROGRAMS_MT "bpfiter.program"
 #define PROGRAMS_KEY "bpfiter.programs"
+#define PROGRAM_KEY_MAX 48	/* "tasks/0xffffffff": target names are short */
 
 static void program_unload(struct program *p)
 {
@@ -67,17 +69,15 @@ static bool kallsyms_visible(void)
 	return seen;
 }
 
-/* Sets the program's bpfiter_page_shift (bpf/common/iter_common.bpf.h), if
- * it has one, to the running system's page size: found by name in the
- * object's .rodata section through its BTF. 0 or an errno. */
-static int set_page_shift(struct bpf_object *obj)
+/* Sets the u32 named name in the object's .rodata (a load-time constant,
+ * found through its BTF) to value. 0, ENOENT when the object has no such
+ * constant, or another errno. */
+static int set_rodata_u32(struct bpf_object *obj, const char *name, uint32_t value)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".rodata");
 	const struct btf *btf = bpf_object__btf(obj);
 	const struct btf_var_secinfo *v;
 	const struct btf_type *sec;
-	long page = sysconf(_SC_PAGESIZE);
-	uint32_t shift = 0;
 	const void *image;
 	size_t size;
 	char *copy;
@@ -85,31 +85,48 @@ static int set_page_shift(struct bpf_object *obj)
 
 	id = map && btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -1;
 	if (id < 0)
-		return 0;
+		return ENOENT;
 	sec = btf__type_by_id(btf, (__u32)id);
 	v = btf_var_secinfos(sec);
 	for (int i = 0; i < btf_vlen(sec); i++, v++) {
 		const struct btf_type *var = btf__type_by_id(btf, v->type);
 
-		if (strcmp(btf__name_by_offset(btf, var->name_off), "bpfiter_page_shift") != 0)
+		if (strcmp(btf__name_by_offset(btf, var->name_off), name) != 0)
 			continue;
-		while (shift < 31 && (1L << shift) < page)
-			shift++;
-		if (page <= 0 || (1L << shift) != page || v->size != sizeof(shift))
-			return EINVAL;
 		image = bpf_map__initial_value(map, &size);
-		if (!image || v->offset + sizeof(shift) > size)
-			return ENOENT;
+		if (v->size != sizeof(value) || !image || v->offset + sizeof(value) > size)
+			return EINVAL;
 		copy = malloc(size);
 		if (!copy)
 			return ENOMEM;
 		memcpy(copy, image, size);
-		memcpy(copy + v->offset, &shift, sizeof(shift));
+		memcpy(copy + v->offset, &value, sizeof(value));
 		err = -bpf_map__set_initial_value(map, copy, size);
 		free(copy);
 		return err;
 	}
-	return 0;
+	return ENOENT;
+}
+
+/* The load-time constants every program may have (bpf/common/
+ * iter_common.bpf.h): bpfiter_page_shift, the running system's page size
+ * (if the program has it), and bpfiter_want, the kernel work the variant
+ * wants done (which a program with kernel_work must have). */
+static int set_common_constants(const struct target *t, struct bpf_object *obj, uint32_t want)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint32_t shift = 0;
+	int err;
+
+	while (shift < 31 && (1L << shift) < page)
+		shift++;
+	if (page <= 0 || (1L << shift) != page)
+		return EINVAL;
+	err = set_rodata_u32(obj, "bpfiter_page_shift", shift);
+	if (err && err != ENOENT)
+		return err;
+	return want == PROGRAM_FULL || !t->kernel_work ? 0 :
+		set_rodata_u32(obj, "bpfiter_want", want);
 }
 
 /* Opens and loads t's object into p. Returns 0, or an errno with the
@@ -140,7 +157,7 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 		return errno;
 	}
 	ring = t->ring ? bpf_object__find_map_by_name(p->obj, BPFITER_RING_MAP) : NULL;
-	err = set_page_shift(p->obj);
+	err = set_common_constants(t, p->obj, p->want);
 	if (!err && t->prepare)
 		err = t->prepare(p->obj);
 	/* the key covers the load-time constants just set */
@@ -199,10 +216,47 @@ static int load_program(const struct target *t, struct program *p, char *msg, si
 	return err;
 }
 
-int program_fd(lua_State *L, const struct target *t)
+uint32_t program_want(lua_State *L, const struct target *t, int opts)
+{
+	uint32_t want = 0, all = 0;
+
+	if (!t->kernel_work || !opts)
+		return PROGRAM_FULL;
+	if (lua_getfield(L, opts, "fields") != LUA_TTABLE) {
+		lua_pop(L, 1);
+		return PROGRAM_FULL;
+	}
+	for (const struct kernel_work *w = t->kernel_work; w->field; w++) {
+		all |= w->bit;
+		for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
+			if (strcmp(lua_tostring(L, -1), w->field) == 0)
+				want |= w->bit;
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 1);	/* the nil after the last name */
+	}
+	lua_pop(L, 1);
+	return want == all ? PROGRAM_FULL : want;
+}
+
+/* Pushes the registry's program table and the program of t's variant want
+ * in it (nil when there is none yet); the variant's key into key. */
+static struct program *find_program(lua_State *L, const struct target *t, uint32_t want,
+				    char key[PROGRAM_KEY_MAX])
+{
+	if (want == PROGRAM_FULL)
+		snprintf(key, PROGRAM_KEY_MAX, "%s", t->name);
+	else
+		snprintf(key, PROGRAM_KEY_MAX, "%s/0x%x", t->name, (unsigned)want);
+	lua_getfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
+	lua_getfield(L, -1, key);
+	return lua_touserdata(L, -1);
+}
+
+int program_fd(lua_State *L, const struct target *t, uint32_t want)
 {
 	char msg[400];
-	int fd = program_load(L, t, msg, sizeof(msg));
+	int fd = program_load(L, t, want, msg, sizeof(msg));
 
 	if (fd < 0) {
 		bpfiter_fail(L, -fd, t->name, "%s", msg);
@@ -211,27 +265,25 @@ int program_fd(lua_State *L, const struct target *t)
 	return fd;
 }
 
-int program_load(lua_State *L, const struct target *t, char *msg, size_t msgsize)
+int program_load(lua_State *L, const struct target *t, uint32_t want, char *msg, size_t msgsize)
 {
-	struct program *p;
+	char key[PROGRAM_KEY_MAX];
+	struct program *p = find_program(L, t, want, key);
 	int err;
 
-	lua_getfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
-	lua_getfield(L, -1, t->name);
-	p = lua_touserdata(L, -1);
 	if (p && p->loaded) {
 		lua_pop(L, 2);
 		return p->fd;
 	}
-	/* One userdata per target for good: walks keep pointers to it (the
-	 * ring's consumer), also across a failed program_grow_ring. */
+	/* One userdata per target and variant for good: walks keep pointers
+	 * to it (the ring's consumer), also across a failed program_grow_ring. */
 	if (!p) {
 		lua_pop(L, 1);
 		p = lua_newuserdatauv(L, sizeof(*p), 0);
-		*p = (struct program){ .obj = NULL, .fd = -1 };
+		*p = (struct program){ .obj = NULL, .fd = -1, .want = want };
 		luaL_setmetatable(L, PROGRAMS_MT);
 		lua_pushvalue(L, -1);
-		lua_setfield(L, -3, t->name);
+		lua_setfield(L, -3, key);
 	}
 	p->ring_bytes = 0;
 	/* libbpf marks an object loaded even when loading failed: a retry
@@ -247,10 +299,10 @@ int program_load(lua_State *L, const struct target *t, char *msg, size_t msgsize
 
 int program_probe(lua_State *L, const struct target *t, char *msg, size_t msgsize)
 {
-	struct program p = { .obj = NULL, .fd = -1 };
+	struct program p = { .obj = NULL, .fd = -1, .want = PROGRAM_FULL };
 	int err;
 
-	if (program_loaded(L, t))
+	if (program_loaded(L, t, PROGRAM_FULL))
 		return 0;
 	err = load_program(t, &p, msg, msgsize);
 	if (err && fds_reclaim(L, err))
@@ -259,9 +311,10 @@ int program_probe(lua_State *L, const struct target *t, char *msg, size_t msgsiz
 	return err;
 }
 
-int program_grow_ring(lua_State *L, const struct target *t, char *msg, size_t msgsize)
+int program_grow_ring(lua_State *L, const struct target *t, uint32_t want, char *msg,
+		      size_t msgsize)
 {
-	struct program *p = program_loaded(L, t);
+	struct program *p = program_loaded(L, t, want);
 
 	if (!p || !p->ring_bytes || p->ring_bytes >= PROGRAM_RING_MAX) {
 		snprintf(msg, msgsize, "the ring buffer is at its largest (%u MiB)",
@@ -275,30 +328,34 @@ int program_grow_ring(lua_State *L, const struct target *t, char *msg, size_t ms
 	return load_program(t, p, msg, msgsize);
 }
 
-struct program *program_loaded(lua_State *L, const struct target *t)
+struct program *program_loaded(lua_State *L, const struct target *t, uint32_t want)
 {
-	struct program *p;
+	char key[PROGRAM_KEY_MAX];
+	struct program *p = find_program(L, t, want, key);
 
-	lua_getfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
-	lua_getfield(L, -1, t->name);
-	p = lua_touserdata(L, -1);
 	lua_pop(L, 2);
 	return p && p->loaded ? p : NULL;
 }
 
-/* core.program_info(target) -> {id =, cached = bool} for a program this Lua
- * state loaded (cached: it came from the program cache), or nil. */
+/* core.program_info(target [, opts]) -> {id =, cached = bool} for the
+ * program this Lua state loaded for a walk of target with options opts (the
+ * variant its fields option asks for; cached: it came from the program
+ * cache), or nil. */
 static int program_info(lua_State *L)
 {
-	const char *name = luaL_checkstring(L, 1);
+	const struct target *t = target_named(option_checkstring(L, 1));
 	struct bpf_prog_info info = { 0 };
 	__u32 len = sizeof(info);
 	struct program *p;
 
-	lua_getfield(L, LUA_REGISTRYINDEX, PROGRAMS_KEY);
-	lua_getfield(L, -1, name);
-	p = lua_touserdata(L, -1);
-	if (!p || !p->loaded || bpf_obj_get_info_by_fd(p->fd, &info, &len) != 0) {
+	if (!t) {
+		lua_pushnil(L);
+		return 1;
+	}
+	lua_settop(L, 2);
+	options_check(L, t, 2, OPT_KERNEL | OPT_READER | OPT_LUA);
+	p = program_loaded(L, t, program_want(L, t, 2));
+	if (!p || bpf_obj_get_info_by_fd(p->fd, &info, &len) != 0) {
 		lua_pushnil(L);
 		return 1;
 	}

@@ -2,7 +2,7 @@
  * a root-only bpffs directory and reused by later processes, which then skip
  * CO-RE and the verifier (tens of ms per target). Safe by construction:
  *  - only programs whose maps hold nothing across walks are cached (per-CPU
- *    scratch arrays, read-only .rodata, and LRU hashes named session_*
+ *    scratch arrays, read-only .rodata and .kconfig, and LRU hashes named session_*
  *    keyed by bpf_iter_meta.session_id, which is unique per walk system-wide):
  *    a cached program shares its maps with every process using it, so ring
  *    buffers, global cursors and other walk state would leak between walks;
@@ -147,8 +147,11 @@ bool program_cache_key(const struct target *t, struct bpf_object *obj, const voi
 		if (type == BPF_MAP_TYPE_LRU_HASH && strncmp(name, "session_", 8) == 0 &&
 		    bpf_map__key_size(m) == sizeof(__u64))
 			continue;	/* per walk: keyed by bpf_iter_meta.session_id */
+		/* .kconfig: values libbpf takes from the running kernel, whose
+		 * release the key holds */
 		if (type != BPF_MAP_TYPE_ARRAY || !bpf_map__is_internal(m) ||
-		    !strstr(name, ".rodata") || !(bpf_map__map_flags(m) & BPF_F_RDONLY_PROG))
+		    (!strstr(name, ".rodata") && !strstr(name, ".kconfig")) ||
+		    !(bpf_map__map_flags(m) & BPF_F_RDONLY_PROG))
 			return false;	/* state that outlives a call: not shared */
 		v = bpf_map__initial_value(m, &vsize);
 		if (v)

@@ -60,6 +60,21 @@ struct derived_field {
 #define DERIVED(name, luatype, ...) { name, luatype, { __VA_ARGS__ } }
 #define DERIVED_END { NULL, NULL, { NULL, NULL } }
 
+/* A field whose value costs the kernel real work per record (a path through
+ * bpf_d_path, a copy of the argument area, a stack walk): a walk whose
+ * fields option does not ask for it loads a variant of the program without
+ * that work. bit is a bit of the program's bpfiter_want (bpf/common/
+ * iter_common.bpf.h), which the verifier then folds to a constant: the work
+ * is dead code, and the field decodes as nil. Several fields may share a
+ * bit (those made from the same work). */
+struct kernel_work {
+	const char *field;
+	uint32_t bit;
+};
+
+#define WORK(field, bit) { field, bit }
+#define WORK_END { NULL, 0 }
+
 /* A kernel version as kernel_version() (util/kernel.h) gives it. */
 #define KERNEL_VERSION(major, minor) ((major) * 1000 + (minor))
 
@@ -124,9 +139,14 @@ struct target {
 	const struct field *fields;
 	const struct option *options;		/* accepted; NULL: none */
 
-	/* Optional: called once per Lua state between opening the BPF object
-	 * and loading it, to set what the program cannot find in the kernel
-	 * (load-time constants in .rodata, map sizes). Returns 0 or an errno. */
+	/* Optional: the fields whose kernel work a walk not asking for them
+	 * skips (WORK_END ends it). */
+	const struct kernel_work *kernel_work;
+
+	/* Optional: called once per Lua state and program variant between
+	 * opening the BPF object and loading it, to set what the program cannot
+	 * find in the kernel (load-time constants in .rodata, map sizes).
+	 * Returns 0 or an errno. */
 	int (*prepare)(struct bpf_object *obj);
 
 	/* Optional: options -> link info. Returns 0, or pushes the failure
@@ -144,6 +164,9 @@ struct target {
 	 * ends it), as it does what a step hook adds. */
 	void (*derive)(lua_State *L, const void *rec);
 	const struct derived_field *derived;
+	/* derive also clears or replaces stored fields (files: the fd of a cwd
+	 * record is nil), so it runs whichever fields a projection asks for. */
+	bool derive_rewrites;
 
 	/* The oldest kernel the program loads on, KERNEL_VERSION(6, 4), and
 	 * what it needs from that kernel (a phrase: "the dmabuf iterator").

@@ -28,6 +28,14 @@ static const struct field file_fields[] = {
 	FIELDS_END,
 };
 
+/* Fields whose kernel work a walk not asking for them skips. kind tells
+ * anon_inode:[eventfd] from anon_inode:[eventpoll] by the path. */
+static const struct kernel_work file_work[] = {
+	WORK("path", FILE_WANT_PATH),
+	WORK("kind", FILE_WANT_PATH),
+	WORK_END,
+};
+
 static const char *file_kind(const struct file_record *r)
 {
 	return file_kind_of(r->mode, (const char *)(r + 1), r->tail_len);
@@ -89,8 +97,10 @@ const struct target target_files = {
 	.elf_bytes = file_bpf__elf_bytes,
 	.record_size = sizeof(struct file_record),
 	.fields = file_fields, .options = file_options,
+	.kernel_work = file_work,
 	.attach = attach_task_pid,
 	.filter_size = sizeof(struct file_filter),
 	.filter_init = file_filter_init, .skip = file_skip,
 	.derive = file_derive, .derived = file_derived,
+	.derive_rewrites = true,	/* fd, pos, flags of cwd and root records */
 };

@@ -141,6 +141,18 @@ static const struct derived_field task_derived[] = {
 	DERIVED_END,
 };
 
+/* Fields whose kernel work a walk not asking for them skips (measured per
+ * record with bpf_stats: wchan's stack walk and %ps lookup is most of a
+ * full record's cost). */
+static const struct kernel_work task_work[] = {
+	WORK("exe", TASK_WANT_EXE),
+	WORK("cmdline", TASK_WANT_CMDLINE),
+	WORK("cmdline_truncated", TASK_WANT_CMDLINE),
+	WORK("wchan", TASK_WANT_WCHAN),
+	WORK("name", TASK_WANT_NAME),
+	WORK_END,
+};
+
 static const struct option task_options[] = {
 	OPTION_TASK_PID,
 	{ .name = "threads", .type = OPT_BOOLEAN, .scope = OPT_READER,
@@ -154,6 +166,7 @@ const struct target target_tasks = {
 	.elf_bytes = task_elf_bytes,
 	.record_size = sizeof(struct task_record),
 	.fields = task_fields, .options = task_options,
+	.kernel_work = task_work,
 	.attach = attach_task_pid,
 	.filter_size = sizeof(struct task_filter),
 	.filter_init = task_filter_init, .skip = task_skip,

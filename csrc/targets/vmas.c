@@ -21,6 +21,12 @@ static const struct field vma_fields[] = {
 	FIELDS_END,
 };
 
+/* Fields whose kernel work a walk not asking for them skips. */
+static const struct kernel_work vma_work[] = {
+	WORK("path", VMA_WANT_PATH),
+	WORK_END,
+};
+
 static const struct option vma_options[] = {
 	OPTION_TASK_PID,
 	OPTIONS_END,
@@ -44,6 +50,7 @@ const struct target target_vmas = {
 	.elf_bytes = vma_bpf__elf_bytes,
 	.record_size = sizeof(struct vma_record),
 	.fields = vma_fields, .options = vma_options,
+	.kernel_work = vma_work,
 	.prepare = vma_prepare,
 	.attach = attach_task_pid,
 	.kallsyms = true,	/* special_mapping_name names [vdso], [vvar] */

@@ -50,8 +50,9 @@ local M = {
   --- The verified-program cache (csrc/core/program_cache.c):
   -- program_cache() -> {dir =, enabled =, reason =, entries = {{target =,
   -- file =, id =, name =, tag =}}}; program_cache_clear() -> number removed
-  -- or nil, message, errno; program_info(target) -> {id =, cached =} for a
-  -- program this Lua state holds, or nil.
+  -- or nil, message, errno; program_info(target [, opts]) -> {id =, cached =}
+  -- for the program this Lua state holds for a walk of target with opts
+  -- (the variant its fields option asks for), or nil.
   program_cache = core.program_cache,
   program_cache_clear = core.program_cache_clear,
   program_info = core.program_info,
@@ -103,9 +104,12 @@ end
 -- @treturn ?string message
 -- @treturn ?integer errno
 
---- The program this Lua state holds for a target.
+--- The program this Lua state holds for a walk of a target: with a fields
+-- option that leaves out fields costly to make in the kernel (paths, cmdline,
+-- wchan), a variant without that work.
 -- @function program_info
 -- @tparam string target a target name
+-- @tparam[opt] table opts the walk's options (only fields matters)
 -- @treturn ?{id:integer,cached:boolean} nil when not loaded
 
 --- Checks options for a target without walking.
