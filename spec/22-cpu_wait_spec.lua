@@ -142,8 +142,7 @@ describe("cpu wait per cgroup", function()
     -- under load).
     -- Under QEMU's instruction emulation (vm-check: TCG, an emulated CPU
     -- model) that code runs ~10x slower, and so does the slack.
-    local emulated = (H.read_file("/proc/cpuinfo") or ""):find("model name%s*: QEMU") ~= nil
-    local slack = emulated and 2000000 or 200000
+    local slack = H.emulated() and 2000000 or 200000
     for _, name in ipairs { "busy", "idle" } do
       local r = rows[rel .. "/" .. name]
       local switches = after[name].pcount - before[name].pcount

@@ -124,6 +124,22 @@ function H.kernel_function(name)
   return H.run("bpftool btf dump file /sys/kernel/btf/vmlinux"):find("FUNC '" .. name .. "'", 1, true) ~= nil
 end
 
+--- Whether the CPU is QEMU's emulated one (vm-check under TCG): the same
+-- kernel code runs about 10x slower there.
+function H.emulated()
+  if H.is_emulated == nil then
+    H.is_emulated = (H.read_file("/proc/cpuinfo") or ""):find("model name%s*: QEMU") ~= nil
+  end
+  return H.is_emulated
+end
+
+--- n, or a tenth of it under emulation: the scale specs' counts (tens of
+-- thousands of sockets or threads take most of an hour under TCG; a
+-- tenth still spans many reads and resumes of every walk).
+function H.scaled(n)
+  return H.emulated() and n // 10 or n
+end
+
 --- n, or nil on kernels whose cgroups walk cannot count tasks (no css_task
 -- kfuncs before 6.7: nr_tasks and nr_procs are nil there).
 function H.task_count(n)
