@@ -140,6 +140,13 @@ function H.scaled(n)
   return H.emulated() and n // 10 or n
 end
 
+--- Whether the running kernel's struct NAME has member MEMBER (BTF).
+function H.struct_has(name, member)
+  local raw = H.run("bpftool btf dump file /sys/kernel/btf/vmlinux format raw")
+  local body = raw:match("STRUCT '" .. name .. "' size=%d+ vlen=%d+\n(.-)\n%[") or ""
+  return body:find("'" .. member .. "'", 1, true) ~= nil
+end
+
 --- n, or nil on kernels whose cgroups walk cannot count tasks (no css_task
 -- kfuncs before 6.7: nr_tasks and nr_procs are nil there).
 function H.task_count(n)
