@@ -97,6 +97,13 @@ describe("tasks as ps and /proc show them", function()
   end)
 end)
 
+if not H.has_cmdline() then
+  describe("tasks' cmdline before 6.2", function()
+    it("is nil for every task (the program without bpf_rcu_read_lock reads no user memory)", function()
+      for _, r in ipairs(H.collect(bpfiter.tasks())) do assert.is_nil(r.cmdline) end
+    end)
+  end)
+else
 describe("tasks' cmdline as /proc/PID/cmdline", function()
   local function proc_cmdline(pid, tid)
     local text = H.read_file(("/proc/%d/task/%d/cmdline"):format(pid, tid or pid))
@@ -186,6 +193,8 @@ describe("tasks' cmdline as /proc/PID/cmdline", function()
     assert.is_true(n > 10 and kernel > 0, n .. " compared, " .. kernel .. " kernel threads")
   end)
 end)
+
+end
 
 describe("bpfiter.cpu_percent", function()
   local fx

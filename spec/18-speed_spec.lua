@@ -92,7 +92,7 @@ describe("projection: fields = {...}", function()
     local argv = {}
     for a in H.read_file(("/proc/%d/cmdline"):format(fx.pid)):gmatch("([^%z]*)%z") do argv[#argv + 1] = a end
     for _, r in ipairs(walk("tasks", { pid = fx.pid, fields = { "cmdline", "comm" } })) do
-      assert.same(argv, r.cmdline)
+      assert.same(H.has_cmdline() and argv or nil, r.cmdline) -- none before 6.2
     end
     for _, r in ipairs(walk("tasks", { pid = fx.pid, fields = { "pid", "name" } })) do
       assert.equal(H.read_file(("/proc/%d/task/%d/comm"):format(fx.pid, r.pid)):gsub("\n$", ""), r.name)
@@ -208,6 +208,7 @@ describe("projection: fields = {...}", function()
   it("every target: a record holds no field it was not asked for", function()
     for _, target in ipairs { "tasks", "files", "vmas", "tcp", "udp", "unix", "netlink", "bpf_progs",
       "bpf_maps", "bpf_links", "ksyms", "kmem_caches" } do
+      if not bpfiter.available(target) then goto next end -- its ENOTSUP: spec 14
       local names = bpfiter.fields[target]
       -- one stored field and one derived (the last names are derived ones)
       local asked = { names[1], names[#names] }
@@ -216,6 +217,7 @@ describe("projection: fields = {...}", function()
           assert.is_true(k == asked[1] or k == asked[2], target .. ": " .. k)
         end
       end
+      ::next::
     end
   end)
 

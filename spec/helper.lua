@@ -140,6 +140,13 @@ function H.scaled(n)
   return H.emulated() and n // 10 or n
 end
 
+--- Whether tasks records carry cmdline here: its sleepable program needs
+-- bpf_rcu_read_lock (6.2+; csrc/targets/tasks.c picks the program).
+function H.has_cmdline()
+  if H.cmdline_kernel == nil then H.cmdline_kernel = H.kernel_function("bpf_rcu_read_lock") end
+  return H.cmdline_kernel
+end
+
 --- Whether the running kernel's struct NAME has member MEMBER (BTF).
 function H.struct_has(name, member)
   local raw = H.run("bpftool btf dump file /sys/kernel/btf/vmlinux format raw")

@@ -107,6 +107,8 @@ static __always_inline __u16 exe_path(struct bpf_iter_meta *meta, struct file *e
 	return len;
 }
 
+extern int LINUX_KERNEL_VERSION __kconfig;
+
 /* proc_task_name(): comm holds 15 characters; /proc shows a kernel
  * thread's full name (kthread->full_name, e.g. "kworker/R-rcu_gp"), and for
  * a workqueue worker adds its current (+) or last (-) work description
@@ -125,6 +127,11 @@ static __always_inline void task_name(struct task_struct *task, char *name)
 	if (!k)
 		return;
 	full_name = BPF_CORE_READ(k, full_name);
+	/* A workqueue worker's name starts with its comm before 6.9
+	 * ("workqueue: ... make wq_worker_comm() use full ID string";
+	 * measured: 6.1 shows comm, 6.12 and 6.18 the full name) */
+	if ((task->flags & PF_WQ_WORKER) && LINUX_KERNEL_VERSION < KERNEL_VERSION(6, 9, 0))
+		full_name = NULL;
 	if (full_name)
 		bpf_probe_read_kernel_str(name, 64, full_name);
 	if (task->flags & PF_WQ_WORKER)
