@@ -148,6 +148,13 @@ describe("bpfiter export", function()
 
   it("names the top files and sums the page cache with an (other) remainder", function()
     local families = metrics.collect { collectors = { "page_cache" }, top = 3 }
+    if not H.available("cached_files") then -- before 6.2: the collector's error only
+      local by = {}
+      for _, f in ipairs(families) do by[f.name] = f end
+      assert.is_nil(by.bpfiter_page_cache_bytes)
+      assert.is_not_nil(by.bpfiter_scrape_errors_total)
+      return
+    end
     local samples = families[1].samples
     assert.equal("bpfiter_page_cache_bytes", families[1].name)
     assert.equal(4, #samples)
