@@ -240,6 +240,8 @@ describe("README's support table for this kernel", function()
       local root = H.collect(bpfiter.cgroups())[1]
       assert.equal(root.nr_tasks == nil, rows.cgroups:find("nr_tasks", 1, true) ~= nil, rows.cgroups)
     end
+    local me = H.collect(bpfiter.tasks { pid = tonumber(H.read_file("/proc/self/stat"):match("^%d+")) })[1]
+    assert.equal(me.cmdline == nil, rows.tasks:find("`cmdline` nil", 1, true) ~= nil, rows.tasks)
     if bpfiter.available("bpf_links") then
       local any = false
       for _, l in ipairs(H.collect(bpfiter.bpf_links())) do any = any or l.attach_type ~= nil end
