@@ -71,6 +71,9 @@ $(B)/%.bpf.o: %.bpf.c $(BPF_HEADERS) $(B)/vmlinux.h Makefile
 
 # task_nosleep.bpf.c is task.bpf.c built for older kernels.
 $(B)/task_nosleep.bpf.o: bpf/targets/task.bpf.c
+# cgroup_ and vma_nokfunc.bpf.c: the same without kfunc externs (< 6.7).
+$(B)/cgroup_nokfunc.bpf.o: bpf/targets/cgroup.bpf.c
+$(B)/vma_nokfunc.bpf.o: bpf/targets/vma.bpf.c bpf/targets/vma_fill.bpf.h
 
 $(B)/%.skel.h: $(B)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@

@@ -29,11 +29,11 @@ end
 local function walk(f, opts, note)
   local step, it, errno = f(opts)
   if not step then return nil, it, errno end
-  local n, notes = 0, {}
+  local n, notes, decided = 0, {}, not note
   for r in step, it do
     n = n + 1
-    if note then note(r, notes) end
-    if n == 50 then break end
+    if not decided then decided = note(r, notes) end
+    if n >= 50 and decided then break end
   end
   it:close()
   return n, table.concat(notes, ",")
@@ -46,8 +46,13 @@ local opts = {
   cached_files = { scope = "open" },
 }
 local notes = {
-  -- the kernel hides symbol addresses as /proc/kallsyms does
-  ksyms = function(r, n) if r.address == 0 then n[1] = "zero addresses" end end,
+  -- the kernel hides symbol addresses as /proc/kallsyms does; decided at
+  -- the first text symbol (6.1 lists per-CPU ones at 0 before any)
+  ksyms = function(r, n)
+    if r.type ~= "t" and r.type ~= "T" then return false end
+    if r.address == 0 then n[1] = "zero addresses" end
+    return true
+  end,
 }
 
 local function probe(name, fn)

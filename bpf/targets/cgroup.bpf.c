@@ -40,10 +40,16 @@ struct bpf_iter_css_task___local {
 	__u64 __opaque[1];
 } __attribute__((aligned(8)));
 
+/* BPFITER_NO_KFUNC_ITERS (cgroup_nokfunc.bpf.c): the same program without
+ * the kfunc externs, for kernels without them. Weak as they are, libbpf
+ * looks for them in the modules' BTF too, which before 6.7 only
+ * CAP_SYS_ADMIN may list: a CAP_BPF+CAP_PERFMON loader failed on 6.1. */
+#ifndef BPFITER_NO_KFUNC_ITERS
 extern int bpf_iter_css_task_new(struct bpf_iter_css_task___local *it,
 				 struct cgroup_subsys_state *css, unsigned int flags) __ksym __weak;
 extern struct task_struct *bpf_iter_css_task_next(struct bpf_iter_css_task___local *it) __ksym __weak;
 extern void bpf_iter_css_task_destroy(struct bpf_iter_css_task___local *it) __ksym __weak;
+#endif
 
 /* Set at load (csrc/targets/cgroups.c) when the kernel has the css_task
  * kfuncs (6.7): on older kernels the calls must be dead code, which the
@@ -74,6 +80,7 @@ static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
  * verifier sees one loop state instead of one per count. */
 static __always_inline void count_tasks(struct cgroup *cgrp, unsigned int flags, __u32 *n)
 {
+#ifndef BPFITER_NO_KFUNC_ITERS
 	struct bpf_iter_css_task___local it;
 
 	bpf_iter_css_task_new(&it, &cgrp->self, flags);
@@ -81,6 +88,7 @@ static __always_inline void count_tasks(struct cgroup *cgrp, unsigned int flags,
 		if (++*n >= MAX_TASKS)
 			break;
 	bpf_iter_css_task_destroy(&it);
+#endif
 }
 
 /* The path is built right to left, from the cgroup's kernfs name up

@@ -68,6 +68,7 @@ static __always_inline long emit_vma(struct seq_file *seq, __u32 pid,
 static __always_inline __u64 fill_gap(struct seq_file *seq, struct task_struct *task, __u32 pid,
 				      __u64 at, __u64 below)
 {
+#ifndef BPFITER_NO_KFUNC_ITERS
 	struct bpf_iter_task_vma___local it;
 	struct vm_area_struct *v;
 	/* the vma iterator wants a trusted task; the context's is not */
@@ -92,6 +93,7 @@ static __always_inline __u64 fill_gap(struct seq_file *seq, struct task_struct *
 	}
 	bpf_iter_task_vma_destroy(&it);
 	bpf_task_release(t);
+#endif
 	return at;
 }
 

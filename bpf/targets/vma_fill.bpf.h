@@ -11,12 +11,15 @@ struct bpf_iter_task_vma___local {
 	__u64 __opaque[1];
 } __attribute__((aligned(8)));
 
+/* Not in vma_nokfunc.bpf.c, for kernels without them (see cgroup.bpf.c) */
+#ifndef BPFITER_NO_KFUNC_ITERS
 extern int bpf_iter_task_vma_new(struct bpf_iter_task_vma___local *it, struct task_struct *task,
 				 __u64 addr) __ksym __weak;
 extern struct vm_area_struct *bpf_iter_task_vma_next(struct bpf_iter_task_vma___local *it) __ksym __weak;
 extern void bpf_iter_task_vma_destroy(struct bpf_iter_task_vma___local *it) __ksym __weak;
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
 extern void bpf_task_release(struct task_struct *p) __ksym __weak;
+#endif
 
 #define VM_READ		0x1
 #define VM_WRITE	0x2

@@ -22,6 +22,7 @@
 #include "fds.h"
 #include "cgroup_record.h"
 #include "cgroup.skel.h"
+#include "cgroup_nokfunc.skel.h"
 
 _Static_assert(sizeof(struct cgroup_record) % 8 == 0, "records stay 8-byte aligned");
 
@@ -74,6 +75,15 @@ static const struct derived_field cgroup_derived[] = {
 		"processes in this cgroup itself; nil on kernels without the css_task kfuncs"),
 	DERIVED_END,
 };
+
+/* Kernels without the css_task kfuncs get the program without their
+ * externs (bpf/targets/cgroup_nokfunc.bpf.c). */
+static const void *cgroup_elf_bytes(size_t *size)
+{
+	if (kernel_has_function("bpf_iter_css_task_new"))
+		return cgroup_bpf__elf_bytes(size);
+	return cgroup_nokfunc_bpf__elf_bytes(size);
+}
 
 static int cgroup_prepare(struct bpf_object *obj)
 {
@@ -234,7 +244,7 @@ static const struct option cgroup_options[] = {
 const struct target target_cgroups = {
 	.name = "cgroups", .help = "one record per cgroup under a root, in a chosen order",
 	.program = "dump_cgroup",
-	.elf_bytes = cgroup_bpf__elf_bytes,
+	.elf_bytes = cgroup_elf_bytes,
 	.record_size = sizeof(struct cgroup_record),
 	.fields = cgroup_fields, .options = cgroup_options,
 	.prepare = cgroup_prepare,

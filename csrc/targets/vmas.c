@@ -5,6 +5,7 @@
 #include "kernel.h"
 #include "vma_record.h"
 #include "vma.skel.h"
+#include "vma_nokfunc.skel.h"
 
 static const struct field vma_fields[] = {
 	FIELD(vma_record, pid, F_U32, "pid", "", "process id"),
@@ -32,6 +33,19 @@ static const struct option vma_options[] = {
 	OPTIONS_END,
 };
 
+static bool have_vma_kfuncs(void)
+{
+	return kernel_has_function("bpf_iter_task_vma_new") &&
+	       kernel_has_function("bpf_task_from_pid");
+}
+
+/* Kernels without the vma iterator kfuncs get the program without their
+ * externs (bpf/targets/vma_nokfunc.bpf.c, see cgroup.bpf.c). */
+static const void *vma_elf_bytes(size_t *size)
+{
+	return have_vma_kfuncs() ? vma_bpf__elf_bytes(size) : vma_nokfunc_bpf__elf_bytes(size);
+}
+
 static int vma_prepare(struct bpf_object *obj)
 {
 	struct vma_bpf__rodata ro;
@@ -39,15 +53,14 @@ static int vma_prepare(struct bpf_object *obj)
 
 	if (err)
 		return err;
-	ro.have_task_vma_iter = kernel_has_function("bpf_iter_task_vma_new") &&
-				kernel_has_function("bpf_task_from_pid");
+	ro.have_task_vma_iter = have_vma_kfuncs();
 	return rodata_set(obj, &ro, sizeof(ro));
 }
 
 const struct target target_vmas = {
 	.name = "vmas", .help = "one record per memory mapping, as /proc/PID/maps",
 	.program = "dump_vma",
-	.elf_bytes = vma_bpf__elf_bytes,
+	.elf_bytes = vma_elf_bytes,
 	.record_size = sizeof(struct vma_record),
 	.fields = vma_fields, .options = vma_options,
 	.kernel_work = vma_work,

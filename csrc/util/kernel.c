@@ -1,7 +1,9 @@
 /* Facts about the running kernel (kernel.h). */
 #include "kernel.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/utsname.h>
 
 #include <bpf/btf.h>
@@ -17,14 +19,35 @@ int kernel_version(void)
 	return major * 1000 + minor;
 }
 
+/* The kernel's BTF takes tens of ms to load and parse, and targets ask at
+ * every program load (which program to embed, then its constants): the
+ * answers are kept for the process (the running kernel does not change),
+ * a handful of names, under a lock for hosts with Lua states in threads. */
+#define KNOWN_MAX 8
+static struct { const char *name; bool found; } known[KNOWN_MAX];
+static int known_count;
+static pthread_mutex_t known_lock = PTHREAD_MUTEX_INITIALIZER;
+
 bool kernel_has_function(const char *name)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
+	struct btf *btf;
 	bool found;
 
-	if (libbpf_get_error(btf))
-		return false;
-	found = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
-	btf__free(btf);
+	pthread_mutex_lock(&known_lock);
+	for (int i = 0; i < known_count; i++) {
+		if (strcmp(known[i].name, name) == 0) {
+			found = known[i].found;
+			pthread_mutex_unlock(&known_lock);
+			return found;
+		}
+	}
+	btf = btf__load_vmlinux_btf();
+	found = !libbpf_get_error(btf) && btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
+	if (!libbpf_get_error(btf)) {
+		btf__free(btf);
+		if (known_count < KNOWN_MAX)	/* names are string literals */
+			known[known_count++] = (typeof(known[0])){ name, found };
+	}
+	pthread_mutex_unlock(&known_lock);
 	return found;
 }

@@ -8,7 +8,8 @@
  * uname's release; 0 when it cannot be read. */
 int kernel_version(void);
 
-/* Whether the running kernel's BTF has a function (e.g. a kfunc) `name`. */
+/* Whether the running kernel's BTF has a function (e.g. a kfunc) `name`, a
+ * string literal (the answer is kept for the process). */
 bool kernel_has_function(const char *name);
 
 #endif
