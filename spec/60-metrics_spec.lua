@@ -152,7 +152,7 @@ describe("bpfiter export", function()
       local by = {}
       for _, f in ipairs(families) do by[f.name] = f end
       assert.is_nil(by.bpfiter_page_cache_bytes)
-      assert.is_not_nil(by.bpfiter_scrape_errors_total)
+      assert.is_not_nil(by.bpfiter_scrape_errors) -- a counter: "_total" is added when written
       return
     end
     local samples = families[1].samples
