@@ -59,7 +59,7 @@ describe("a host embedding libbpfiter.a", function()
     -- ENOTSUP comes from there as well.
     local path = script(dir, ([[
       local step, it, ctl, closing = bpfiter.cached_files{path = %q}
-      if not step then print(it); step, it = next, {} end
+      if not step then print(it); step, it, ctl, closing = next, {}, nil, nil end
       for f in step, it, ctl, closing do print(f.path, f.cached) end
       print(type(require("bpfiter.cpu_wait").quantile), package.searchers[2] ~= nil)
     ]]):format(data))

@@ -106,6 +106,10 @@ extern int LINUX_KERNEL_VERSION __kconfig;
 
 static __always_inline void overlay_user_inode(struct file *file, struct vma_record *r)
 {
+#ifndef BPFITER_NO_KFUNC_ITERS
+	/* not in the variant for kernels before 6.7: libbpf would look for
+	 * struct backing_file (6.6+) in module BTF too, which only
+	 * CAP_SYS_ADMIN may list there */
 	struct backing_file___user *bf = (void *)file;
 	struct dentry *d;
 	unsigned long magic;
@@ -119,6 +123,7 @@ static __always_inline void overlay_user_inode(struct file *file, struct vma_rec
 		return;
 	r->ino = BPF_CORE_READ(d, d_inode, i_ino);
 	r->dev = BPF_CORE_READ(d, d_sb, s_dev);
+#endif
 }
 
 static __always_inline struct scratch_slot *fill_vma(__u32 pid, struct vm_area_struct *vma,
