@@ -257,23 +257,18 @@ static __always_inline bool inode_maybe_open(struct inode *inode)
 	       inode->__i_nlink == 0;
 }
 
-/* The i_state bits are an enum in BTF from 6.18, macros (no BTF) before:
- * with these values from 6.12 ("fs: reorder i_state bits"), the old
- * ones (I_NEW 1 << 3, ...) before. Read with the wrong ones, a freshly
- * written file (I_DIRTY_SYNC, 1 << 4 from 6.12) looks half freed. */
-enum inode_state_flags_t___compat {
-	I_NEW___compat = 1 << 0,
-	I_WILL_FREE___compat = 1 << 7,
-	I_FREEING___compat = 1 << 8,
-};
-#define I_NEW___old (1 << 3)
-#define I_WILL_FREE___old (1 << 4)
-#define I_FREEING___old (1 << 5)
-extern int LINUX_KERNEL_VERSION __kconfig;
-#define INODE_STATE(name)							\
-	(bpf_core_enum_value_exists(enum inode_state_flags_t___compat, name##___compat) ?	\
-	 bpf_core_enum_value(enum inode_state_flags_t___compat, name##___compat) :	\
-	 LINUX_KERNEL_VERSION >= KERNEL_VERSION(6, 12, 0) ? name##___compat : name##___old)
+/* The i_state bits an inode being set up or freed has (I_NEW, I_WILL_FREE,
+ * I_FREEING), set at load (csrc/targets/pagecache.c): an enum in BTF from
+ * 6.18, macros before, renumbered in 6.12 ("fs: reorder i_state bits"). Not
+ * a CO-RE enum relocation: on kernels without the enum libbpf would look
+ * for it in module BTF, which only CAP_SYS_ADMIN may list. Read with the
+ * wrong bits, a freshly written file (I_DIRTY_SYNC, 1 << 4 from 6.12)
+ * looks half freed. */
+const volatile __u32 inode_going = (1 << 0) | (1 << 7) | (1 << 8);
+
+/* The enum's type for the field check below: a field relocation finds
+ * struct inode in vmlinux whatever the field's type. */
+enum inode_state_flags_t___compat { I_NEW___compat = 1 };
 
 /* i_state itself: that enum from 6.18, an unsigned long before. */
 struct inode___enum_state {
@@ -297,9 +292,7 @@ static __always_inline bool inode_wanted(struct pagecache_walk *w, struct inode 
 {
 	__u64 nrpages = inode->i_data.nrpages;
 	__u32 state = inode_state(inode);
-	__u32 going = INODE_STATE(I_FREEING) | INODE_STATE(I_WILL_FREE) | INODE_STATE(I_NEW);
-
-	if (state & going)
+	if (state & inode_going)
 		return false;
 	if (w->ino && inode->i_ino != w->ino)
 		return false;

@@ -28,10 +28,12 @@
 #include "errors.h"
 #include "fds.h"
 #include "iterator.h"
+#include "kernel.h"
 #include "pagecache.h"
 #include "options.h"
 #include "pagecache_record.h"
 #include "program.h"
+#include "kernel.h"
 #include "pagecache.skel.h"
 
 /* Lua-side fields; the step builds records by hand (joins and flags). */
@@ -301,7 +303,27 @@ static int cached_files_attach(lua_State *L, const struct target *t, int opts, s
 	return attach_walk(L, t, opts, a, 0);
 }
 
-/* Both targets load the same object; the stream header names the target. */
+/* The i_state bits of an inode being set up or freed (see
+ * bpf/targets/pagecache.bpf.c): from the kernel's enum where it has one
+ * (6.18), else by release, renumbered in 6.12. */
+static __u32 inode_going_bits(void)
+{
+	static const char *const names[] = { "I_NEW", "I_WILL_FREE", "I_FREEING" };
+	long long v;
+	__u32 bits = 0;
+	int i;
+
+	for (i = 0; i < 3 && kernel_enum_value("inode_state_flags_t", names[i], &v); i++)
+		bits |= (__u32)v;
+	if (i == 3)
+		return bits;
+	if (kernel_version() >= 6012)
+		return (1U << 0) | (1U << 7) | (1U << 8);
+	return (1U << 3) | (1U << 4) | (1U << 5);
+}
+
+/* Both targets load the same object; the stream header names the target,
+ * and the i_state bits are the running kernel's. */
 static int name_stream(struct bpf_object *obj, const char *name)
 {
 	struct pagecache_bpf__rodata ro;
@@ -309,16 +331,23 @@ static int name_stream(struct bpf_object *obj, const char *name)
 
 	if (err)
 		return err;
+	ro.inode_going = inode_going_bits();
 	memset((void *)ro.bpfiter_begin.target, 0, sizeof(ro.bpfiter_begin.target));
 	memset((void *)ro.bpfiter_end.target, 0, sizeof(ro.bpfiter_end.target));
-	strncpy((char *)ro.bpfiter_begin.target, name, sizeof(ro.bpfiter_begin.target));
-	strncpy((char *)ro.bpfiter_end.target, name, sizeof(ro.bpfiter_end.target));
+	memcpy((void *)ro.bpfiter_begin.target, name,
+	       strnlen(name, sizeof(ro.bpfiter_begin.target) - 1));
+	memcpy((void *)ro.bpfiter_end.target, name, strnlen(name, sizeof(ro.bpfiter_end.target) - 1));
 	return rodata_set(obj, &ro, sizeof(ro));
 }
 
 static int cached_files_prepare(struct bpf_object *obj)
 {
 	return name_stream(obj, "cached_files");
+}
+
+static int pagecache_prepare(struct bpf_object *obj)
+{
+	return name_stream(obj, "pagecache");
 }
 
 /* A userland dev_t the kernel's 12-bit major, 20-bit minor can hold: any
@@ -411,6 +440,7 @@ const struct target target_pagecache = {
 	.min_kernel = KERNEL_VERSION(6, 2), .min_kernel_needs = "the bpf_rdonly_cast kfunc",
 	.record_size = sizeof(struct pagecache_record),
 	.fields = pagecache_fields, .options = pagecache_options,
+	.prepare = pagecache_prepare,
 	.attach = pagecache_attach,
 	.filter_size = sizeof(struct pagecache_walk_state),
 	.derived = folio_derived,

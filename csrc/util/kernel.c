@@ -51,3 +51,26 @@ bool kernel_has_function(const char *name)
 	pthread_mutex_unlock(&known_lock);
 	return found;
 }
+
+bool kernel_enum_value(const char *type, const char *name, long long *value)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_type *t;
+	const struct btf_enum *e;
+	bool found = false;
+	int id;
+
+	if (libbpf_get_error(btf))
+		return false;
+	id = btf__find_by_name_kind(btf, type, BTF_KIND_ENUM);
+	t = id > 0 ? btf__type_by_id(btf, (__u32)id) : NULL;
+	e = t ? btf_enum(t) : NULL;
+	for (int i = 0; e && i < btf_vlen(t) && !found; i++, e++) {
+		if (strcmp(btf__name_by_offset(btf, e->name_off), name) == 0) {
+			*value = e->val;
+			found = true;
+		}
+	}
+	btf__free(btf);
+	return found;
+}

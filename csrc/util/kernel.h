@@ -12,4 +12,8 @@ int kernel_version(void);
  * string literal (the answer is kept for the process). */
 bool kernel_has_function(const char *name);
 
+/* The value of enumerator `name` of the running kernel's enum `type`
+ * (BTF), in *value; false when the kernel has no such enum or name. */
+bool kernel_enum_value(const char *type, const char *name, long long *value);
+
 #endif
