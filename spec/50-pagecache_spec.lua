@@ -421,6 +421,12 @@ describe("pagecache", function()
     local got, cs = stable(function() return cachestat(f) end,
                            function() return page_sets { path = f, evicted = true } end)
     local sizes = check(got, cs)
+    if next(sizes) == 1 and not next(sizes, 1) then
+      -- ext4 caches regular files in large folios from 6.16 only (vm-check's
+      -- /tmp in 6.1 and 6.12): the records above were checked all the same
+      pending("this filesystem caches in one-page folios only (ext4 before 6.16)")
+      return
+    end
     assert(next(sizes, next(sizes)), "all folios have the same size")
     -- reclaim of a whole large folio leaves one multi-order shadow entry
     fx("evict", f, 0, 16 * MIB_PAGES)
