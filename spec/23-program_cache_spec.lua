@@ -48,6 +48,20 @@ local function child(cache, script, ...)
   return rows, out
 end
 
+-- Runs script (printing "result BAD CACHED") in two processes at once, one
+-- per pid, with the cache; both must say no walk was wrong and that their
+-- program came from the cache.
+local function at_once(cache, script, pid_a, pid_b)
+  local sdir = H.mktemp_dir()
+  H.write_file(sdir .. "/walk.lua", script)
+  local cmd = ("env -u LD_PRELOAD BPFITER_PROGRAM_CACHE='%s' lua5.4 %s/walk.lua"):format(cache, sdir)
+  local out = H.run(("%s %d > %s/a & %s %d > %s/b; wait"):format(cmd, pid_a, sdir, cmd, pid_b, sdir))
+  local a, b = H.read_file(sdir .. "/a") or "", H.read_file(sdir .. "/b") or ""
+  H.rm_rf(sdir)
+  assert.equal("result\t0\ttrue\n", a, out)
+  assert.equal("result\t0\ttrue\n", b, out)
+end
+
 describe("the verified-program cache", function()
   local dir, cache
   before_each(function()
@@ -140,15 +154,7 @@ describe("the verified-program cache", function()
       end
       print("result", bad, tostring(bpfiter.program_info("tasks").cached))
     ]]
-    local sdir = H.mktemp_dir()
-    finally(function() H.rm_rf(sdir) end)
-    H.write_file(sdir .. "/walk.lua", script)
-    local cmd = ("env -u LD_PRELOAD BPFITER_PROGRAM_CACHE='%s' lua5.4 %s/walk.lua"):format(cache, sdir)
-    local out = H.run(("%s %d > %s/a & %s %d > %s/b; wait"):format(cmd, a.pid, sdir, cmd, b.pid, sdir))
-    for _, f in ipairs { "a", "b" } do
-      local text = H.read_file(sdir .. "/" .. f) or ""
-      assert.equal("result\t0\ttrue\n", text, out)
-    end
+    at_once(cache, script, a.pid, b.pid)
   end)
 
   it("keeps a cached program's per-walk positions apart: two processes walking vmas at once", function()
@@ -175,15 +181,7 @@ describe("the verified-program cache", function()
       end
       print("result", bad, tostring(bpfiter.program_info("vmas").cached))
     ]]
-    local sdir = H.mktemp_dir()
-    finally(function() H.rm_rf(sdir) end)
-    H.write_file(sdir .. "/walk.lua", script)
-    local cmd = ("env -u LD_PRELOAD BPFITER_PROGRAM_CACHE='%s' lua5.4 %s/walk.lua"):format(cache, sdir)
-    local out = H.run(("%s %d > %s/a & %s %d > %s/b; wait"):format(cmd, a.pid, sdir, cmd, b.pid, sdir))
-    for _, f in ipairs { "a", "b" } do
-      local text = H.read_file(sdir .. "/" .. f) or ""
-      assert.equal("result\t0\ttrue\n", text, out)
-    end
+    at_once(cache, script, a.pid, b.pid)
   end)
 
   it("is listed and emptied by bpfiter programs", function()
