@@ -309,14 +309,10 @@ static int cached_files_attach(lua_State *L, const struct target *t, int opts, s
 static __u32 inode_going_bits(void)
 {
 	static const char *const names[] = { "I_NEW", "I_WILL_FREE", "I_FREEING" };
-	long long v;
-	__u32 bits = 0;
-	int i;
+	long long v[3];
 
-	for (i = 0; i < 3 && kernel_enum_value("inode_state_flags_t", names[i], &v); i++)
-		bits |= (__u32)v;
-	if (i == 3)
-		return bits;
+	if (kernel_enum_values("inode_state_flags_t", names, 3, v))
+		return (__u32)(v[0] | v[1] | v[2]);
 	if (kernel_version() >= 6012)
 		return (1U << 0) | (1U << 7) | (1U << 8);
 	return (1U << 3) | (1U << 4) | (1U << 5);

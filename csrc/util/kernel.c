@@ -52,25 +52,27 @@ bool kernel_has_function(const char *name)
 	return found;
 }
 
-bool kernel_enum_value(const char *type, const char *name, long long *value)
+bool kernel_enum_values(const char *type, const char *const names[], int n, long long values[])
 {
 	struct btf *btf = btf__load_vmlinux_btf();
 	const struct btf_type *t;
-	const struct btf_enum *e;
-	bool found = false;
-	int id;
+	int id, found = 0;
 
 	if (libbpf_get_error(btf))
 		return false;
 	id = btf__find_by_name_kind(btf, type, BTF_KIND_ENUM);
 	t = id > 0 ? btf__type_by_id(btf, (__u32)id) : NULL;
-	e = t ? btf_enum(t) : NULL;
-	for (int i = 0; e && i < btf_vlen(t) && !found; i++, e++) {
-		if (strcmp(btf__name_by_offset(btf, e->name_off), name) == 0) {
-			*value = e->val;
-			found = true;
+	for (int i = 0; t && i < n; i++) {
+		const struct btf_enum *e = btf_enum(t);
+
+		for (int j = 0; j < btf_vlen(t); j++, e++) {
+			if (strcmp(btf__name_by_offset(btf, e->name_off), names[i]) == 0) {
+				values[i] = e->val;
+				found++;
+				break;
+			}
 		}
 	}
 	btf__free(btf);
-	return found;
+	return found == n;
 }

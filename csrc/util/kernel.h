@@ -12,8 +12,9 @@ int kernel_version(void);
  * string literal (the answer is kept for the process). */
 bool kernel_has_function(const char *name);
 
-/* The value of enumerator `name` of the running kernel's enum `type`
- * (BTF), in *value; false when the kernel has no such enum or name. */
-bool kernel_enum_value(const char *type, const char *name, long long *value);
+/* The values of enumerators names[0..n) of the running kernel's enum
+ * `type` (BTF, parsed once for all of them) in values[]; false unless the
+ * kernel has the enum and every name. */
+bool kernel_enum_values(const char *type, const char *const names[], int n, long long values[]);
 
 #endif
